@@ -1,0 +1,1 @@
+"""The core of the product: no Flask, no HTTP; shared by the web app, the CLI and the scheduler."""

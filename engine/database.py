@@ -1,0 +1,68 @@
+"""Database plumbing shared by the web app, the CLI and the scheduler.
+
+The engine uses plain SQLAlchemy so it can run without Flask; the web app hands
+Flask-SQLAlchemy the same declarative base, so both see one set of tables.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/qa.sqlite"
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table the product owns."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (naive datetimes are a bug source)."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes even for timezone columns; we store UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite_connection(dbapi_connection, connection_record):
+    """Make SQLite behave: foreign keys on, WAL for readers beside a writer, and
+    transactions begun by us (see `_begin_immediate`) rather than by pysqlite."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_immediate(connection):
+    """SQLite: take the write lock when a transaction begins.
+
+    Every state change re-reads the instance and the event-chain head and writes
+    them back; with a deferred transaction two writers could both read and one would
+    fail on commit. BEGIN IMMEDIATE makes the second wait its turn instead.
+    PostgreSQL gets the same guarantee from row locks and revision checks.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str = DEFAULT_DATABASE_URL, **options):
+    """Create an engine for `url` (SQLite or PostgreSQL)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, **options)
+
+
+def make_session_factory(url: str = DEFAULT_DATABASE_URL):
+    """A session factory for code that runs outside Flask (CLI, scheduler, bench)."""
+    return sessionmaker(bind=make_engine(url), expire_on_commit=False)

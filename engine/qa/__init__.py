@@ -1,0 +1,5 @@
+"""The QA domain: organisation, case register, audits, trackers.
+
+Importing this package registers the domain's service operations with the runtime.
+"""
+from engine.qa import operations  # noqa: F401  (registers @service_operation functions)

@@ -1,0 +1,117 @@
+"""Allocating a case for audit: the people, the timescales, and the process that follows.
+
+The allocated worker and their team manager come from the case record; the head of
+service from the team's service. Separation of duties is checked here, before any
+process starts: the auditor is not the case's worker, the moderator is not the auditor.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.qa.models import Audit, Case, Team
+from engine.qa.working_days import add_working_days
+from engine.runtime import events
+from engine.runtime.errors import WorkflowError
+from engine.runtime.instances import start_instance
+
+PROCESS_KEY = "case_file_audit"
+AUDIT_WORKING_DAYS = 15
+MODERATION_WORKING_DAYS = 10
+AUDITOR_ROLES = ("team_manager", "head_of_service", "principal_social_worker", "qa_lead", "qa_officer")
+MODERATOR_ROLES = ("head_of_service", "principal_social_worker", "qa_lead")
+ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
+
+
+class AllocationError(WorkflowError):
+    """An allocation that cannot be made; `field` names the answer to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class AllocationRequest:
+    case_reference: str
+    auditor_id: int
+    moderator_id: int
+    audit_type: str = "random"
+    due_on: date | None = None
+    moderation_due_on: date | None = None
+
+
+def default_timescales(today: date) -> tuple[date, date]:
+    """Audit due 15 working days after allocation; moderation 10 working days after that."""
+    due_on = add_working_days(today, AUDIT_WORKING_DAYS)
+    return due_on, add_working_days(due_on, MODERATION_WORKING_DAYS)
+
+
+def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User) -> Audit:
+    """Create the audit record and start its case file audit process."""
+    if not allocated_by.has_role(*ALLOCATOR_ROLES):
+        raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
+    reference = request.case_reference.strip().upper()
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None or case.status != "open":
+        raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")
+    team = session.get(Team, case.team_id)
+    if case.worker_id is None or team.manager_id is None:
+        raise AllocationError("case_reference", "This case has no allocated worker or team manager on record.")
+    open_audit = session.scalar(select(Audit).where(Audit.case_id == case.id, Audit.status != "closed"))
+    if open_audit is not None:
+        raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
+    if request.auditor_id == case.worker_id:
+        raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
+    if request.moderator_id == request.auditor_id:
+        raise AllocationError("moderator_id", "The moderator cannot be the auditor.")
+    auditor = _person(session, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
+    moderator = _person(session, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
+    head_of_service_id = team.service.head_of_service_id
+    default_due, default_moderation_due = default_timescales(clock.today())
+    due_on = request.due_on or default_due
+    moderation_due_on = request.moderation_due_on or add_working_days(due_on, MODERATION_WORKING_DAYS)
+    if due_on <= clock.today():
+        raise AllocationError("due_on", "The audit due date must be in the future.")
+    if moderation_due_on <= due_on:
+        raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
+
+    audit = Audit(reference=_next_reference(session), audit_type=request.audit_type, case_id=case.id,
+                  team_id=team.id, service_id=team.service_id, cohort=case.cohort,
+                  auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
+                  team_manager_id=team.manager_id, head_of_service_id=head_of_service_id,
+                  allocated_by_id=allocated_by.id, allocated_at=clock.now(),
+                  due_on=due_on, moderation_due_on=moderation_due_on)
+    session.add(audit)
+    session.flush()
+    events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
+                  payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
+                           "moderator_id": moderator.id, "worker_id": case.worker_id,
+                           "team_manager_id": team.manager_id, "due_on": due_on,
+                           "moderation_due_on": moderation_due_on})
+    instance = start_instance(session, PROCESS_KEY, {
+        "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
+        "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
+        "team_manager": team.manager_id, "head_of_service": head_of_service_id,
+        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
+    }, actor_id=allocated_by.id, business_key=audit.reference)
+    audit.instance_id = instance.id
+    return audit
+
+
+def _person(session: Session, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        raise AllocationError(field, f"Choose the {label}.")
+    if not user.has_role(*roles):
+        raise AllocationError(field, f"{user.display_name} cannot be the {label}: they do not hold a role that can do this.")
+    return user
+
+
+def _next_reference(session: Session) -> str:
+    year = clock.today().year
+    count = session.scalar(select(func.count(Audit.id)).where(Audit.reference.like(f"AUD-{year}-%"))) or 0
+    return f"AUD-{year}-{count + 1:05d}"

@@ -1,0 +1,121 @@
+"""Generated demo data: a fictional council, its people, teams and open cases.
+
+Everyone here is invented (Faker, seeded, so the same seed gives the same council);
+cases carry references and cohorts, never children's names. Logins follow a pattern
+the README lists: `qa.lead`, `hos.cincp`, `tm.safeguarding1`, `sw.safeguarding1.1`...
+"""
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from faker import Faker
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from engine.accounts import User, UserRole
+from engine.clock import clock
+from engine.qa.models import Case, Service, Team
+from engine.runtime import events
+
+DEMO_PASSWORD = "demo-password"
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    slug: str
+    name: str
+    assistant_director: str
+    teams: tuple[tuple[str, str, int], ...]  # (slug, name, how many)
+    cohorts: tuple[str, ...]
+
+
+SERVICES = (
+    ServicePlan("frontdoor", "Front Door and Assessment", "safeguarding",
+                (("mash", "MASH", 2), ("assessment", "Assessment", 3)), ("assessment",)),
+    ServicePlan("cincp", "Child in Need and Child Protection", "safeguarding",
+                (("safeguarding", "Safeguarding and Family Support", 5),), ("child_in_need", "child_protection")),
+    ServicePlan("cic", "Children in Care", "corporate",
+                (("cic", "Children in Care", 3),), ("child_in_care",)),
+    ServicePlan("careleavers", "Care Leavers", "corporate",
+                (("leavingcare", "Leaving Care", 2),), ("care_leaver",)),
+    ServicePlan("disabled", "Disabled Children", "safeguarding",
+                (("cwd", "Children with Disabilities", 3),), ("disabled_children", "child_in_need")),
+)
+AGE_BANDS = {"care_leaver": ("18-21", "21-25")}
+DEFAULT_AGE_BANDS = ("0-4", "5-9", "10-15", "16-17")
+
+
+class _Builder:
+    def __init__(self, session: Session, seed: int):
+        self.session = session
+        self.rng = random.Random(seed)
+        self.fake = Faker("en_GB")
+        self.fake.seed_instance(seed)
+        self.password_hash = generate_password_hash(DEMO_PASSWORD)
+
+    def person(self, username: str, title: str, *roles: str, team: Team | None = None) -> User:
+        name = self.fake.unique.name()
+        user = User(username=username, display_name=name, job_title=title,
+                    email=f"{username}@example.invalid", password_hash=self.password_hash,
+                    team_id=team.id if team else None)
+        user.role_rows = [UserRole(role=role) for role in roles]
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+
+def generate(session: Session, seed: int = 2026, cases_per_worker: tuple[int, int] = (2, 4),
+             workers_per_team: tuple[int, int] = (5, 7)) -> dict:
+    """Create the whole demo council; returns counts of what was made."""
+    build = _Builder(session, seed)
+    build.person("director", "Director of Children's Services", "director")
+    assistant_directors = {
+        "safeguarding": build.person("ad.safeguarding", "Assistant Director, Safeguarding and Early Help", "assistant_director"),
+        "corporate": build.person("ad.corporate", "Assistant Director, Corporate Parenting", "assistant_director"),
+    }
+    build.person("psw", "Principal Social Worker", "principal_social_worker")
+    build.person("qa.lead", "Quality Assurance Lead", "qa_lead")
+    for number in (1, 2):
+        build.person(f"qa.officer{number}", "Quality Assurance Officer", "qa_officer")
+    build.person("process.owner", "Practice Systems Lead (process owner)", "process_owner")
+    build.person("cr.manager", "Conference and Review Manager", "conference_review_manager")
+    for number in range(1, 7):
+        build.person(f"iro{number}", "Independent Reviewing Officer / CP Chair", "reviewing_officer")
+
+    team_count = case_count = worker_count = 0
+    references: set[str] = set()
+    for plan in SERVICES:
+        head = build.person(f"hos.{plan.slug}", f"Head of Service, {plan.name}", "head_of_service")
+        service = Service(name=plan.name, head_of_service_id=head.id,
+                          assistant_director_id=assistant_directors[plan.assistant_director].id)
+        session.add(service)
+        session.flush()
+        for slug, name, count in plan.teams:
+            for number in range(1, count + 1):
+                team = Team(name=f"{name} {number}", service_id=service.id)
+                session.add(team)
+                session.flush()
+                manager = build.person(f"tm.{slug}{number}", f"Team Manager, {team.name}", "team_manager", team=team)
+                team.manager_id = manager.id
+                build.person(f"atm.{slug}{number}", f"Assistant Team Manager, {team.name}", "practitioner", team=team)
+                team_count += 1
+                for worker_number in range(1, build.rng.randint(*workers_per_team) + 1):
+                    worker = build.person(f"sw.{slug}{number}.{worker_number}", "Social Worker", "practitioner", team=team)
+                    worker_count += 1
+                    for _ in range(build.rng.randint(*cases_per_worker)):
+                        session.add(_case(build, references, plan, team, worker))
+                        case_count += 1
+    session.flush()
+    events.record(session, "demo_data.generated", payload={"seed": seed, "teams": team_count,
+                                                            "workers": worker_count, "cases": case_count})
+    return {"teams": team_count, "workers": worker_count, "cases": case_count}
+
+
+def _case(build: _Builder, references: set[str], plan: ServicePlan, team: Team, worker: User) -> Case:
+    while (reference := f"CS{build.rng.randint(100000, 999999)}") in references:
+        pass
+    references.add(reference)
+    cohort = build.rng.choice(plan.cohorts)
+    return Case(reference=reference, cohort=cohort, team_id=team.id, worker_id=worker.id,
+                opened_on=clock.today() - timedelta(days=build.rng.randint(30, 900)),
+                age_band=build.rng.choice(AGE_BANDS.get(cohort, DEFAULT_AGE_BANDS)))

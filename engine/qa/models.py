@@ -1,0 +1,209 @@
+"""Tables of the QA domain: the organisation, the case register, audits and their trackers.
+
+Case records hold references, cohort and team, never a child's name (data minimisation).
+"""
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.database import Base, utcnow
+
+GRADES = {
+    "outstanding": "Outstanding",
+    "good": "Good",
+    "requires_improvement": "Requires improvement to be good",
+    "inadequate": "Inadequate",
+}
+
+AREAS = {
+    "child_voice": "The child's voice",
+    "assessment": "Quality of assessment",
+    "planning": "Quality of planning",
+    "chronology": "Use of chronology",
+    "management_oversight": "Management grip and supervision",
+    "parent_carer_engagement": "Parent and carer engagement",
+}
+
+COHORTS = {
+    "child_in_need": "Child in need",
+    "child_protection": "Child protection",
+    "child_in_care": "Child in care",
+    "care_leaver": "Care leaver",
+    "assessment": "Assessment",
+    "disabled_children": "Disabled children",
+}
+
+AUDIT_STATUSES = {
+    "allocated": "Allocated",
+    "in_progress": "Audit in progress",
+    "awaiting_moderation": "Awaiting moderation",
+    "actions_in_review": "Actions under review",
+    "awaiting_closure": "Awaiting QA lead confirmation",
+    "closed": "Closed",
+}
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    head_of_service_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assistant_director_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    service: Mapped[Service] = relationship(lazy="joined")
+
+
+class Case(Base):
+    """A child's case as the case management system knows it: reference, not name."""
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    cohort: Mapped[str] = mapped_column(String(40))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    age_band: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+
+    team: Mapped[Team] = relationship(lazy="joined")
+
+
+class Audit(Base):
+    """One case file audit: who, when, and the grades before and after moderation."""
+    __tablename__ = "audits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    audit_type: Mapped[str] = mapped_column(String(30), default="random")
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    # People and team as they were at allocation, so history does not move with the case.
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    cohort: Mapped[str] = mapped_column(String(40))
+    auditor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    team_manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    head_of_service_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    allocated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(30), default="allocated", index=True)
+    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_on: Mapped[date] = mapped_column(Date)
+    moderation_due_on: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overall_grade: Mapped[str | None] = mapped_column(String(30))
+    overall_rationale: Mapped[str | None] = mapped_column(Text)
+    strengths: Mapped[str | None] = mapped_column(Text)
+    areas_for_development: Mapped[str | None] = mapped_column(Text)
+    safeguarding_concern: Mapped[bool] = mapped_column(Boolean, default=False)
+    safeguarding_details: Mapped[str | None] = mapped_column(Text)
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moderation_outcome: Mapped[str | None] = mapped_column(String(20))
+    moderated_grade: Mapped[str | None] = mapped_column(String(30))
+    moderation_rationale: Mapped[str | None] = mapped_column(Text)
+    discussion_date: Mapped[date | None] = mapped_column(Date)
+    discussion_summary: Mapped[str | None] = mapped_column(Text)
+    discussion_learning: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closure_outcome: Mapped[str | None] = mapped_column(String(40))
+    closure_notes: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(lazy="joined")
+
+
+class AreaGrade(Base):
+    """A grade for one area at one stage: `auditor` or `moderator`. Both are kept."""
+    __tablename__ = "audit_area_grades"
+    __table_args__ = (UniqueConstraint("audit_id", "area", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    area: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(20))
+    grade: Mapped[str] = mapped_column(String(30))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+
+
+class Feedback(Base):
+    """Feedback gathered for an audit from one source: child, family or professionals."""
+    __tablename__ = "audit_feedback"
+    __table_args__ = (UniqueConstraint("audit_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(20))
+    feedback_date: Mapped[date | None] = mapped_column(Date)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class Reflection(Base):
+    """The allocated practitioner's reflections on the audit of their case."""
+    __tablename__ = "practitioner_reflections"
+
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    went_well: Mapped[str] = mapped_column(Text)
+    do_differently: Mapped[str] = mapped_column(Text)
+    learning_needs: Mapped[str] = mapped_column(Text)
+    agrees_with_grade: Mapped[bool] = mapped_column(Boolean)
+    disagreement_reason: Mapped[str | None] = mapped_column(Text)
+    barriers: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Escalation(Base):
+    """A head of service told at once of an Inadequate audit or a safeguarding concern."""
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    head_of_service_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    notified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_on: Mapped[date] = mapped_column(Date)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    immediate_actions: Mapped[str | None] = mapped_column(Text)
+    review_date: Mapped[date | None] = mapped_column(Date)
+
+
+class AuditAction(Base):
+    """A row of the audit actions tracker."""
+    __tablename__ = "audit_actions"
+    __table_args__ = (UniqueConstraint("audit_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_role: Mapped[str] = mapped_column(String(30))
+    due_on: Mapped[date] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="not_started", index=True)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    reviewed_in_supervision_on: Mapped[date | None] = mapped_column(Date)
+    supervision_outcome: Mapped[str | None] = mapped_column(Text)
+    revised_due_on: Mapped[date | None] = mapped_column(Date)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_completed_reason: Mapped[str | None] = mapped_column(Text)

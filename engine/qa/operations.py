@@ -1,0 +1,196 @@
+"""Service operations the case file audit diagram calls to write the audit tables.
+
+Each is named in the BPMN (`spiffworkflow:serviceTaskOperator id="..."`), reads the
+answers gathered so far from the task data, writes the domain rows and records what
+changed in the audit trail. Return values land in the task data for gateways to read.
+"""
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.clock import clock
+from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
+from engine.qa.working_days import add_working_days
+from engine.runtime import events
+from engine.runtime.services import ServiceContext, service_operation
+
+FEEDBACK_SOURCES = ("child", "family", "professionals")
+ESCALATION_WORKING_DAYS = 1
+
+
+def _audit(context: ServiceContext, audit_id: int) -> Audit:
+    return context.session.get(Audit, audit_id)
+
+
+def _record(context: ServiceContext, audit: Audit, kind: str, payload: dict) -> None:
+    events.record(context.session, kind, actor_id=context.actor_id, instance_id=context.instance_id,
+                  subject=("audit", audit.id), payload={"audit": audit.reference, **payload})
+
+
+def _date(value) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@service_operation("start_audit")
+def start_audit(context: ServiceContext, data: dict, audit_id: int):
+    audit = _audit(context, audit_id)
+    audit.status, audit.started_at = "in_progress", clock.now()
+    _record(context, audit, "audit.started", {"meeting_date": data.get("meeting_date")})
+    return True
+
+
+@service_operation("record_grading")
+def record_grading(context: ServiceContext, data: dict, audit_id: int):
+    """Write the auditor's grades, the feedback and the agreed actions; return the
+    actions (with their tracker ids) for the per-action review in supervision."""
+    session, audit = context.session, _audit(context, audit_id)
+    for area in AREAS:
+        answers = data[area]
+        session.add(AreaGrade(audit_id=audit.id, area=area, stage="auditor",
+                              grade=answers["grade"], rationale=answers["rationale"]))
+    for source in FEEDBACK_SOURCES:
+        given = data[source]
+        session.add(Feedback(audit_id=audit.id, source=source, status=given["status"],
+                             method=given.get("method"), feedback_date=_date(given.get("feedback_date")),
+                             rating=given.get("rating"), summary=given.get("summary")))
+    audit.overall_grade = data["overall_grade"]
+    audit.overall_rationale = data["overall_rationale"]
+    audit.strengths = data.get("strengths")
+    audit.areas_for_development = data.get("areas_for_development")
+    audit.safeguarding_concern = bool(data.get("safeguarding_concern"))
+    audit.safeguarding_details = data.get("safeguarding_details")
+    audit.graded_at, audit.status = clock.now(), "awaiting_moderation"
+    recorded = []
+    for number, agreed in enumerate(data.get("actions", []), start=1):
+        action = AuditAction(audit_id=audit.id, ref=f"A{number}", description=agreed["action"],
+                             area=agreed["area"], owner_role=agreed["owner"], owner_id=data[agreed["owner"]],
+                             due_on=_date(agreed["due_on"]), priority=agreed["priority"])
+        session.add(action)
+        session.flush()
+        recorded.append({"id": action.id, "ref": action.ref, "due_on": agreed["due_on"],
+                         "summary": f"{action.ref} {_shorten(action.description)}"})
+    _record(context, audit, "audit.graded", {
+        "overall_grade": audit.overall_grade,
+        "area_grades": {area: data[area]["grade"] for area in AREAS},
+        "safeguarding_concern": audit.safeguarding_concern,
+        "feedback": {source: data[source]["status"] for source in FEEDBACK_SOURCES},
+        "actions": [a["ref"] for a in recorded]})
+    return recorded
+
+
+@service_operation("record_reflection")
+def record_reflection(context: ServiceContext, data: dict, audit_id: int):
+    audit = _audit(context, audit_id)
+    context.session.add(Reflection(
+        audit_id=audit.id, practitioner_id=data["worker"], went_well=data["went_well"],
+        do_differently=data["do_differently"], learning_needs=data["learning_needs"],
+        agrees_with_grade=data["agrees_with_grade"], disagreement_reason=data.get("disagreement_reason"),
+        barriers=data.get("barriers"), submitted_at=clock.now()))
+    _record(context, audit, "audit.reflection_added", {"agrees_with_grade": data["agrees_with_grade"]})
+    return True
+
+
+@service_operation("escalate_to_head_of_service")
+def escalate_to_head_of_service(context: ServiceContext, data: dict, audit_id: int):
+    """Tell the head of service at once; their acknowledgement is due next working day."""
+    audit = _audit(context, audit_id)
+    if "moderation_result" in data:
+        reason = "moderated_inadequate"
+    elif audit.overall_grade == "inadequate":
+        reason = "inadequate"
+    else:
+        reason = "safeguarding_concern"
+    due_on = add_working_days(clock.today(), ESCALATION_WORKING_DAYS)
+    escalation = Escalation(audit_id=audit.id, reason=reason, head_of_service_id=audit.head_of_service_id,
+                            notified_at=clock.now(), due_on=due_on)
+    context.session.add(escalation)
+    context.session.flush()
+    _record(context, audit, "audit.escalated", {"reason": reason, "head_of_service_id": audit.head_of_service_id})
+    return {"escalation_id": escalation.id, "reason": reason, "due_on": due_on.isoformat()}
+
+
+@service_operation("record_escalation_acknowledgement")
+def record_escalation_acknowledgement(context: ServiceContext, data: dict, audit_id: int):
+    audit = _audit(context, audit_id)
+    escalation = context.session.get(Escalation, data["escalation"]["escalation_id"])
+    escalation.acknowledged_at = clock.now()
+    escalation.immediate_actions = data["immediate_actions"]
+    escalation.review_date = _date(data.get("review_date"))
+    _record(context, audit, "audit.escalation_acknowledged",
+            {"reason": escalation.reason, "immediate_actions": escalation.immediate_actions})
+    return True
+
+
+@service_operation("record_moderation")
+def record_moderation(context: ServiceContext, data: dict, audit_id: int):
+    """Keep the auditor's grades and add the moderator's beside them."""
+    session, audit = context.session, _audit(context, audit_id)
+    disagreed = data["moderation_outcome"] == "disagreed"
+    auditor_grades = {row.area: row.grade for row in session.scalars(
+        select(AreaGrade).where(AreaGrade.audit_id == audit.id, AreaGrade.stage == "auditor"))}
+    changed = (data.get("moderated_area_grades") or {}) if disagreed else {}
+    for area in AREAS:
+        session.add(AreaGrade(audit_id=audit.id, area=area, stage="moderator",
+                              grade=changed.get(area) or auditor_grades[area]))
+    before = audit.overall_grade
+    audit.moderation_outcome = data["moderation_outcome"]
+    audit.moderated_grade = data["moderated_overall_grade"] if disagreed else before
+    audit.moderation_rationale = data["moderation_rationale"]
+    if disagreed:
+        audit.discussion_date = _date(data["discussion_date"])
+        audit.discussion_summary = data["discussion_summary"]
+        audit.discussion_learning = data["learning_for_audit_practice"]
+    audit.moderated_at = clock.now()
+    has_actions = bool(data.get("recorded_actions"))
+    audit.status = "actions_in_review" if has_actions else "awaiting_closure"
+    already_escalated = session.scalar(select(Escalation.id).where(Escalation.audit_id == audit.id).limit(1))
+    _record(context, audit, "audit.moderated", {
+        "outcome": audit.moderation_outcome, "grade_before": before, "grade_after": audit.moderated_grade,
+        "area_grades_before": auditor_grades,
+        "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS}})
+    return {"moderated_grade": audit.moderated_grade,
+            "needs_escalation": audit.moderated_grade == "inadequate" and already_escalated is None}
+
+
+@service_operation("record_action_review")
+def record_action_review(context: ServiceContext, data: dict, audit_id: int):
+    """Write one action's supervision outcome into the actions tracker."""
+    session, audit = context.session, _audit(context, audit_id)
+    review = data["action_review"]
+    action = session.get(AuditAction, data["action"]["id"])
+    action.status = review["status"]
+    action.reviewed_in_supervision_on = _date(review["supervision_date"])
+    action.supervision_outcome = review["outcome"]
+    action.evidence = review.get("evidence") or action.evidence
+    action.revised_due_on = _date(review.get("revised_due_on"))
+    action.completed_on = action.reviewed_in_supervision_on if action.status == "completed" else None
+    session.flush()
+    outstanding = session.scalar(select(AuditAction.id).where(
+        AuditAction.audit_id == audit.id, AuditAction.reviewed_in_supervision_on.is_(None)).limit(1))
+    if outstanding is None:
+        audit.status = "awaiting_closure"
+    _record(context, audit, "action.reviewed", {"action": action.ref, "status": action.status,
+                                                "supervision_date": review["supervision_date"]})
+    return True
+
+
+@service_operation("close_audit")
+def close_audit(context: ServiceContext, data: dict, audit_id: int):
+    """The QA lead's confirmation: completed actions verified, the rest explained."""
+    session, audit = context.session, _audit(context, audit_id)
+    now = clock.now()
+    for action in session.scalars(select(AuditAction).where(AuditAction.audit_id == audit.id)):
+        if action.status in ("completed", "cancelled"):
+            action.verified_by_id, action.verified_at = context.actor_id, now
+        else:
+            action.not_completed_reason = data.get("outstanding_reason")
+    audit.closure_outcome = data["closure_outcome"]
+    audit.closure_notes = data.get("notes")
+    audit.status, audit.closed_at = "closed", now
+    _record(context, audit, "audit.closed", {"outcome": audit.closure_outcome,
+                                             "outstanding_reason": data.get("outstanding_reason")})
+    return True
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,1 @@
+"""The generic workflow runtime: models, instances, tasks, events. It knows nothing about audits."""

@@ -1,0 +1,33 @@
+"""Errors the runtime raises for people: each carries a message fit to show them."""
+
+
+class WorkflowError(Exception):
+    """Base class: `str(error)` is a sentence a user can act on."""
+
+
+class TaskNotFound(WorkflowError):
+    pass
+
+
+class NotAllowed(WorkflowError):
+    pass
+
+
+class TaskNotOpen(WorkflowError):
+    """The task was completed, cancelled or is not yet reached."""
+
+
+class InvalidFormData(WorkflowError):
+    """Form answers that fail the form's schema; `errors` maps field path to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("There is a problem with your answers")
+        self.errors = errors
+
+
+class ConcurrentUpdate(WorkflowError):
+    """Someone else changed the instance between our read and our write."""
+
+
+class ProcessFailure(WorkflowError):
+    """A script, expression or service operation in the model failed; nothing was changed."""

@@ -1,0 +1,105 @@
+"""The append-only, hash-chained audit trail.
+
+Code anywhere in a transaction calls `record(...)`; the events are buffered on the
+session and sealed into the chain just before the transaction commits, under a lock
+on the single chain-head row, so concurrent writers queue for the head rather than
+fork the chain. A rolled-back transaction leaves no events behind.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import event as sa_event, select
+from sqlalchemy.orm import Session
+
+from engine.clock import clock
+from engine.database import as_utc
+from engine.runtime.models import ChainHead, Event
+
+GENESIS_HASH = "0" * 64
+_PENDING = "pending_events"
+
+
+def record(session: Session, kind: str, *, actor_id: int | None = None,
+           instance_id: int | None = None, subject: tuple[str, object] | None = None,
+           payload: dict | None = None) -> None:
+    """Queue an event; it is chained and written when `session` commits."""
+    subject_type, subject_id = subject if subject else (None, None)
+    session.info.setdefault(_PENDING, []).append(dict(
+        occurred_at=clock.now(), actor_id=actor_id, kind=kind, instance_id=instance_id,
+        subject_type=subject_type, subject_id=None if subject_id is None else str(subject_id),
+        payload=canonical_json(payload or {})))
+
+
+def canonical_json(value) -> str:
+    """One spelling for one value, so hashes can be recomputed anywhere."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_hash(fields: dict) -> str:
+    """SHA-256 over an event's content and the hash of the event before it."""
+    body = canonical_json({
+        "seq": fields["seq"], "prev_hash": fields["prev_hash"],
+        "occurred_at": as_utc(fields["occurred_at"]).isoformat(),
+        "actor_id": fields["actor_id"], "kind": fields["kind"],
+        "instance_id": fields["instance_id"], "subject_type": fields["subject_type"],
+        "subject_id": fields["subject_id"], "payload": fields["payload"]})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _seal_pending_events(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    head = session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update())
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    for fields in pending:
+        fields["seq"] = head.seq + 1
+        fields["prev_hash"] = head.hash
+        fields["hash"] = event_hash(fields)
+        session.add(Event(**fields))
+        head.seq, head.hash = fields["seq"], fields["hash"]
+    session.flush()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_pending_events(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    checked: int
+    head_hash: str
+    first_broken_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
+    """Recompute every link; name the first event that was edited, removed or inserted."""
+    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    rows = session.execute(select(Event).order_by(Event.seq).execution_options(yield_per=batch_size))
+    for (row,) in rows:
+        fields = {c: getattr(row, c) for c in ("seq", "occurred_at", "actor_id", "kind",
+                  "instance_id", "subject_type", "subject_id", "payload", "prev_hash")}
+        if row.seq != expected_seq:
+            return ChainReport(False, checked, expected_prev, expected_seq,
+                               f"event {expected_seq} is missing (next found is {row.seq})")
+        if row.prev_hash != expected_prev:
+            return ChainReport(False, checked, expected_prev, row.seq,
+                               f"event {row.seq} does not link to the event before it")
+        if event_hash(fields) != row.hash:
+            return ChainReport(False, checked, expected_prev, row.seq,
+                               f"event {row.seq} was changed after it was written")
+        expected_prev, expected_seq, checked = row.hash, row.seq + 1, checked + 1
+    head = session.get(ChainHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq != checked or head_hash != expected_prev:
+        return ChainReport(False, checked, expected_prev, checked + 1,
+                           f"the chain ends at event {checked} but its head says {head_seq}: "
+                           "events were removed from the end")
+    return ChainReport(True, checked, expected_prev)

@@ -1,0 +1,289 @@
+"""The instance runtime: start a process, and complete, claim or release its tasks.
+
+Every state change follows one path (DESIGN.md, "How data flows through one step"):
+lock and re-read the instance, check the guards, validate the answers, run the
+task and the engine steps (service operations write domain rows on the way),
+refresh the READY-task projection, queue events, and write the instance back
+under a revision check. The caller commits; any error leaves nothing changed.
+"""
+from datetime import date, datetime
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from uuid import UUID
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.runtime import events
+from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
+                                   TaskNotFound, TaskNotOpen)
+from engine.runtime.forms import validate_answers
+from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
+from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties
+from engine.runtime.services import ServiceContext, ServiceScriptEngine
+
+_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_registry.register(date, lambda value: {"value": value.isoformat()},
+                   lambda value: date.fromisoformat(value["value"]))
+SERIALIZER = BpmnWorkflowSerializer(_registry)
+
+
+def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
+                   business_key: str = "") -> ProcessInstance:
+    """Start the newest published version of `process_key` with `data` on its start event."""
+    version = latest_version(session, process_key)
+    if version is None:
+        raise ProcessFailure(f"No published version of the process '{process_key}'")
+    model = built_model_for(version)
+    instance = ProcessInstance(process_version_id=version.id, process_key=process_key,
+                               business_key=business_key, serialized="", revision=0,
+                               started_by_id=actor_id, started_at=clock.now(), updated_at=clock.now())
+    session.add(instance)
+    session.flush()
+    context = ServiceContext(session, actor_id, instance.id)
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=ServiceScriptEngine(context))
+    start = workflow.get_next_task(state=TaskState.READY)
+    start.data.update(data)
+    _run_engine(workflow)
+    events.record(session, "instance.started", actor_id=actor_id, instance_id=instance.id,
+                  subject=("process_instance", instance.id),
+                  payload={"process": process_key, "version": version.version,
+                           "business_key": business_key, "data": data})
+    _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None)
+    return instance
+
+
+def complete_task(session: Session, task_id: int, user: User, answers: dict) -> HumanTask:
+    """Complete a READY user task with `answers`, after every guard has passed."""
+    task, instance = _lock_task(session, task_id)
+    _check_may_act(task, user)
+    version = session.get(ProcessVersion, instance.process_version_id)
+    model = built_model_for(version)
+    schema = form_schema(model, task.form_key)
+    errors = validate_answers(schema, answers) if schema is not None else {}
+    if errors:
+        raise InvalidFormData(errors)
+    workflow = _load(session, instance, user.id)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
+    if spiff_task is None or spiff_task.state != TaskState.READY or not spiff_task.task_spec.manual:
+        raise TaskNotOpen("This task is not open: it has not been reached yet or is already done.")
+    spiff_task.data.update(answers)
+    try:
+        spiff_task.run()
+    except SpiffWorkflowException as error:
+        raise ProcessFailure(_failure_message(error)) from error
+    _run_engine(workflow)
+    events.record(session, "task.completed", actor_id=user.id, instance_id=instance.id,
+                  subject=("human_task", task.id),
+                  payload={"task": task.spec_name, "title": task.title, "answers": answers})
+    session.query(TaskDraft).filter(TaskDraft.human_task_id == task.id).delete()
+    _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid)
+    return task
+
+
+def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
+    """Take a task offered to a role, so it is yours alone."""
+    task, _ = _lock_task(session, task_id)
+    if task.assignee_id == user.id:
+        return task
+    if task.assignee_id is not None:
+        raise NotAllowed(f"This task is already assigned to {_name(session, task.assignee_id)}.")
+    if not user.has_role(task.role):
+        raise NotAllowed("Only someone with the role this task needs can claim it.")
+    task.assignee_id = user.id
+    events.record(session, "task.claimed", actor_id=user.id, instance_id=task.instance_id,
+                  subject=("human_task", task.id), payload={"task": task.spec_name})
+    return task
+
+
+def release_task(session: Session, task_id: int, user: User) -> HumanTask:
+    """Give a claimed task back to its role. Tasks the process assigned by name stay put."""
+    task, instance = _lock_task(session, task_id)
+    if task.assignee_id != user.id:
+        raise NotAllowed("You can only release a task you hold.")
+    if _person_key(session, instance, task) is not None:
+        raise NotAllowed("This task was assigned to you by the process; ask the QA lead to reassign it.")
+    task.assignee_id = None
+    events.record(session, "task.released", actor_id=user.id, instance_id=task.instance_id,
+                  subject=("human_task", task.id), payload={"task": task.spec_name})
+    return task
+
+
+def save_draft(session: Session, task_id: int, user: User, answers: dict) -> None:
+    """Keep a person's answers without touching the workflow."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise TaskNotFound("There is no such task.")
+    _check_may_act(task, user)
+    draft = session.get(TaskDraft, (task_id, user.id))
+    if draft is None:
+        session.add(TaskDraft(human_task_id=task_id, user_id=user.id, data=answers, saved_at=clock.now()))
+    else:
+        draft.data, draft.saved_at = answers, clock.now()
+    events.record(session, "task.draft_saved", actor_id=user.id, instance_id=task.instance_id,
+                  subject=("human_task", task.id), payload={"task": task.spec_name})
+
+
+def may_act(task: HumanTask, user: User) -> bool:
+    """True when `user` may work on `task`: it is theirs, or offered to a role they hold."""
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    return user.has_role(task.role)
+
+
+def form_schema(model: BuiltModel, form_key: str | None) -> dict | None:
+    return model.forms.get(form_key) if form_key else None
+
+
+def ui_schema_name(form_key: str) -> str:
+    return form_key.replace("-schema.json", "-uischema.json")
+
+
+def task_data(session: Session, task: HumanTask) -> dict:
+    """The data a READY task sees (answers before it and its inputs), for display."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
+    workflow = _load(session, instance, None)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
+    return dict(spiff_task.data) if spiff_task is not None else {}
+
+
+def _lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    """Lock the task's instance first, then read the task afresh, so a second
+    person who arrives a moment later sees the first person's result."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise TaskNotFound("There is no such task.")
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
+                              .with_for_update().execution_options(populate_existing=True))
+    session.refresh(task)
+    if task.state == "completed":
+        raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
+                          f"on {task.completed_at:%d %B %Y at %H:%M}.")
+    if task.state != "ready":
+        raise TaskNotOpen("This task is no longer open: the process moved on without it.")
+    if instance.status != "running":
+        raise TaskNotOpen(f"This process is {instance.status}; its tasks cannot be worked on.")
+    return task, instance
+
+
+def _check_may_act(task: HumanTask, user: User) -> None:
+    if not may_act(task, user):
+        raise NotAllowed("This task is not yours.")
+
+
+def _person_key(session, instance, task):
+    manifest = session.get(ProcessVersion, instance.process_version_id).manifest
+    return manifest["lanes"].get(task.lane, {}).get("person")
+
+
+def _name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.display_name if user else "someone else"
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as error:
+        raise ProcessFailure(_failure_message(error)) from error
+
+
+def _failure_message(error: Exception) -> str:
+    return f"The process could not continue: {error}. Nothing was changed; please tell the QA lead."
+
+
+def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow:
+    workflow = SERIALIZER.deserialize_json(instance.serialized)
+    workflow.script_engine = ServiceScriptEngine(ServiceContext(session, actor_id, instance.id))
+    return workflow
+
+
+def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, model: BuiltModel,
+          *, actor_id: int | None, completed_uuid: str | None) -> None:
+    """Write the workflow back under the revision check and refresh the projections."""
+    seen = instance.revision
+    status = "completed" if workflow.is_completed() else "running"
+    now = clock.now()
+    values = dict(serialized=SERIALIZER.serialize_json(workflow), revision=seen + 1, status=status,
+                  next_timer_at=_next_timer(workflow), updated_at=now,
+                  ended_at=now if status == "completed" else None)
+    result = session.execute(update(ProcessInstance)
+                             .where(ProcessInstance.id == instance.id, ProcessInstance.revision == seen)
+                             .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ConcurrentUpdate("Someone else changed this process at the same moment. "
+                               "Your answers are kept as a draft; please look again.")
+    for key, value in values.items():
+        setattr(instance, key, value)
+    _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
+    if status == "completed":
+        events.record(session, "instance.completed", actor_id=actor_id, instance_id=instance.id,
+                      subject=("process_instance", instance.id), payload={})
+
+
+def _next_timer(workflow: BpmnWorkflow):
+    due = [event.value for event in workflow.waiting_events()
+           if event.event_type.endswith("TimerEventDefinition")]
+    if not due:
+        return None
+    return min(datetime.fromisoformat(value) for value in due)
+
+
+def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid) -> None:
+    """Bring the human-task rows of `instance` in line with its READY user tasks."""
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.state == "ready")).all()
+    now = clock.now()
+    for row in open_rows:
+        if row.task_uuid in ready:
+            del ready[row.task_uuid]
+        elif row.task_uuid == completed_uuid:
+            row.state, row.completed_at, row.completed_by_id = "completed", now, actor_id
+        else:
+            row.state, row.completed_at = "cancelled", now
+    lanes = model.manifest["lanes"]
+    subject_key = model.manifest.get("subject_key")
+    for uuid, spiff_task in ready.items():
+        spec = spiff_task.task_spec
+        lane = lanes.get(spec.lane, {})
+        person_key = lane.get("person")
+        props = user_task_properties(spec)
+        title = spec.bpmn_name or spec.bpmn_id
+        detail = _lookup(spiff_task.data, props.get("detailKey"))
+        row = HumanTask(
+            instance_id=instance.id, task_uuid=uuid, spec_name=spec.bpmn_id,
+            title=f"{title}: {detail}" if detail else title, lane=spec.lane or "",
+            role=lane.get("role", ""),
+            assignee_id=spiff_task.data.get(person_key) if person_key else None,
+            form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
+            subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
+            due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
+        session.add(row)
+        session.flush()
+        events.record(session, "task.ready", actor_id=actor_id, instance_id=instance.id,
+                      subject=("human_task", row.id),
+                      payload={"task": row.spec_name, "title": row.title, "assignee_id": row.assignee_id,
+                               "role": row.role, "due_on": row.due_on})
+
+
+def _lookup(data: dict, dotted: str | None):
+    value = data
+    for part in (dotted or "").split(".") if dotted else []:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if dotted else None
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,112 @@
+"""Tables of the generic workflow runtime. Nothing here knows about audits."""
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.database import Base, utcnow
+
+
+class ProcessVersion(Base):
+    """An immutable, published set of BPMN and form files for one process."""
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_key", "version"),
+                      UniqueConstraint("process_key", "content_hash"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict] = mapped_column(JSON)
+    # The process's metadata file, parsed: its name, BPMN process id and lane map.
+    manifest: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="published")
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProcessInstance(Base):
+    """One running (or finished) workflow: its whole serialized state in one row."""
+    __tablename__ = "process_instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(80), index=True)
+    business_key: Mapped[str] = mapped_column(String(80), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    serialized: Mapped[str] = mapped_column(Text)
+    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HumanTask(Base):
+    """Projection of the user tasks of an instance, so inboxes never load workflows.
+
+    A row is written when a user task becomes READY and kept, with who completed it,
+    once it is done; `state` is ready, completed or cancelled.
+    """
+    __tablename__ = "human_tasks"
+    __table_args__ = (UniqueConstraint("instance_id", "task_uuid"),
+                      Index("ix_human_tasks_inbox", "state", "assignee_id"),
+                      Index("ix_human_tasks_role", "state", "role"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    spec_name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(40))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    form_key: Mapped[str | None] = mapped_column(String(120))
+    business_key: Mapped[str] = mapped_column(String(80), default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="ready")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TaskDraft(Base):
+    """A person's unsaved answers to a task, kept apart from the workflow so that
+    saving a draft never changes live work and losing a race loses nothing typed."""
+    __tablename__ = "task_drafts"
+
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained audit trail."""
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_subject", "subject_type", "subject_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(80))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The last link of the event chain: one row, locked by whoever appends."""
+    __tablename__ = "event_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

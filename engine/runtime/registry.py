@@ -1,0 +1,209 @@
+"""The model registry: process models are versioned, validated, immutable data.
+
+A process is a folder in `processes/` holding BPMN files and a `process.json`
+manifest (name, BPMN process id, lane map); the forms its user tasks name live in
+`forms/`. Publishing stores every file of the model, with a content hash, as a
+`ProcessVersion`; an instance is pinned to the version it started on.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.accounts import ROLES
+from engine.runtime import events
+from engine.runtime.models import ProcessVersion
+from engine.runtime.services import OPERATIONS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROCESSES_DIR = PROJECT_ROOT / "processes"
+FORMS_DIR = PROJECT_ROOT / "forms"
+MANIFEST_NAME = "process.json"
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+class ModelError(Exception):
+    """A model that cannot be published; `problems` says what and where, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """The parsed, runnable form of a published version."""
+    spec: object
+    subprocess_specs: dict
+    manifest: dict
+    forms: dict  # file name -> parsed JSON
+
+
+def read_model_from_disk(process_dir: Path, forms_dir: Path = FORMS_DIR) -> dict[str, str]:
+    """Collect the files of one process folder plus every form its BPMN names."""
+    files = {MANIFEST_NAME: (process_dir / MANIFEST_NAME).read_text()}
+    manifest = json.loads(files[MANIFEST_NAME])
+    for name in manifest["bpmn_files"]:
+        files[name] = (process_dir / name).read_text()
+    for form_name in sorted(_form_names(files, manifest)):
+        path = forms_dir / form_name
+        if path.exists():
+            files[f"forms/{form_name}"] = path.read_text()
+    return files
+
+
+def content_hash(files: dict[str, str]) -> str:
+    return hashlib.sha256(events.canonical_json(files).encode()).hexdigest()
+
+
+def build_model(files: dict[str, str]) -> BuiltModel:
+    """Parse and validate a model's files; raise ModelError listing every problem."""
+    problems: list[str] = []
+    try:
+        manifest = json.loads(files[MANIFEST_NAME])
+    except (KeyError, json.JSONDecodeError) as error:
+        raise ModelError([f"{MANIFEST_NAME}: missing or not valid JSON ({error})"])
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name in manifest.get("bpmn_files", []):
+        if name not in files:
+            problems.append(f"{name}: named in {MANIFEST_NAME} but not present")
+            continue
+        try:
+            parser.add_bpmn_str(files[name].encode(), filename=name)
+        except etree.XMLSyntaxError as error:
+            problems.append(f"{name}: not well-formed XML: {error}")
+        except ValidationException as error:
+            problems.append(f"{name}: {_describe(error)}")
+    if problems:
+        raise ModelError(problems)
+    process_id = manifest.get("bpmn_process_id")
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as error:
+        raise ModelError([_describe(error)])
+    forms = _load_forms(files, manifest, problems)
+    _check_tasks(spec, subprocess_specs, manifest, forms, problems)
+    if problems:
+        raise ModelError(problems)
+    return BuiltModel(spec, subprocess_specs, manifest, forms)
+
+
+@lru_cache(maxsize=64)
+def _built_version(version_id: int, files_json: str) -> BuiltModel:
+    return build_model(json.loads(files_json))
+
+
+def built_model_for(version: ProcessVersion) -> BuiltModel:
+    """The parsed model of a published version, parsed once per process (versions never change)."""
+    return _built_version(version.id, json.dumps(version.files, sort_keys=True))
+
+
+def publish(session: Session, files: dict[str, str], *, actor_id: int | None = None,
+            note: str = "") -> ProcessVersion:
+    """Validate and store a new immutable version; publishing identical content is a no-op."""
+    built = build_model(files)
+    key = built.manifest["key"]
+    digest = content_hash(files)
+    existing = session.scalar(select(ProcessVersion).where(
+        ProcessVersion.process_key == key, ProcessVersion.content_hash == digest))
+    if existing is not None:
+        return existing
+    number = (session.scalar(select(func.max(ProcessVersion.version))
+                             .where(ProcessVersion.process_key == key)) or 0) + 1
+    version = ProcessVersion(process_key=key, version=number, content_hash=digest, files=files,
+                             manifest=built.manifest, note=note, published_by_id=actor_id)
+    session.add(version)
+    session.flush()
+    events.record(session, "model.published", actor_id=actor_id,
+                  subject=("process_version", version.id),
+                  payload={"process": key, "version": number, "content_hash": digest, "note": note})
+    return version
+
+
+def publish_all_from_disk(session: Session, actor_id: int | None = None) -> list[ProcessVersion]:
+    """Publish every process folder whose files changed since its last version."""
+    return [publish(session, read_model_from_disk(folder), actor_id=actor_id,
+                    note="Published from the processes folder")
+            for folder in sorted(PROCESSES_DIR.iterdir()) if (folder / MANIFEST_NAME).exists()]
+
+
+def latest_version(session: Session, process_key: str) -> ProcessVersion | None:
+    return session.scalar(select(ProcessVersion)
+                          .where(ProcessVersion.process_key == process_key,
+                                 ProcessVersion.status == "published")
+                          .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def user_task_properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _form_names(files: dict[str, str], manifest: dict) -> set[str]:
+    parser = SpiffBpmnParser()
+    names = set()
+    for name in manifest["bpmn_files"]:
+        parser.add_bpmn_str(files[name].encode(), filename=name)
+    for spec in [parser.get_spec(manifest["bpmn_process_id"]),
+                 *parser.get_subprocess_specs(manifest["bpmn_process_id"]).values()]:
+        for task_spec in spec.task_specs.values():
+            props = user_task_properties(task_spec)
+            names.update(props[p] for p in FORM_PROPERTIES if p in props)
+    return names
+
+
+def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
+    forms = {}
+    for path, text in files.items():
+        if not path.startswith("forms/"):
+            continue
+        name = path[len("forms/"):]
+        try:
+            forms[name] = json.loads(text)
+        except json.JSONDecodeError as error:
+            problems.append(f"{name}: not valid JSON ({error})")
+            continue
+        if name.endswith("-schema.json"):
+            try:
+                Draft202012Validator.check_schema(forms[name])
+            except SchemaError as error:
+                problems.append(f"{name}: not a valid JSON Schema: {error.message}")
+    return forms
+
+
+def _check_tasks(spec, subprocess_specs, manifest, forms, problems) -> None:
+    """What SpiffWorkflow does not check: lanes, forms and service operations."""
+    lanes = manifest.get("lanes", {})
+    for lane, mapping in lanes.items():
+        if mapping.get("role") not in ROLES:
+            problems.append(f"lane '{lane}': role '{mapping.get('role')}' is not a known role")
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            label = f"'{task_spec.bpmn_name or task_spec.bpmn_id}' ({task_spec.bpmn_id})"
+            if isinstance(task_spec, UserTask):
+                if task_spec.lane not in lanes:
+                    problems.append(f"user task {label}: lane '{task_spec.lane}' has no role in {MANIFEST_NAME}")
+                props = user_task_properties(task_spec)
+                form = props.get("formJsonSchemaFilename")
+                if not form:
+                    problems.append(f"user task {label}: names no form")
+                elif form not in forms:
+                    problems.append(f"user task {label}: form '{form}' does not exist")
+            if isinstance(task_spec, ServiceTask) and task_spec.operation_name not in OPERATIONS:
+                problems.append(f"service task {label}: unknown operation '{task_spec.operation_name}'")
+
+
+def _describe(error: ValidationException) -> str:
+    where = f" (line {error.line_number})" if getattr(error, "line_number", "") else ""
+    element = f" at '{error.id}'" if getattr(error, "id", "") else ""
+    return f"{error.args[0] if error.args else error}{element}{where}"

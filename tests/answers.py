@@ -1,0 +1,83 @@
+"""Valid answers for every form of the case file audit, for tests to submit and vary."""
+from engine.qa.models import AREAS
+
+
+def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
+    grades = {area: grade for area in AREAS} | (overrides or {})
+    def area(key, questions):
+        return {**questions, "evidence": "Case notes 12/10; assessment 03/09",
+                "grade": grades[key], "rationale": f"Evidence supports {grades[key]} for {key}"}
+    return {
+        "child_voice": area("child_voice", {"seen_in_line_with_plan": "yes", "wishes_and_feelings": "yes",
+                                            "views_changed_decisions": "partly", "communication_needs_met": "yes",
+                                            "record_readable_by_child": "partly"}),
+        "assessment": area("assessment", {"current_and_timely": "yes", "assessment_date": "2026-09-03",
+                                          "uses_history": "yes", "analysis": "partly", "identity_considered": "yes",
+                                          "management_authorisation": "yes"}),
+        "planning": area("planning", {"smart_plan": "yes", "flows_from_assessment": "yes", "reviews_on_time": "yes",
+                                      "partners_active": "partly", "change_for_child": "improved",
+                                      "permanence_planning": "not_applicable"}),
+        "chronology": area("chronology", {"on_file": "yes", "last_entry_date": "2026-10-20",
+                                          "significant_events": "yes", "used_in_analysis": "partly"}),
+        "management_oversight": area("management_oversight", {"supervision_frequency": "yes",
+                                     "last_supervision_date": "2026-11-02", "reflective_supervision": "yes",
+                                     "decisions_have_rationale": "yes", "drift_challenged": "yes",
+                                     "social_workers_in_12_months": 2}),
+        "parent_carer_engagement": area("parent_carer_engagement", {"parents_engaged": "yes", "plan_explained": "yes",
+                                        "family_network_considered": "partly"}),
+    }
+
+
+PREPARE = {"file_read": True, "meeting_date": "2026-12-03", "observation_planned": False,
+           "preparation_notes": "Check the impact of the CIN plan on school attendance."}
+
+FEEDBACK = {
+    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-12-04",
+              "summary": "Knows who their worker is and feels listened to."},
+    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-12-04",
+               "rating": 4, "summary": "Treated with respect; wanted more notice of meetings."},
+    "professionals": {"status": "declined"},
+}
+
+
+def grading(grade: str = "good", actions: int = 2, safeguarding: bool = False) -> dict:
+    answers = {"overall_grade": grade,
+               "overall_rationale": "The child's circumstances have improved and the plan is driving change.",
+               "strengths": "Direct work with the child.", "areas_for_development": "Chronology analysis.",
+               "safeguarding_concern": safeguarding, "practitioner_informed": True,
+               "actions": [{"action": f"Update the chronology with partner events ({n})", "area": "chronology",
+                            "owner": "worker" if n % 2 else "team_manager", "due_on": f"2027-01-{10 + n:02d}",
+                            "priority": "high"} for n in range(1, actions + 1)]}
+    if safeguarding:
+        answers["safeguarding_details"] = "Unexplained bruising reported by school, not yet followed up."
+    return answers
+
+
+REFLECTION = {"went_well": "Direct work tools", "do_differently": "Update the chronology monthly",
+              "learning_needs": "Chronology training", "agrees_with_grade": True}
+
+ACKNOWLEDGEMENT = {"acknowledged": True, "immediate_actions": "Strategy discussion today; case reallocated.",
+                   "discussed_with_team_manager": True, "review_date": "2026-12-10"}
+
+MODERATION_AGREED = {"moderation_outcome": "agreed", "moderation_rationale": "Grading is consistent with the evidence."}
+
+
+def moderation_disagreed(grade: str = "requires_improvement") -> dict:
+    return {"moderation_outcome": "disagreed", "moderation_rationale": "Planning lacks contingency; not yet good.",
+            "moderated_overall_grade": grade, "moderated_area_grades": {"planning": grade}}
+
+
+DISCUSSION = {"discussion_date": "2026-12-20", "discussion_summary": "Talked through the planning evidence.",
+              "learning_for_audit_practice": "Test plans for contingency before grading good."}
+
+
+def action_review(status: str = "completed") -> dict:
+    review = {"supervision_date": "2027-01-05", "status": status, "outcome": "Reviewed with the worker."}
+    if status == "completed":
+        review["evidence"] = "Chronology updated 04/01/2027"
+    else:
+        review["revised_due_on"] = "2027-02-01"
+    return {"action_review": review}
+
+
+CLOSURE = {"closure_outcome": "all_completed", "notes": "Verified on the file."}

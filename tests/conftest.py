@@ -1,0 +1,56 @@
+"""Shared fixtures: a migrated, seeded SQLite database per test, copied from a template
+made once per run, so every test starts from the same known council."""
+import sqlite3
+
+import pytest
+from sqlalchemy import select
+
+import engine.qa  # noqa: F401  (registers the service operations)
+from engine.accounts import User
+from engine.clock import clock
+from engine.database import make_session_factory
+from engine.migrations import upgrade
+from engine.qa import demo_data
+from engine.runtime.registry import publish_all_from_disk
+
+DEMO_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    session = make_session_factory(url)()
+    publish_all_from_disk(session)
+    demo_data.generate(session, seed=DEMO_SEED)
+    session.commit()
+    session.close()
+    session.bind.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(template_database, tmp_path):
+    path = tmp_path / "test.sqlite"
+    with sqlite3.connect(template_database) as source, sqlite3.connect(path) as target:
+        source.backup(target)  # includes what still sits in the template's WAL
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def session(database_url):
+    db = make_session_factory(database_url)()
+    yield db
+    db.rollback()
+    db.close()
+
+
+@pytest.fixture(autouse=True)
+def reset_clock():
+    yield
+    clock.set(None)
+
+
+def user_named(session, username: str) -> User:
+    return session.scalar(select(User).where(User.username == username))

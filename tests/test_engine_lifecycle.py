@@ -1,0 +1,127 @@
+"""The case file audit run through the engine API, as the scheduler or CLI would."""
+import pytest
+from sqlalchemy import select
+
+from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Team
+from engine.runtime.errors import InvalidFormData, NotAllowed, TaskNotOpen
+from engine.runtime.events import verify_chain
+from engine.runtime.instances import complete_task
+from engine.runtime.models import HumanTask, ProcessInstance
+from tests import answers
+from tests.conftest import user_named
+
+
+def _case_outside(session, team_manager):
+    """A case in another team than the auditor's own."""
+    return session.scalar(select(Case).join(Team).where(Team.manager_id != team_manager.id).order_by(Case.id))
+
+
+def _allocate(session, auditor="tm.mash1", moderator="hos.cincp"):
+    qa_lead = user_named(session, "qa.lead")
+    auditor_user, moderator_user = user_named(session, auditor), user_named(session, moderator)
+    case = _case_outside(session, auditor_user)
+    audit = allocate_audit(session, AllocationRequest(case.reference, auditor_user.id, moderator_user.id), qa_lead)
+    session.commit()
+    return audit
+
+
+def _open_task(session, audit, spec_name):
+    return session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
+                                                  HumanTask.spec_name == spec_name, HumanTask.state == "ready"))
+
+
+def _do(session, audit, spec_name, user_id, data):
+    from engine.accounts import User
+    task = _open_task(session, audit, spec_name)
+    assert task is not None, f"{spec_name} is not open"
+    complete_task(session, task.id, session.get(User, user_id), data)
+    session.commit()
+    return task
+
+
+def test_good_audit_runs_from_allocation_to_closure(session):
+    audit = _allocate(session)
+    first = _open_task(session, audit, "prepare_audit")
+    assert first.assignee_id == audit.auditor_id and first.due_on == audit.due_on
+    _do(session, audit, "prepare_audit", audit.auditor_id, answers.PREPARE)
+    _do(session, audit, "complete_audit_tool", audit.auditor_id, answers.audit_tool())
+    _do(session, audit, "record_feedback", audit.auditor_id, answers.FEEDBACK)
+    _do(session, audit, "grade_audit", audit.auditor_id, answers.grading("good", actions=2))
+    assert _open_task(session, audit, "acknowledge_escalation") is None
+    _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
+    _do(session, audit, "moderate_audit", audit.moderator_id, answers.MODERATION_AGREED)
+    reviews = session.scalars(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
+                                                      HumanTask.spec_name == "review_action")).all()
+    assert len(reviews) == 2 and {r.assignee_id for r in reviews} == {audit.team_manager_id}
+    for review in reviews:
+        from engine.accounts import User
+        complete_task(session, review.id, session.get(User, audit.team_manager_id), answers.action_review())
+        session.commit()
+    qa_lead = user_named(session, "qa.lead")
+    closure = _open_task(session, audit, "confirm_closure")
+    assert closure.assignee_id is None and closure.role == "qa_lead"
+    _do(session, audit, "confirm_closure", qa_lead.id, answers.CLOSURE)
+
+    session.refresh(audit)
+    assert audit.status == "closed" and audit.overall_grade == "good" and audit.moderated_grade == "good"
+    assert audit.moderation_outcome == "agreed"
+    grades = session.scalars(select(AreaGrade).where(AreaGrade.audit_id == audit.id)).all()
+    assert len(grades) == 12 and {g.grade for g in grades} == {"good"}
+    actions = session.scalars(select(AuditAction).where(AuditAction.audit_id == audit.id)).all()
+    assert [a.status for a in actions] == ["completed", "completed"]
+    assert all(a.verified_by_id == qa_lead.id for a in actions)
+    assert session.get(Reflection, audit.id).agrees_with_grade is True
+    assert {f.source: f.status for f in session.scalars(select(Feedback).where(Feedback.audit_id == audit.id))} == \
+        {"child": "obtained", "family": "obtained", "professionals": "declined"}
+    assert session.get(ProcessInstance, audit.instance_id).status == "completed"
+    assert verify_chain(session).ok
+
+
+def test_inadequate_grade_escalates_to_head_of_service_at_once(session):
+    audit = _allocate(session)
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("inadequate")),
+                       ("record_feedback", answers.FEEDBACK)):
+        _do(session, audit, spec, audit.auditor_id, data)
+    _do(session, audit, "grade_audit", audit.auditor_id, answers.grading("inadequate", actions=1))
+    escalation_task = _open_task(session, audit, "acknowledge_escalation")
+    assert escalation_task.assignee_id == audit.head_of_service_id
+    assert _open_task(session, audit, "add_reflections") is not None  # in parallel
+    _do(session, audit, "acknowledge_escalation", audit.head_of_service_id, answers.ACKNOWLEDGEMENT)
+    escalation = session.scalar(select(Escalation).where(Escalation.audit_id == audit.id))
+    assert escalation.reason == "inadequate" and escalation.acknowledged_at is not None
+    assert _open_task(session, audit, "moderate_audit") is None  # waits for the reflections
+
+
+def test_guards_change_nothing(session):
+    audit = _allocate(session)
+    task = _open_task(session, audit, "prepare_audit")
+    revision = session.get(ProcessInstance, audit.instance_id).revision
+    with pytest.raises(NotAllowed):
+        complete_task(session, task.id, session.get(type(user_named(session, "qa.lead")), audit.worker_id), answers.PREPARE)
+    session.rollback()
+    with pytest.raises(InvalidFormData) as invalid:
+        complete_task(session, task.id, user_named(session, "tm.mash1"), {"file_read": False})
+    session.rollback()
+    assert set(invalid.value.errors) == {"file_read", "meeting_date"}
+    _do(session, audit, "prepare_audit", audit.auditor_id, answers.PREPARE)
+    with pytest.raises(TaskNotOpen, match="already completed by"):
+        complete_task(session, task.id, user_named(session, "tm.mash1"), answers.PREPARE)
+    session.rollback()
+    assert session.get(ProcessInstance, audit.instance_id).revision == revision + 1
+
+
+def test_separation_of_duties_and_unknown_case(session):
+    qa_lead = user_named(session, "qa.lead")
+    case = session.scalar(select(Case).order_by(Case.id))
+    hos = user_named(session, "hos.cincp")
+    with pytest.raises(AllocationError, match="own allocated worker"):
+        allocate_audit(session, AllocationRequest(case.reference, case.worker_id, hos.id), qa_lead)
+    session.rollback()
+    with pytest.raises(AllocationError, match="cannot be the auditor"):
+        allocate_audit(session, AllocationRequest(case.reference, hos.id, hos.id), qa_lead)
+    session.rollback()
+    with pytest.raises(AllocationError, match="no open case"):
+        allocate_audit(session, AllocationRequest("CS000000", hos.id, qa_lead.id), qa_lead)
+    session.rollback()
+    assert session.scalar(select(Audit)) is None
