@@ -54,3 +54,27 @@ def reset_clock():
 
 def user_named(session, username: str) -> User:
     return session.scalar(select(User).where(User.username == username))
+
+
+@pytest.fixture
+def app(database_url):
+    from webapp import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "SECRET_KEY": "test"})
+    yield app
+    with app.app_context():
+        from webapp.extensions import db
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def sign_in(client, username: str, password: str = demo_data.DEMO_PASSWORD):
+    """Sign `client` in as `username` (a demo login); returns the response."""
+    response = client.post("/sign-in", data={"username": username, "password": password})
+    assert response.status_code == 302, f"could not sign in as {username}"
+    return response

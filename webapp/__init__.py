@@ -1,0 +1,64 @@
+"""The Flask web app: sign-in, inboxes, task forms, audits, allocation and the JSON API.
+
+Views stay thin: each checks who is asking, calls an `engine` function, commits,
+and renders. Anything a user can get wrong comes back as a message, never a trace.
+"""
+from flask import Flask, render_template
+from flask_login import current_user
+
+import engine.qa  # noqa: F401  (registers the QA service operations)
+from engine.accounts import ROLES, User
+from webapp import config, formatting
+from webapp.extensions import csrf, db, login_manager
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.config.update(config.from_environment())
+    app.config.update(overrides or {})
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    formatting.register(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+
+    @app.context_processor
+    def layout_context():
+        return {"council_name": app.config["COUNCIL_NAME"], "role_names": ROLES, "current_user": current_user}
+
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.views import auth
+    app.register_blueprint(auth.blueprint)
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: ("Something was wrong with the request", "Go back and try again."),
+        403: ("You do not have access to this page", "If you think you should, ask the QA lead."),
+        404: ("Page not found", "Check the address, or go back to your inbox."),
+        405: ("Page not found", "Check the address, or go back to your inbox."),
+        500: ("Sorry, there is a problem with the service", "Nothing you entered was lost as a draft; try again later."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        title, advice = messages.get(code, messages[500])
+        return render_template("error.html", title=title, advice=advice), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)

@@ -1,0 +1,46 @@
+"""Configuration from the environment, with safe defaults for production and a demo mode."""
+import os
+import secrets
+from pathlib import Path
+
+from engine.database import DEFAULT_DATABASE_URL
+
+INSTANCE_DIR = Path(__file__).resolve().parents[1] / "instance"
+
+
+def _secret_key() -> str:
+    """QA_SECRET_KEY if set; otherwise a random key kept in instance/ so sessions survive restarts."""
+    if os.environ.get("QA_SECRET_KEY"):
+        return os.environ["QA_SECRET_KEY"]
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment() -> dict:
+    database_url = os.environ.get("QA_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if database_url.startswith("sqlite:///instance/"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        database_url = f"sqlite:///{INSTANCE_DIR / database_url[len('sqlite:///instance/'):]}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "COUNCIL_NAME": os.environ.get("QA_COUNCIL_NAME", "Northbridge Council"),
+        # Cookies are Secure unless explicitly running the plain-HTTP demo on this machine.
+        "SESSION_COOKIE_SECURE": os.environ.get("QA_INSECURE_COOKIES") != "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("QA_INSECURE_COOKIES") != "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "Case file audit API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
