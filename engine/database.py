@@ -3,13 +3,17 @@
 The engine uses plain SQLAlchemy so it can run without Flask; the web app hands
 Flask-SQLAlchemy the same declarative base, so both see one set of tables.
 """
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-DEFAULT_DATABASE_URL = "sqlite:///instance/qa.sqlite"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+DEFAULT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'qa.sqlite'}"
 
 
 class Base(DeclarativeBase):
@@ -56,11 +60,25 @@ def _begin_immediate(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def database_url_from_environment() -> str:
+    """QA_DATABASE_URL, or the demo's SQLite file in instance/ (created on first use)."""
+    url = os.environ.get("QA_DATABASE_URL")
+    if url:
+        return url
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return DEFAULT_DATABASE_URL
+
+
 def make_engine(url: str = DEFAULT_DATABASE_URL, **options):
     """Create an engine for `url` (SQLite or PostgreSQL)."""
+    return create_engine(sqlalchemy_url(url), **options)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the usual postgresql:// spelling and use the psycopg 3 driver for it."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, **options)
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
 
 
 def make_session_factory(url: str = DEFAULT_DATABASE_URL):

@@ -1,11 +1,8 @@
 """Configuration from the environment, with safe defaults for production and a demo mode."""
 import os
 import secrets
-from pathlib import Path
 
-from engine.database import DEFAULT_DATABASE_URL
-
-INSTANCE_DIR = Path(__file__).resolve().parents[1] / "instance"
+from engine.database import INSTANCE_DIR, database_url_from_environment, sqlalchemy_url
 
 
 def _secret_key() -> str:
@@ -21,15 +18,9 @@ def _secret_key() -> str:
 
 
 def from_environment() -> dict:
-    database_url = os.environ.get("QA_DATABASE_URL", DEFAULT_DATABASE_URL)
-    if database_url.startswith("sqlite:///instance/"):
-        INSTANCE_DIR.mkdir(exist_ok=True)
-        database_url = f"sqlite:///{INSTANCE_DIR / database_url[len('sqlite:///instance/'):]}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     return {
         "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url_from_environment()),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "COUNCIL_NAME": os.environ.get("QA_COUNCIL_NAME", "Northbridge Council"),
         # Cookies are Secure unless explicitly running the plain-HTTP demo on this machine.

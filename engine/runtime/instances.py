@@ -19,7 +19,7 @@ from uuid import UUID
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.runtime import events
+from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow reads the product clock)
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen)
 from engine.runtime.forms import validate_answers
@@ -84,6 +84,17 @@ def complete_task(session: Session, task_id: int, user: User, answers: dict) -> 
     session.query(TaskDraft).filter(TaskDraft.human_task_id == task.id).delete()
     _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid)
     return task
+
+
+def fire_timers(session: Session, instance: ProcessInstance) -> None:
+    """Let the due timers of a locked instance fire and run the engine on from them."""
+    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
+    workflow = _load(session, instance, None)
+    workflow.refresh_timers()
+    _run_engine(workflow)
+    events.record(session, "timer.fired", instance_id=instance.id, subject=("process_instance", instance.id),
+                  payload={"due_at": instance.next_timer_at})
+    _save(session, instance, workflow, model, actor_id=None, completed_uuid=None)
 
 
 def claim_task(session: Session, task_id: int, user: User) -> HumanTask:

@@ -1,0 +1,65 @@
+"""BPMN timers fire from the due-time column on the injected clock, exactly once."""
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from engine.clock import clock
+from engine.database import make_session_factory
+from engine.runtime.instances import start_instance
+from engine.runtime.models import HumanTask, ProcessInstance
+from engine.runtime.registry import publish
+from engine.runtime.timers import fire_due_timers
+
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="reminder" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="QA lead">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>wait</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>follow_up</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="Two days">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="follow_up" name="Follow up">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="note-schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="follow_up" />
+    <bpmn:sequenceFlow id="f3" sourceRef="follow_up" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+FILES = {
+    "process.json": json.dumps({"key": "reminder", "name": "Reminder", "bpmn_process_id": "reminder",
+                                "bpmn_files": ["reminder.bpmn"], "lanes": {"QA lead": {"role": "qa_lead", "person": None}}}),
+    "reminder.bpmn": BPMN,
+    "forms/note-schema.json": json.dumps({"type": "object", "properties": {"note": {"type": "string"}}}),
+}
+
+
+def test_timer_fires_once_when_due_on_the_injected_clock(session, database_url):
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, FILES)
+    instance = start_instance(session, "reminder", {}, actor_id=None)
+    session.commit()
+    assert instance.next_timer_at is not None
+    factory = make_session_factory(database_url)
+
+    assert fire_due_timers(factory) == 0  # not due yet
+    clock.advance(timedelta(days=2, minutes=1))
+    assert fire_due_timers(factory) == 1
+    assert fire_due_timers(factory) == 0  # fired exactly once
+
+    session.expire_all()
+    row = session.get(ProcessInstance, instance.id)
+    assert row.next_timer_at is None and row.revision == 2
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    assert task.spec_name == "follow_up" and task.state == "ready" and task.role == "qa_lead"
