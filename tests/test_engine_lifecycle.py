@@ -125,3 +125,32 @@ def test_separation_of_duties_and_unknown_case(session):
         allocate_audit(session, AllocationRequest("CS000000", hos.id, qa_lead.id), qa_lead)
     session.rollback()
     assert session.scalar(select(Audit)) is None
+
+
+def test_closure_cannot_claim_all_completed_while_the_tracker_shows_otherwise(session):
+    from engine.accounts import User
+    audit = _allocate(session)
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("requires_improvement")),
+                       ("record_feedback", answers.FEEDBACK)):
+        _do(session, audit, spec, audit.auditor_id, data)
+    with pytest.raises(InvalidFormData) as no_actions:
+        complete_task(session, _open_task(session, audit, "grade_audit").id, session.get(User, audit.auditor_id),
+                      answers.grading("requires_improvement", actions=0))
+    session.rollback()
+    assert "actions" in no_actions.value.errors
+    _do(session, audit, "grade_audit", audit.auditor_id, answers.grading("requires_improvement", actions=1))
+    _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
+    _do(session, audit, "moderate_audit", audit.moderator_id, answers.MODERATION_AGREED)
+    _do(session, audit, "review_action", audit.team_manager_id, answers.action_review("in_progress"))
+    qa_lead = user_named(session, "qa.lead")
+    closure = _open_task(session, audit, "confirm_closure")
+    with pytest.raises(InvalidFormData) as refused:
+        complete_task(session, closure.id, qa_lead, answers.CLOSURE)
+    session.rollback()
+    assert "A1 not completed" in refused.value.errors["closure_outcome"]
+    assert session.get(Audit, audit.id).status == "awaiting_closure"
+    _do(session, audit, "confirm_closure", qa_lead.id,
+        {"closure_outcome": "closed_with_outstanding", "outstanding_reason": "Worker on long-term leave; reallocated."})
+    action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
+    assert action.not_completed_reason.startswith("Worker on long-term leave") and action.verified_by_id is None
+    assert session.get(Audit, audit.id).status == "closed"

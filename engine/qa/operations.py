@@ -12,6 +12,7 @@ from engine.clock import clock
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
+from engine.runtime.errors import InvalidFormData
 from engine.runtime.services import ServiceContext, service_operation
 
 FEEDBACK_SOURCES = ("child", "family", "professionals")
@@ -179,7 +180,13 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     """The QA lead's confirmation: completed actions verified, the rest explained."""
     session, audit = context.session, _audit(context, audit_id)
     now = clock.now()
-    for action in session.scalars(select(AuditAction).where(AuditAction.audit_id == audit.id)):
+    actions = session.scalars(select(AuditAction).where(AuditAction.audit_id == audit.id)).all()
+    outstanding = [a.ref for a in actions if a.status not in ("completed", "cancelled")]
+    if outstanding and data["closure_outcome"] == "all_completed":
+        raise InvalidFormData({"closure_outcome": (
+            f"The tracker shows {', '.join(outstanding)} not completed: choose to close with outstanding "
+            "actions and say why, or ask the team manager to review them again")})
+    for action in actions:
         if action.status in ("completed", "cancelled"):
             action.verified_by_id, action.verified_at = context.actor_id, now
         else:

@@ -37,6 +37,8 @@ def _describe(error, schema) -> tuple[str, str]:
         return ".".join(path), f"{title} must be a real date"
     if error.validator in ("minimum", "maximum"):
         return ".".join(path), f"{title} must be between {field.get('minimum', 0)} and {field.get('maximum', 'its limit')}"
+    if error.validator == "minItems":
+        return ".".join(path), f"{title}: add at least {field.get('minItems', 1)}"
     if error.validator == "maxItems":
         return ".".join(path), f"{title}: no more than {field.get('maxItems')}"
     if error.validator == "type" and field.get("type") in ("integer", "number"):
