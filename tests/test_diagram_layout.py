@@ -3,6 +3,7 @@ from lxml import etree
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 
 from engine.runtime.diagram_layout import NS, add_layout
+from engine.runtime.registry import PROCESSES_DIR
 from tests.test_timers import BPMN
 
 
@@ -24,6 +25,6 @@ def test_a_model_that_has_a_diagram_is_left_alone():
 
 
 def test_the_case_file_audit_model_ships_with_its_diagram():
-    root = etree.parse("processes/case_file_audit/case_file_audit.bpmn").getroot()
+    root = etree.parse(str(PROCESSES_DIR / "case_file_audit" / "case_file_audit.bpmn")).getroot()
     planes = {p.get("bpmnElement") for p in root.iterfind(".//bpmndi:BPMNPlane", NS)}
     assert planes == {"case_file_audit_collaboration", "moderation", "review_actions"}

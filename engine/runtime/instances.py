@@ -8,10 +8,8 @@ under a revision check. The caller commits; any error leaves nothing changed.
 """
 from datetime import date, datetime
 
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,15 +21,10 @@ from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow 
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen)
 from engine.runtime.forms import validate_answers
+from engine.runtime.persistence import dump_workflow, load_workflow
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
-
-_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-_registry.register(date, lambda value: {"value": value.isoformat()},
-                   lambda value: date.fromisoformat(value["value"]))
-SERIALIZER = BpmnWorkflowSerializer(_registry)
-
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
                    business_key: str = "") -> ProcessInstance:
@@ -210,7 +203,8 @@ def _failure_message(error: Exception) -> str:
 
 
 def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow:
-    workflow = SERIALIZER.deserialize_json(instance.serialized)
+    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
+    workflow = load_workflow(instance.serialized, model)
     workflow.script_engine = ServiceScriptEngine(ServiceContext(session, actor_id, instance.id))
     return workflow
 
@@ -221,7 +215,7 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
     seen = instance.revision
     status = "completed" if workflow.is_completed() else "running"
     now = clock.now()
-    values = dict(serialized=SERIALIZER.serialize_json(workflow), revision=seen + 1, status=status,
+    values = dict(serialized=dump_workflow(workflow), revision=seen + 1, status=status,
                   next_timer_at=_next_timer(workflow), updated_at=now,
                   ended_at=now if status == "completed" else None)
     result = session.execute(update(ProcessInstance)

@@ -8,7 +8,6 @@ manifest (name, BPMN process id, lane map); the forms its user tasks name live i
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -99,14 +98,18 @@ def build_model(files: dict[str, str]) -> BuiltModel:
     return BuiltModel(spec, subprocess_specs, manifest, forms)
 
 
-@lru_cache(maxsize=64)
-def _built_version(version_id: int, files_json: str) -> BuiltModel:
-    return build_model(json.loads(files_json))
+_built_versions: dict[str, BuiltModel] = {}
 
 
 def built_model_for(version: ProcessVersion) -> BuiltModel:
-    """The parsed model of a published version, parsed once per process (versions never change)."""
-    return _built_version(version.id, json.dumps(version.files, sort_keys=True))
+    """The parsed model of a published version, parsed once per process.
+
+    Keyed by content hash: a version never changes, and the same hash is the same model
+    in any database (tests use many)."""
+    model = _built_versions.get(version.content_hash)
+    if model is None:
+        model = _built_versions[version.content_hash] = build_model(version.files)
+    return model
 
 
 def publish(session: Session, files: dict[str, str], *, actor_id: int | None = None,
