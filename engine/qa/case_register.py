@@ -1,0 +1,163 @@
+"""Importing the open-case register exported from the case management system.
+
+A file (CSV or XLSX) lists one open case per row: case reference, cohort or legal
+status, team, allocated worker (username or email), date opened, and optionally
+the age band. Every row is checked before anything is written: a file with bad
+rows changes nothing unless the importer asks for the good rows only. Importing
+the same file twice changes nothing; a changed worker or team updates the case.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Iterator
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.accounts import User
+from engine.qa.models import COHORTS, Case, Team
+from engine.runtime import events
+
+COLUMNS = ("case_reference", "cohort", "team", "worker", "opened_on")
+OPTIONAL_COLUMNS = ("age_band",)
+COHORT_BY_LABEL = {label.lower(): key for key, label in COHORTS.items()} | {key: key for key in COHORTS}
+PROGRESS_EVERY = 200
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    applied: bool = False
+
+
+class RegisterFormatError(ValueError):
+    """The file itself cannot be read as a case register (wrong type or missing columns)."""
+
+
+def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or XLSX file; the header is line 1."""
+    lowered = filename.lower()
+    if lowered.endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RegisterFormatError("The CSV file is not UTF-8 text.")
+        rows = list(csv.reader(io.StringIO(text)))
+    elif lowered.endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as error:  # openpyxl raises many types for a damaged file
+            raise RegisterFormatError(f"The XLSX file could not be read ({error.__class__.__name__}).")
+        rows = [["" if cell is None else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        raise RegisterFormatError("Upload a .csv or .xlsx file.")
+    if not rows:
+        raise RegisterFormatError("The file is empty.")
+    header = [str(name).strip().lower().replace(" ", "_") for name in rows[0]]
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        raise RegisterFormatError(f"The file has no column for: {', '.join(missing)}.")
+    for number, values in enumerate(rows[1:], start=2):
+        if any(str(value).strip() for value in values):
+            yield number, {name: values[i] if i < len(values) else "" for i, name in enumerate(header)}
+
+
+def import_register(session: Session, filename: str, content: bytes, *, actor_id: int | None,
+                    apply_good_rows: bool = False,
+                    progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Check every row, then apply the file (or only its good rows when asked)."""
+    rows = list(read_rows(filename, content))
+    report = ImportReport(rows=len(rows))
+    teams = {t.name.lower(): t for t in session.scalars(select(Team))}
+    people = {}
+    for user in session.scalars(select(User).where(User.active.is_(True))):
+        people[user.username.lower()] = user
+        if user.email:
+            people[user.email.lower()] = user
+    existing = {c.reference: c for c in session.scalars(select(Case))}
+    seen: dict[str, int] = {}
+    changes = []
+    for index, (line, row) in enumerate(rows, start=1):
+        parsed, problem = _parse(row, teams, people)
+        if problem is None and parsed["reference"] in seen:
+            problem = f"case {parsed['reference']} is already on line {seen[parsed['reference']]}"
+        if problem:
+            report.errors.append((line, problem))
+        else:
+            seen[parsed["reference"]] = line
+            changes.append(parsed)
+        if progress and index % PROGRESS_EVERY == 0:
+            progress(index, len(rows))
+    if report.errors and not apply_good_rows:
+        return report
+    for parsed in changes:
+        _apply(session, existing, parsed, report)
+    report.applied = True
+    if progress:
+        progress(len(rows), len(rows))
+    events.record(session, "case_register.imported", actor_id=actor_id, payload={
+        "file": filename, "rows": report.rows, "created": report.created, "updated": report.updated,
+        "unchanged": report.unchanged, "rejected_lines": [line for line, _ in report.errors]})
+    return report
+
+
+def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | None]:
+    reference = str(row.get("case_reference", "")).strip().upper()
+    if not reference:
+        return None, "the case reference is missing"
+    if len(reference) > 40:
+        return None, "the case reference is longer than 40 characters"
+    cohort = COHORT_BY_LABEL.get(str(row.get("cohort", "")).strip().lower())
+    if cohort is None:
+        return None, f"'{row.get('cohort')}' is not a known cohort ({', '.join(COHORTS.values())})"
+    team = teams.get(str(row.get("team", "")).strip().lower())
+    if team is None:
+        return None, f"there is no team called '{row.get('team')}'"
+    worker = people.get(str(row.get("worker", "")).strip().lower())
+    if worker is None:
+        return None, f"there is no active member of staff '{row.get('worker')}'"
+    opened_on = _date(row.get("opened_on"))
+    if opened_on is None:
+        return None, f"'{row.get('opened_on')}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+    return {"reference": reference, "cohort": cohort, "team_id": team.id, "worker_id": worker.id,
+            "opened_on": opened_on, "age_band": str(row.get("age_band") or "").strip()[:20]}, None
+
+
+def _apply(session: Session, existing: dict, parsed: dict, report: ImportReport) -> None:
+    case = existing.get(parsed["reference"])
+    if case is None:
+        session.add(Case(reference=parsed["reference"], cohort=parsed["cohort"], team_id=parsed["team_id"],
+                         worker_id=parsed["worker_id"], opened_on=parsed["opened_on"],
+                         age_band=parsed["age_band"], status="open"))
+        report.created += 1
+        return
+    wanted = {key: parsed[key] for key in ("cohort", "team_id", "worker_id", "opened_on", "age_band")}
+    wanted["status"] = "open"
+    before = {key: getattr(case, key) for key in wanted}
+    if before == wanted:
+        report.unchanged += 1
+        return
+    for key, value in wanted.items():
+        setattr(case, key, value)
+    report.updated += 1
+
+
+def _date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
