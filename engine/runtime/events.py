@@ -52,7 +52,11 @@ def _seal_pending_events(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    head = session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update())
+    # populate_existing: a head this session loaded in an earlier transaction would
+    # otherwise keep its old seq and hash, and the new events would collide with the
+    # ones other sessions appended since.
+    head = session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update()
+                          .execution_options(populate_existing=True))
     if head is None:
         head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
         session.add(head)
