@@ -42,6 +42,8 @@ def _load_user(user_id: str):
 def _register_blueprints(app: Flask) -> None:
     from webapp.views import auth
     app.register_blueprint(auth.blueprint)
+    from webapp import api
+    api.register(app)
 
 
 def _register_error_pages(app: Flask) -> None:

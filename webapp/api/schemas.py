@@ -1,0 +1,280 @@
+"""Marshmallow schemas for the API: what requests must hold and what responses say.
+
+They are the single statement of the API's shapes: flask-smorest validates requests
+and serializes responses with them, and builds the OpenAPI document from them, so the
+documentation cannot drift from the behaviour. Dates and times go out as ISO 8601;
+times always carry their UTC offset.
+"""
+import json
+
+from marshmallow import Schema, fields, post_load
+from marshmallow.validate import Length, OneOf
+
+from engine.database import as_utc
+from engine.qa.allocation import AllocationRequest
+from engine.qa.models import AREAS, AUDIT_STATUSES, GRADES
+
+MODERATION_OUTCOMES = ("agreed", "disagreed")
+TASK_STATES = ("ready", "completed", "cancelled")
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment as ISO 8601 with its offset, even when SQLite handed it back naive.
+
+    Every time the product stores is UTC, so a naive value is UTC; saying so keeps
+    readers in another zone from guessing, and keeps event times byte-identical to
+    what the hash chain sealed (see engine.runtime.events.event_hash)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(as_utc(value), attr, obj, **kwargs)
+
+
+# ----------------------------------------------------------------------- errors
+
+class ErrorSchema(Schema):
+    """Every error response: a sentence for a person, and per-field problems when there are any."""
+    code = fields.Integer(metadata={"description": "HTTP status code"})
+    status = fields.String(metadata={"description": "HTTP status name"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, in words fit to show a user"})
+    errors = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "Field path (dotted) to the problem with that field"})
+
+
+# ----------------------------------------------------------------------- tokens
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=Length(min=1, max=80))
+    password = fields.String(required=True, load_only=True, validate=Length(min=1, max=200))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`"})
+    expires_at = UtcDateTime(required=True)
+
+
+# ------------------------------------------------------------------------ tasks
+
+class TaskSummarySchema(Schema):
+    """One human task as an inbox lists it (read from the projection, never the workflow)."""
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    spec_name = fields.String(required=True, metadata={"description": "The BPMN id of the user task"})
+    subject = fields.String(required=True, metadata={"description": "The case reference"})
+    business_key = fields.String(required=True, metadata={"description": "The audit reference"})
+    due_on = fields.Date(allow_none=True)
+    overdue = fields.Boolean(required=True)
+    assignee_id = fields.Integer(allow_none=True)
+    role = fields.String(required=True)
+    state = fields.String(required=True, validate=OneOf(TASK_STATES))
+    instance_id = fields.Integer(required=True)
+
+
+class TaskListSchema(Schema):
+    assigned = fields.List(fields.Nested(TaskSummarySchema), required=True,
+                           metadata={"description": "Open tasks that are the caller's, soonest due first"})
+    claimable = fields.List(fields.Nested(TaskSummarySchema), required=True,
+                            metadata={"description": "Open tasks offered to a role the caller holds"})
+
+
+class TaskDetailSchema(TaskSummarySchema):
+    form_schema = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task's form"})
+    ui_schema = fields.Dict(allow_none=True, metadata={"description": "UI schema of the task's form"})
+    data = fields.Dict(required=True, metadata={"description": "The caller's saved draft answers, or {}"})
+    context = fields.Dict(required=True, metadata={"description": "The task data the step sees (JSON values only)"})
+
+
+class TaskAnswersSchema(Schema):
+    data = fields.Dict(required=True, keys=fields.String(),
+                       metadata={"description": "Answers to the task's form, checked against its JSON Schema"})
+
+
+# ----------------------------------------------------------------------- audits
+
+class AllocationSchema(Schema):
+    """The request to allocate a case for audit; loads into the engine's AllocationRequest."""
+    case_reference = fields.String(required=True, validate=Length(min=1, max=40))
+    auditor_id = fields.Integer(required=True, strict=True)
+    moderator_id = fields.Integer(required=True, strict=True)
+    audit_type = fields.String(load_default="random", validate=Length(min=1, max=30))
+    due_on = fields.Date(load_default=None, allow_none=True,
+                         metadata={"description": "Default: 15 working days from today"})
+    moderation_due_on = fields.Date(load_default=None, allow_none=True,
+                                    metadata={"description": "Default: 10 working days after the audit is due"})
+
+    @post_load
+    def make_request(self, values: dict, **kwargs) -> AllocationRequest:
+        """Hand the engine its own request type, so views pass it straight through."""
+        return AllocationRequest(**values)
+
+
+def _grade(**kwargs):
+    return fields.String(allow_none=True, validate=OneOf(list(GRADES)), **kwargs)
+
+
+class PersonSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class AuditPeopleSchema(Schema):
+    auditor = fields.Nested(PersonSchema)
+    moderator = fields.Nested(PersonSchema)
+    worker = fields.Nested(PersonSchema)
+    team_manager = fields.Nested(PersonSchema)
+    head_of_service = fields.Nested(PersonSchema)
+
+
+class AuditDatesSchema(Schema):
+    allocated = UtcDateTime()
+    due = fields.Date()
+    moderation_due = fields.Date()
+    started = UtcDateTime(allow_none=True)
+    graded = UtcDateTime(allow_none=True)
+    moderated = UtcDateTime(allow_none=True)
+    closed = UtcDateTime(allow_none=True)
+
+
+class AreaGradeSchema(Schema):
+    area = fields.String(validate=OneOf(list(AREAS)))
+    label = fields.String()
+    auditor_grade = _grade()
+    auditor_rationale = fields.String(allow_none=True)
+    moderated_grade = _grade(metadata={"description": "The grade after moderation; the auditor's stays alongside"})
+
+
+class FeedbackSchema(Schema):
+    source = fields.String()
+    status = fields.String()
+    method = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    summary = fields.String(allow_none=True)
+
+
+class ReflectionSchema(Schema):
+    went_well = fields.String()
+    do_differently = fields.String()
+    learning_needs = fields.String()
+    agrees_with_grade = fields.Boolean()
+    disagreement_reason = fields.String(allow_none=True)
+    barriers = fields.String(allow_none=True)
+    submitted_at = UtcDateTime()
+
+
+class EscalationSchema(Schema):
+    reason = fields.String()
+    head_of_service = fields.String(allow_none=True)
+    notified_at = UtcDateTime()
+    due_on = fields.Date()
+    acknowledged_at = UtcDateTime(allow_none=True)
+    immediate_actions = fields.String(allow_none=True)
+
+
+class ActionSchema(Schema):
+    id = fields.Integer()
+    ref = fields.String()
+    action = fields.String()
+    area = fields.String()
+    area_label = fields.String()
+    owner = fields.String(allow_none=True)
+    owner_role = fields.String()
+    due_on = fields.Date()
+    priority = fields.String()
+    status = fields.String(metadata={"description": "not_started, in_progress, completed, not_completed or overdue"})
+    completed_on = fields.Date(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    reviewed_in_supervision_on = fields.Date(allow_none=True)
+    supervision_outcome = fields.String(allow_none=True)
+    revised_due_on = fields.Date(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    verified_at = UtcDateTime(allow_none=True)
+    not_completed_reason = fields.String(allow_none=True)
+
+
+class DiscussionSchema(Schema):
+    date = fields.Date()
+    summary = fields.String(allow_none=True)
+    learning = fields.String(allow_none=True)
+
+
+class ClosureSchema(Schema):
+    outcome = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+
+
+class OpenTaskSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    assignee = fields.String(allow_none=True)
+    role = fields.String()
+    due_on = fields.Date(allow_none=True)
+
+
+class HistoryEntrySchema(Schema):
+    seq = fields.Integer()
+    at = UtcDateTime()
+    kind = fields.String()
+    actor = fields.String()
+    payload = fields.Dict()
+
+
+class AuditRecordSchema(Schema):
+    """One audit as engine.qa.audit_record renders it: grades before and after moderation and all that followed."""
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    audit_type = fields.String()
+    case_reference = fields.String(required=True)
+    cohort = fields.String()
+    cohort_label = fields.String()
+    team = fields.String()
+    service = fields.String()
+    status = fields.String(required=True, validate=OneOf(list(AUDIT_STATUSES)))
+    status_label = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    people = fields.Nested(AuditPeopleSchema)
+    dates = fields.Nested(AuditDatesSchema)
+    overdue = fields.Boolean()
+    overall_grade = _grade()
+    overall_grade_label = fields.String(allow_none=True)
+    overall_rationale = fields.String(allow_none=True)
+    strengths = fields.String(allow_none=True)
+    areas_for_development = fields.String(allow_none=True)
+    safeguarding_concern = fields.Boolean()
+    safeguarding_details = fields.String(allow_none=True)
+    moderation_outcome = fields.String(allow_none=True, validate=OneOf(MODERATION_OUTCOMES))
+    moderated_grade = _grade()
+    moderated_grade_label = fields.String(allow_none=True)
+    moderation_rationale = fields.String(allow_none=True)
+    discussion = fields.Nested(DiscussionSchema, allow_none=True)
+    area_grades = fields.List(fields.Nested(AreaGradeSchema))
+    feedback = fields.List(fields.Nested(FeedbackSchema))
+    reflection = fields.Nested(ReflectionSchema, allow_none=True)
+    escalations = fields.List(fields.Nested(EscalationSchema))
+    actions = fields.List(fields.Nested(ActionSchema))
+    closure = fields.Nested(ClosureSchema, allow_none=True)
+    open_tasks = fields.List(fields.Nested(OpenTaskSchema))
+    history = fields.List(fields.Nested(HistoryEntrySchema),
+                          metadata={"description": "What happened to this audit, oldest first (reads are left out)"})
+
+
+# -------------------------------------------------------------------- the trail
+
+class EventSchema(Schema):
+    """One link of the hash chain, with every field its hash covers, so a reader can recompute it."""
+    seq = fields.Integer(required=True)
+    at = UtcDateTime(required=True, attribute="occurred_at")
+    kind = fields.String(required=True)
+    actor_id = fields.Integer(allow_none=True)
+    instance_id = fields.Integer(allow_none=True)
+    subject_type = fields.String(allow_none=True)
+    subject_id = fields.String(allow_none=True)
+    payload = fields.Function(lambda event: json.loads(event.payload), required=True,
+                              metadata={"type": "object"})
+    hash = fields.String(required=True, validate=Length(equal=64))
+    prev_hash = fields.String(required=True, validate=Length(equal=64))
+
+
+class EventListSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True,
+                         metadata={"description": "Oldest first"})
+
