@@ -21,12 +21,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from statistics import median, quantiles
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,13 +321,9 @@ def on_postgres(server_url: str, audits: int) -> Measurement:
 
 # ------------------------------------------------------------------ report
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def p95(values: list[float]) -> float:
     """The 95th percentile (inclusive method, so small samples stay within the data)."""
-    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
+    return quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else values[0]
 
 
 def report(columns: list[Measurement], bare: Measurement) -> str:
