@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import event as sa_event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.clock import clock
@@ -52,14 +53,17 @@ def _seal_pending_events(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    # populate_existing: a head this session loaded in an earlier transaction would
-    # otherwise keep its old seq and hash, and the new events would collide with the
-    # ones other sessions appended since.
-    head = session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update()
-                          .execution_options(populate_existing=True))
+    head = _locked_head(session)
     if head is None:
-        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
+        # The first events of a database: two writers would both find no head to lock
+        # and both insert one. The second insert fails once the first commits; inside a
+        # savepoint that costs nothing, and the loser then locks the winner's head.
+        try:
+            with session.begin_nested():
+                session.add(ChainHead(id=1, seq=0, hash=GENESIS_HASH))
+        except IntegrityError:
+            pass
+        head = _locked_head(session)
     for fields in pending:
         fields["seq"] = head.seq + 1
         fields["prev_hash"] = head.hash
@@ -67,6 +71,14 @@ def _seal_pending_events(session: Session) -> None:
         session.add(Event(**fields))
         head.seq, head.hash = fields["seq"], fields["hash"]
     session.flush()
+
+
+def _locked_head(session: Session) -> ChainHead | None:
+    """The chain head, locked for this transaction and read afresh: populate_existing,
+    because a head this session loaded in an earlier transaction would otherwise keep
+    its old seq and hash, and new events would collide with those appended since."""
+    return session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.accounts import User, UserRole
+from engine.database import make_session_factory
+from engine.migrations import upgrade
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.models import Audit, Case, Team
 from engine.runtime import events
@@ -155,3 +157,26 @@ def test_a_session_holding_an_old_chain_head_still_appends_after_others(session_
         report = verify_chain(fresh)
     assert report.ok, report.problem
     assert held.seq == report.checked and held.hash == report.head_hash
+
+
+def test_first_events_of_a_new_database_appended_at_once_all_commit(empty_postgres_url):
+    """No chain head exists yet: every writer must still get its events in, on one chain."""
+    upgrade(empty_postgres_url)
+    factory = make_session_factory(empty_postgres_url)
+    barrier = threading.Barrier(APPEND_THREADS)
+
+    def first_append(worker: int) -> None:
+        with factory() as own:
+            events.record(own, "test.first_append", subject=("worker", worker))
+            barrier.wait()
+            own.commit()
+
+    try:
+        with ThreadPoolExecutor(APPEND_THREADS) as pool:
+            list(pool.map(first_append, range(APPEND_THREADS)))
+        with factory() as session:
+            report = verify_chain(session)
+    finally:
+        factory.kw["bind"].dispose()
+    assert report.ok, report.problem
+    assert report.checked == APPEND_THREADS
