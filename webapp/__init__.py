@@ -40,8 +40,11 @@ def _load_user(user_id: str):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.views import auth
+    from webapp.views import allocation, audits, auth, tasks
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(tasks.blueprint)
+    app.register_blueprint(audits.blueprint)
+    app.register_blueprint(allocation.blueprint)
     from webapp import api
     api.register(app)
 

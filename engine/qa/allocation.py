@@ -24,6 +24,7 @@ MODERATION_WORKING_DAYS = 10
 AUDITOR_ROLES = ("team_manager", "head_of_service", "principal_social_worker", "qa_lead", "qa_officer")
 MODERATOR_ROLES = ("head_of_service", "principal_social_worker", "qa_lead")
 ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
+AUDIT_TYPES = {"random": "Random", "thematic": "Thematic", "dip_sample": "Dip sample"}
 
 
 class AllocationError(WorkflowError):
@@ -54,6 +55,8 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     """Create the audit record and start its case file audit process."""
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
+    if request.audit_type not in AUDIT_TYPES:
+        raise AllocationError("audit_type", "Select the type of audit: random, thematic or dip sample.")
     reference = request.case_reference.strip().upper()
     case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None or case.status != "open":
