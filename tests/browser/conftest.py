@@ -1,0 +1,97 @@
+"""Fixtures for journeys through the real web app in Debian's Chromium.
+
+The app runs on a free port in a thread of the test process, with CSRF on and
+cookies as the plain-HTTP demo sets them, against the test's own copy of the seeded
+SQLite database. Chromium comes from Debian (/usr/bin/chromium), driven by the
+`playwright` package; Playwright's own browser downloads are never used.
+
+Without Chromium these tests are skipped, so a laptop without it still runs the rest
+of the suite; CI sets QA_REQUIRE_BROWSER=1 so a missing browser fails the run instead.
+When a test fails, a screenshot of its page is saved in /tmp for whoever reads the log.
+"""
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine.qa import demo_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_VARIABLE = "QA_REQUIRE_BROWSER"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT_DIR = Path("/tmp")
+TIMEOUT_MS = 15_000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so `page` can tell that the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the run (starting it is the slow part); a context per test."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium"
+        if os.environ.get(REQUIRE_VARIABLE) == "1":
+            pytest.fail(f"{REQUIRE_VARIABLE}=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(database_url):
+    """The base URL of the real app, served on a free port until the test ends."""
+    from webapp import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "browser-test",
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    with app.app_context():
+        from webapp.extensions import db
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser context on the live app; on failure, a full-page screenshot in /tmp."""
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot of the failing page: {path} (at {page.url})")
+    context.close()
+
+
+def sign_in(page, username: str, password: str = demo_data.DEMO_PASSWORD) -> None:
+    """Sign in through the sign-in form, as a person would."""
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/sign-in")
