@@ -1,0 +1,137 @@
+"""Every page and API route, for every role, against an explicit allow/deny table.
+
+One audit is set up where every relationship is distinct: a case in Children in
+Care 1 (worker, their team manager, head of service for Children in Care), audited
+by the MASH 1 team manager and moderated by the head of service for Disabled
+Children. Each person below is asked for every route; the expected outcome is
+written out by hand, not derived from the code under test.
+"""
+import pytest
+from sqlalchemy import select
+
+from engine.accounts import User
+from engine.qa.allocation import AllocationRequest, allocate_audit
+from engine.qa.models import Case, Team
+from engine.runtime.models import HumanTask
+from tests.conftest import sign_in, user_named
+
+# Who is asking: a label, and how to find the person once the audit exists.
+PEOPLE = {
+    "anonymous": None,
+    "the case's worker": "worker",
+    "another practitioner": "sw.mash1.1",
+    "the auditor (team manager)": "auditor",
+    "the case's team manager": "team_manager",
+    "another team manager": "tm.safeguarding1",
+    "the case's head of service": "head_of_service",
+    "the moderator (head of service)": "moderator",
+    "another head of service": "hos.cincp",
+    "principal social worker": "psw",
+    "QA lead": "qa.lead",
+    "QA officer": "qa.officer1",
+    "assistant director": "ad.safeguarding",
+    "director": "director",
+    "reviewing officer": "iro1",
+    "conference and review manager": "cr.manager",
+    "process owner": "process.owner",
+}
+SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's team manager",
+                  "the case's head of service", "the moderator (head of service)", "principal social worker",
+                  "QA lead", "QA officer", "assistant director", "director"}
+ALLOCATES = {"QA lead", "QA officer"}
+SIGNED_IN = set(PEOPLE) - {"anonymous"}
+
+
+def _page_expectations(who: str) -> dict[str, int]:
+    if who == "anonymous":
+        return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
+                                         "/tasks/{task}", "POST /tasks/{task}")}
+    return {
+        "/inbox": 200,
+        "/audits": 200,
+        "/audits/{audit}": 200 if who in SEES_THE_AUDIT else 403,
+        "/audits/allocate": 200 if who in ALLOCATES else 403,
+        "/tasks/{task}": 200 if who in SEES_THE_AUDIT else 403,
+        # Saving a draft of the auditor's task: only the auditor may.
+        "POST /tasks/{task}": 302 if who == "the auditor (team manager)" else 403,
+    }
+
+
+def _api_expectations(who: str) -> dict[str, int]:
+    if who == "anonymous":
+        return {route: 401 for route in ("/api/v1/tasks", "/api/v1/tasks/{task}", "/api/v1/audits/{audit}",
+                                         "/api/v1/instances/{instance}/events", "POST /api/v1/audits",
+                                         "POST /api/v1/tasks/{task}/claim")} | {"/api/v1/openapi.json": 200}
+    return {
+        "/api/v1/openapi.json": 200,
+        "/api/v1/tasks": 200,
+        "/api/v1/tasks/{task}": 200 if who in SEES_THE_AUDIT else 403,
+        "/api/v1/audits/{audit}": 200 if who in SEES_THE_AUDIT else 403,
+        "/api/v1/instances/{instance}/events": 200 if who in SEES_THE_AUDIT else 403,
+        # An empty allocation: refused as invalid for allocators, forbidden for everyone else.
+        "POST /api/v1/audits": 422 if who in ALLOCATES else 403,
+        # Claiming the auditor's own task is a no-op for them and refused for anyone else.
+        "POST /api/v1/tasks/{task}/claim": 200 if who == "the auditor (team manager)" else 403,
+    }
+
+
+@pytest.fixture
+def audit_setup(app):
+    from webapp.extensions import db
+    with app.app_context():
+        session = db.session
+        case = session.scalar(select(Case).join(Team).where(Team.name == "Children in Care 1").order_by(Case.id))
+        audit = allocate_audit(session, AllocationRequest(case.reference, user_named(session, "tm.mash1").id,
+                                                          user_named(session, "hos.disabled").id),
+                               user_named(session, "qa.lead"))
+        session.commit()
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
+        usernames = {}
+        for label, key in PEOPLE.items():
+            if key is None:
+                continue
+            user_id = getattr(audit, f"{key}_id", None)
+            usernames[label] = session.get(User, user_id).username if user_id else key
+        return {"audit": audit.id, "task": task.id, "instance": audit.instance_id, "usernames": usernames}
+
+
+def _call(client, route: str, ids: dict, headers=None):
+    method, _, path = route.partition(" ") if route.startswith(("POST ", "PUT ")) else ("GET", "", route)
+    path = path.format(**ids)
+    if method == "GET":
+        return client.get(path, headers=headers)
+    if path.startswith("/api/"):
+        return client.post(path, json={}, headers=headers)
+    return client.post(path, data={"action": "save"}, headers=headers)
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+def test_role_by_route(app, audit_setup, who):
+    client = app.test_client()
+    headers = None
+    if who != "anonymous":
+        username = audit_setup["usernames"][who]
+        sign_in(client, username)
+        token = client.post("/api/v1/tokens", json={"username": username, "password": "demo-password"}).get_json()
+        headers = {"Authorization": f"Bearer {token['token']}"}
+    outcomes = {}
+    for route, expected in _page_expectations(who).items():
+        outcomes[route] = (_call(client, route, audit_setup).status_code, expected)
+    api_client = app.test_client()  # no session cookie: the API must stand on the token alone
+    for route, expected in _api_expectations(who).items():
+        outcomes[route] = (_call(api_client, route, audit_setup, headers).status_code, expected)
+    wrong = {route: f"got {got}, expected {expected}" for route, (got, expected) in outcomes.items() if got != expected}
+    assert not wrong, f"{who}: {wrong}"
+
+
+def test_audit_lists_are_scoped(app, audit_setup):
+    """The audits list shows the audit to those who may see it, and to nobody else."""
+    from webapp.extensions import db
+    from engine.qa.models import Audit
+    with app.app_context():
+        reference = db.session.get(Audit, audit_setup["audit"]).reference
+    for who in SIGNED_IN:
+        client = app.test_client()
+        sign_in(client, audit_setup["usernames"][who])
+        listed = reference.encode() in client.get("/audits").data
+        assert listed == (who in SEES_THE_AUDIT), who
