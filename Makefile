@@ -7,8 +7,8 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 PYTHON_STAMP := $(VENV)/.requirements.stamp
 NODE_STAMP := node_modules/.package-lock.stamp
-CSS := webapp/static/build/app.css
-STYLE_SOURCES := $(shell find webapp/static/src -type f) webapp/static/build.mjs
+FRONTEND_BUILD := webapp/static/build/app.css
+FRONTEND_SOURCES := $(shell find webapp/static/src -type f) webapp/static/build.mjs
 
 .PHONY: demo test install
 
@@ -18,7 +18,7 @@ demo: install
 test: install
 	$(VENV_PYTHON) -m pytest -q
 
-install: $(PYTHON_STAMP) $(CSS)
+install: $(PYTHON_STAMP) $(FRONTEND_BUILD)
 
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,5 @@ $(NODE_STAMP): package-lock.json package.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-$(CSS): $(NODE_STAMP) $(STYLE_SOURCES)
+$(FRONTEND_BUILD): $(NODE_STAMP) $(FRONTEND_SOURCES)
 	npm run build

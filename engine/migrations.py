@@ -14,6 +14,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database at `database_url` to `revision` (the newest by default)."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database at `database_url` to `revision` (every newest revision by default:
+    features developed side by side may each add a branch until a merge revision joins them)."""
     command.upgrade(alembic_config(database_url), revision)

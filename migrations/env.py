@@ -1,13 +1,11 @@
 """Alembic environment: the schema is the metadata of `engine` (runtime and QA domain)."""
 from alembic import context
 
-import engine.accounts  # noqa: F401  (register tables)
-import engine.qa.models  # noqa: F401
-import engine.runtime.models  # noqa: F401
-from engine.database import Base, make_engine
+from engine.database import make_engine
+from engine.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

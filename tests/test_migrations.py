@@ -9,10 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import engine.accounts  # noqa: F401  (register every table on the metadata)
-import engine.qa.models  # noqa: F401
-import engine.runtime.models  # noqa: F401
-from engine.database import Base, make_engine
+from engine.database import make_engine
+from engine.schema import metadata
 from engine.migrations import alembic_config, upgrade
 
 
@@ -22,7 +20,7 @@ def schema_differences(url: str) -> list:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return compare_metadata(context, Base.metadata)
+            return compare_metadata(context, metadata)
     finally:
         engine.dispose()
 
@@ -43,7 +41,7 @@ def test_sqlite_upgrade_matches_models_and_downgrades_cleanly(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrations.sqlite'}"
     upgrade(url)
     assert schema_differences(url) == []
-    assert set(Base.metadata.tables) <= table_names(url)
+    assert set(metadata.tables) <= table_names(url)
     downgrade_to_base(url)
     assert table_names(url) == {"alembic_version"}
     upgrade(url)

@@ -4,7 +4,8 @@ own bookkeeping (no tables, no orphaned sequences)."""
 import pytest
 from sqlalchemy import inspect
 
-from engine.database import Base, make_engine
+from engine.database import make_engine
+from engine.schema import metadata
 from engine.migrations import upgrade
 from tests.test_migrations import downgrade_to_base, schema_differences, table_names
 
@@ -23,7 +24,7 @@ def test_postgres_upgrade_matches_models_and_downgrades_cleanly(empty_postgres_u
     url = empty_postgres_url
     upgrade(url)
     assert schema_differences(url) == []
-    assert set(Base.metadata.tables) <= table_names(url)
+    assert set(metadata.tables) <= table_names(url)
     downgrade_to_base(url)
     assert table_names(url) == {"alembic_version"}
     assert sequence_names(url) == set()

@@ -1,5 +1,10 @@
-// Builds webapp/static/build/: the compiled stylesheet and GOV.UK Frontend's script and assets.
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+// Builds webapp/static/build/ from npm packages (nothing is downloaded at run time):
+//  - app.css: GOV.UK Frontend with the council's own font, plus our styles;
+//  - govuk-frontend.min.js and its assets;
+//  - one bundle per webapp/static/src/*.entry.js (bpmn-js viewer, modeler, charts...);
+//  - bpmn-js/: the diagram stylesheets and icon font those bundles use.
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { build } from "esbuild";
 import { compile } from "sass";
 
 const out = "webapp/static/build";
@@ -8,4 +13,17 @@ const css = compile("webapp/static/src/app.scss", { loadPaths: ["node_modules"],
 writeFileSync(`${out}/app.css`, css.css);
 cpSync("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js", `${out}/govuk-frontend.min.js`);
 cpSync("node_modules/govuk-frontend/dist/govuk/assets", `${out}/assets`, { recursive: true });
-console.log(`built ${out}/app.css (${css.css.length} bytes)`);
+cpSync("node_modules/bpmn-js/dist/assets", `${out}/bpmn-js`, { recursive: true });
+cpSync("node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css", `${out}/bpmn-js/properties-panel.css`);
+
+const entries = readdirSync("webapp/static/src").filter((name) => name.endsWith(".entry.js"));
+for (const name of entries) {
+  await build({
+    entryPoints: [`webapp/static/src/${name}`],
+    outfile: `${out}/${name.replace(".entry.js", ".js")}`,
+    bundle: true, minify: true, format: "iife", target: "es2020",
+    jsx: "automatic", jsxImportSource: "@bpmn-io/properties-panel/preact",
+    loader: { ".js": "jsx" },
+  });
+}
+console.log(`built ${out}: app.css (${css.css.length} bytes), ${entries.length} script bundle(s)`);
