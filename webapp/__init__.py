@@ -8,7 +8,7 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import config, formatting
+from webapp import config, formatting, navigation
 from webapp.extensions import csrf, db, login_manager
 
 
@@ -28,7 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.context_processor
     def layout_context():
-        return {"council_name": app.config["COUNCIL_NAME"], "role_names": ROLES, "current_user": current_user}
+        return {"council_name": app.config["COUNCIL_NAME"], "role_names": ROLES, "current_user": current_user,
+                "navigation_items": navigation.items_for}
 
     return app
 
@@ -40,7 +41,8 @@ def _load_user(user_id: str):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp.views import allocation, audits, auth, tasks
+    # Imported in the order their items appear in the header navigation.
+    from webapp.views import auth, tasks, audits, allocation  # noqa: I001
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)

@@ -19,16 +19,14 @@ from engine.qa.models import Team
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date, walk
 from webapp.formatting import long_date
+from webapp.navigation import add_item
 
 blueprint = Blueprint("allocation", __name__)
 
 DATE_LABELS = {"due_on": "Audit due date", "moderation_due_on": "Moderation due date"}
 
 
-@blueprint.app_context_processor
-def navigation_context():
-    """Whether to offer 'Allocate' in the navigation (QA lead and QA officers only)."""
-    return {"can_allocate_audits": current_user.is_authenticated and can_allocate(current_user)}
+add_item("allocation.allocate", "Allocate", can_allocate)
 
 
 @blueprint.route("/audits/allocate", methods=["GET", "POST"])

@@ -10,13 +10,15 @@ from sqlalchemy import select
 
 from engine.accounts import ROLES, User
 from engine.clock import clock
-from engine.qa.access import can_view_audit, visible_audits
+from engine.qa.access import can_allocate, can_view_audit, visible_audits
 from engine.qa.audit_record import read_audit
 from engine.qa.models import AREAS, GRADES, Audit, Team
 from webapp.extensions import db
+from webapp.navigation import add_item
 from webapp.formatting import long_date
 
 blueprint = Blueprint("audits", __name__)
+add_item("audits.audits", "Audits")
 
 # Payload fields worth a line in the history table, in the order they are shown.
 HISTORY_FIELDS = (
@@ -41,7 +43,7 @@ def audits():
     """Every audit the signed-in person may see, newest first."""
     rows = visible_audits(db.session, current_user)
     teams = {team.id: team.name for team in db.session.scalars(select(Team))}
-    return render_template("audits.html", audits=rows, teams=teams,
+    return render_template("audits.html", audits=rows, teams=teams, can_allocate=can_allocate(current_user),
                            people=_names({row.auditor_id for row in rows}))
 
 

@@ -24,10 +24,12 @@ from engine.runtime.instances import (claim_task, complete_task, form_schema, ma
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for
 from webapp.extensions import db
+from webapp.navigation import add_item
 from webapp.form_rendering import apply_row_command, describe_form, drop_blank_rows, parse_submission
 from webapp.formatting import long_date
 
 blueprint = Blueprint("tasks", __name__)
+add_item("tasks.inbox", "Inbox")
 
 # What each refusal from the engine means over HTTP.
 REFUSAL_STATUS = {NotAllowed: 403, TaskNotOpen: 409, ConcurrentUpdate: 409, ProcessFailure: 409}
