@@ -1,34 +1,50 @@
-"""The scheduler: APScheduler jobs for time-driven work (due BPMN timers).
+"""The scheduler: APScheduler runs the product's time-driven jobs.
 
 In production it runs in its own process (`python -m engine.scheduler`); the
 one-command demo starts it in the background of the web server. Running several
-at once is safe: each due instance is claimed under a row lock (see timers.py).
+at once is safe: every job claims its work under row locks (see engine/runtime/timers.py).
+
+A module with scheduled work lists it as `SCHEDULED_JOBS = [ScheduledJob(...)]` and
+is named in JOB_MODULES below.
 """
+import importlib
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-import engine.qa  # noqa: F401  (service operations the timers' paths may call)
+import engine.qa  # noqa: F401  (service operations the jobs' processes may call)
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import database_url_from_environment, make_session_factory
-from engine.runtime.timers import fire_due_timers
 
-TIMER_INTERVAL_SECONDS = 30
+JOB_MODULES = (
+    "engine.runtime.timers",
+)
 log = logging.getLogger(__name__)
+
+
+def scheduled_jobs() -> list:
+    """Every ScheduledJob of every module in JOB_MODULES."""
+    return [job for name in JOB_MODULES for job in importlib.import_module(name).SCHEDULED_JOBS]
 
 
 def _add_jobs(scheduler, database_url: str):
     session_factory = make_session_factory(database_url)
-
-    def fire_timers_job():
-        fired = fire_due_timers(session_factory)
-        if fired:
-            log.info("fired timers of %d instance(s)", fired)
-
-    scheduler.add_job(fire_timers_job, "interval", seconds=TIMER_INTERVAL_SECONDS, id="fire_due_timers",
-                      max_instances=1, coalesce=True, next_run_time=clock.now())
+    for job in scheduled_jobs():
+        scheduler.add_job(_logged(job, session_factory), "interval", seconds=job.every_seconds, id=job.name,
+                          max_instances=1, coalesce=True, next_run_time=clock.now())
     return scheduler
+
+
+def _logged(job, session_factory):
+    def run():
+        try:
+            done = job.run(session_factory)
+            if done:
+                log.info("%s: %s", job.name, done)
+        except Exception:  # one failing run must not stop the scheduler; the next run retries
+            log.exception("%s failed", job.name)
+    return run
 
 
 def start_background_scheduler(database_url: str) -> BackgroundScheduler:

@@ -63,3 +63,13 @@ def test_timer_fires_once_when_due_on_the_injected_clock(session, database_url):
     assert row.next_timer_at is None and row.revision == 2
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
     assert task.spec_name == "follow_up" and task.state == "ready" and task.role == "qa_lead"
+
+
+def test_the_scheduler_runs_the_timer_job_from_its_job_list(database_url):
+    from engine.scheduler import scheduled_jobs, start_background_scheduler
+    assert "fire_due_timers" in {job.name for job in scheduled_jobs()}
+    scheduler = start_background_scheduler(database_url)
+    try:
+        assert {job.id for job in scheduler.get_jobs()} >= {"fire_due_timers"}
+    finally:
+        scheduler.shutdown(wait=True)

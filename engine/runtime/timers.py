@@ -7,7 +7,9 @@ scheduler processes can run at once and each timer still fires exactly once.
 SpiffWorkflow reads the wall clock inside its timer module; we point it at the
 product clock so tests can run days of process time in milliseconds.
 """
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from sqlalchemy import select
@@ -54,3 +56,14 @@ def fire_due_timers(session_factory: sessionmaker, limit: int | None = None) -> 
             session.commit()
             fired += 1
     return fired
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Work the scheduler runs every `every_seconds`; `run(session_factory)` returns what it did."""
+    name: str
+    every_seconds: int
+    run: Callable[[sessionmaker], object]
+
+
+SCHEDULED_JOBS = [ScheduledJob("fire_due_timers", 30, fire_due_timers)]
