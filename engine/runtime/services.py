@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from sqlalchemy.orm import Session
 
 OPERATIONS: dict[str, Callable] = {}
+# Functions a diagram's expressions may call (e.g. working-day arithmetic for timers).
+EXPRESSION_HELPERS: dict[str, Callable] = {}
 
 # Builtins a diagram's expressions and scripts may use: enough for conditions and
 # small data shaping, nothing that reaches files, imports or the interpreter.
@@ -42,12 +44,24 @@ def service_operation(name: str):
     return register
 
 
+def expression_helper(name: str):
+    """Offer a function to every script and expression in a diagram as `name`.
+
+    Names should be distinctive: task data that used the same key would shadow it
+    (SpiffWorkflow refuses such data)."""
+    def register(function: Callable) -> Callable:
+        EXPRESSION_HELPERS[name] = function
+        return function
+    return register
+
+
 class ServiceScriptEngine(PythonScriptEngine):
     """Evaluates expressions with restricted builtins and dispatches service tasks."""
 
     def __init__(self, context: ServiceContext):
         super().__init__(environment=TaskDataEnvironment({
-            "__builtins__": SAFE_BUILTINS, "date": date, "datetime": datetime, "timedelta": timedelta}))
+            "__builtins__": SAFE_BUILTINS, "date": date, "datetime": datetime, "timedelta": timedelta,
+            **EXPRESSION_HELPERS}))
         self.context = context
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
