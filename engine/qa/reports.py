@@ -1,0 +1,370 @@
+"""The six-weekly findings report and the annual QA report (framework sections 6 and 8).
+
+Every figure is a SQL aggregate over the audit tables (audits, audit_area_grades,
+audit_feedback, escalations, audit_actions), never a workflow load, so a year of
+audits reports in well under a second. An audit belongs to the cycle in which it was
+allocated. Its grade is the moderated grade once moderated, else the auditor's; the
+moderation section compares the two. A report can be narrowed to a service or a team.
+
+Cycles: six-weekly periods from 1 April, the start of the council's reporting year
+(nine a year, the ninth shorter), so the annual report shows the trend across them.
+"""
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import median
+
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from engine.clock import LOCAL_ZONE, clock
+from engine.database import as_utc
+from engine.qa.models import AREAS, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
+from engine.qa.operations import FEEDBACK_SOURCES
+
+CYCLE_DAYS = 42
+YEAR_START_MONTH = 4
+TREND_CYCLES = 9
+GRADE_KEYS = tuple(GRADES)
+GOOD_OR_BETTER = ("outstanding", "good")
+BELOW_GOOD = ("requires_improvement", "inadequate")
+OPEN_ACTION_STATUSES = ("not_started", "in_progress")
+ANSWERED_FEEDBACK = ("obtained", "declined", "unable")
+INADEQUATE_ESCALATIONS = ("inadequate", "moderated_inadequate")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start` to `end`, both included, in the council's time zone."""
+    start: date
+    end: date
+    label: str
+    kind: str = "cycle"
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The period as an instant range [from, to), for timestamp columns."""
+        return (datetime.combine(self.start, time(), LOCAL_ZONE),
+                datetime.combine(self.end + timedelta(days=1), time(), LOCAL_ZONE))
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.start.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The council's targets: the share of audits Good or better, and the most that may be Inadequate."""
+    good_or_better: float = float(os.environ.get("QA_TARGET_GOOD_OR_BETTER", 70))
+    inadequate: float = float(os.environ.get("QA_TARGET_INADEQUATE", 10))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which audits a report covers beyond its period: a service, a team, or the council."""
+    service_id: int | None = None
+    team_id: int | None = None
+    extra: object = field(default=None, compare=False)
+
+    def clause(self):
+        clauses = [true()]
+        if self.service_id:
+            clauses.append(Audit.service_id == self.service_id)
+        if self.team_id:
+            clauses.append(Audit.team_id == self.team_id)
+        return and_(*clauses)
+
+
+def reporting_year(day: date) -> int:
+    """The calendar year in which the reporting year holding `day` began."""
+    return day.year if day.month >= YEAR_START_MONTH else day.year - 1
+
+
+def cycles_of_year(year: int) -> list[Period]:
+    """The six-weekly cycles of the reporting year that begins on 1 April `year`."""
+    first, last = date(year, YEAR_START_MONTH, 1), date(year + 1, YEAR_START_MONTH, 1) - timedelta(days=1)
+    periods, start, number = [], first, 1
+    while start <= last:
+        end = min(start + timedelta(days=CYCLE_DAYS - 1), last)
+        periods.append(Period(start, end, f"{_year_label(year)} cycle {number}"))
+        start, number = end + timedelta(days=1), number + 1
+    return periods
+
+
+def cycle_containing(day: date) -> Period:
+    return next(p for p in cycles_of_year(reporting_year(day)) if p.start <= day <= p.end)
+
+
+def year_period(year: int) -> Period:
+    cycles = cycles_of_year(year)
+    return Period(cycles[0].start, cycles[-1].end, f"Reporting year {_year_label(year)}", kind="year")
+
+
+def parse_period(key: str) -> Period:
+    """The period a `Period.key` names; ValueError if it names none."""
+    kind, _, start = key.partition(":")
+    day = date.fromisoformat(start)
+    if kind == "year" and day.month == YEAR_START_MONTH and day.day == 1:
+        return year_period(day.year)
+    if kind == "cycle":
+        period = cycle_containing(day)
+        if period.start == day:
+            return period
+    raise ValueError(f"'{key}' is not a reporting period")
+
+
+def trend_periods(period: Period) -> list[Period]:
+    """The cycles a report's trend runs across: the year's cycles for an annual report,
+    the cycle and the eight before it for a six-weekly one."""
+    if period.kind == "year":
+        return cycles_of_year(period.start.year)
+    cycles = cycles_of_year(reporting_year(period.start) - 1) + cycles_of_year(reporting_year(period.start))
+    index = next(i for i, p in enumerate(cycles) if p.start == period.start)
+    return cycles[max(0, index - TREND_CYCLES + 1): index + 1]
+
+
+def final_grade():
+    """The audit's grade as it stands: the moderator's once moderated, else the auditor's."""
+    return func.coalesce(Audit.moderated_grade, Audit.overall_grade)
+
+
+def build_report(session: Session, period: Period, scope: Scope = Scope(), targets: Targets = Targets(),
+                 as_of: date | None = None) -> dict:
+    """Every measure of the six-weekly or annual report for `period`, within `scope`.
+
+    `scope.extra` (a clause on Audit) limits the per-audit lists, such as the
+    Inadequate audits, to those the reader may see; the counts cover the whole scope."""
+    as_of = as_of or clock.today()
+    where = and_(_in_period(period), scope.clause())
+    names = _names(session)
+    graded = _grades(session, where)
+    report = {
+        "period": period, "scope": scope, "targets": targets, "as_of": as_of,
+        "scope_label": _scope_label(names, scope),
+        "completion": _completion(session, where, as_of, names),
+        "grades": graded,
+        "shares": _shares(graded["overall"], targets),
+        "by_dimension": {
+            "service": _by_dimension(session, where, Audit.service_id, names["services"]),
+            "team": _by_dimension(session, where, Audit.team_id, names["teams"]),
+            "cohort": _by_dimension(session, where, Audit.cohort, COHORTS),
+        },
+        "areas": _areas(session, where),
+        "heat_map": _heat_map(session, where, names["teams"]),
+        "moderation": _moderation(session, where),
+        "actions": _actions(session, where, as_of),
+        "inadequate": _inadequate(session, where, scope.extra, names["teams"]),
+        "feedback": _feedback(session, where),
+        "trend": [{"period": p, **_shares(_grades(session, and_(_in_period(p), scope.clause()))["overall"], targets)}
+                  for p in trend_periods(period)],
+    }
+    report["themes"] = _themes(report["areas"])
+    return report
+
+
+def _in_period(period: Period):
+    start, end = period.bounds()
+    return and_(Audit.allocated_at >= start, Audit.allocated_at < end)
+
+
+def _names(session: Session) -> dict:
+    return {"teams": dict(session.execute(select(Team.id, Team.name)).all()),
+            "services": dict(session.execute(select(Service.id, Service.name)).all()),
+            "team_service": dict(session.execute(select(Team.id, Team.service_id)).all())}
+
+
+def _scope_label(names: dict, scope: Scope) -> str:
+    if scope.team_id:
+        return names["teams"].get(scope.team_id, "Unknown team")
+    if scope.service_id:
+        return names["services"].get(scope.service_id, "Unknown service")
+    return "All services"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """A percentage to one decimal place, or None when there is nothing to divide."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _completion(session: Session, where, as_of: date, names: dict) -> dict:
+    graded = Audit.graded_at.is_not(None)
+    on_time = and_(graded, func.date(Audit.graded_at) <= Audit.due_on)
+    overdue = and_(Audit.graded_at.is_(None), Audit.due_on < as_of)
+    rows = session.execute(select(
+        Audit.team_id, func.count(), func.count(Audit.graded_at),
+        func.sum(case((on_time, 1), else_=0)), func.sum(case((overdue, 1), else_=0)),
+        func.count(Audit.moderated_at)).where(where).group_by(Audit.team_id)).all()
+    teams = sorted(({"team": names["teams"][team_id], "allocated": allocated, "completed": completed,
+                     "on_time": on_time_count, "overdue": overdue_count, "moderated": moderated,
+                     "rate": _rate(completed, allocated)}
+                    for team_id, allocated, completed, on_time_count, overdue_count, moderated in rows),
+                   key=lambda row: row["team"])
+    totals = {key: sum(row[key] for row in teams) for key in ("allocated", "completed", "on_time", "overdue", "moderated")}
+    return {"teams": teams, "totals": {**totals, "rate": _rate(totals["completed"], totals["allocated"]),
+                                       "on_time_rate": _rate(totals["on_time"], totals["completed"])}}
+
+
+def _grades(session: Session, where) -> dict:
+    counts = dict(session.execute(select(final_grade(), func.count()).where(where, final_grade().is_not(None))
+                                  .group_by(final_grade())).all())
+    overall = {grade: counts.get(grade, 0) for grade in GRADE_KEYS}
+    return {"overall": overall, "total": sum(overall.values())}
+
+
+def _shares(overall: dict, targets: Targets) -> dict:
+    total = sum(overall.values())
+    good = _rate(sum(overall[g] for g in GOOD_OR_BETTER), total)
+    inadequate = _rate(overall["inadequate"], total)
+    return {"graded": total, "counts": overall, "good_or_better": good, "inadequate": inadequate,
+            "meets_good_target": None if good is None else good >= targets.good_or_better,
+            "meets_inadequate_target": None if inadequate is None else inadequate <= targets.inadequate}
+
+
+def _by_dimension(session: Session, where, column, labels: dict) -> list[dict]:
+    rows = session.execute(select(column, final_grade(), func.count()).where(where, final_grade().is_not(None))
+                           .group_by(column, final_grade())).all()
+    table: dict = {}
+    for key, grade, count in rows:
+        table.setdefault(key, {g: 0 for g in GRADE_KEYS})[grade] = count
+    return sorted(({"key": key, "label": labels.get(key, key), "counts": counts, "total": sum(counts.values()),
+                    "good_or_better": _rate(sum(counts[g] for g in GOOD_OR_BETTER), sum(counts.values()))}
+                   for key, counts in table.items()), key=lambda row: str(row["label"]))
+
+
+def _final_area_grades():
+    """Area grades as they stand: the moderator's rows once moderated, else the auditor's."""
+    return or_(AreaGrade.stage == "moderator", and_(AreaGrade.stage == "auditor", Audit.moderated_at.is_(None)))
+
+
+def _areas(session: Session, where) -> list[dict]:
+    rows = session.execute(select(AreaGrade.area, AreaGrade.grade, func.count())
+                           .join(Audit, Audit.id == AreaGrade.audit_id)
+                           .where(where, _final_area_grades()).group_by(AreaGrade.area, AreaGrade.grade)).all()
+    actions = dict(session.execute(select(AuditAction.area, func.count()).join(Audit, Audit.id == AuditAction.audit_id)
+                                   .where(where).group_by(AuditAction.area)).all())
+    table = {area: {g: 0 for g in GRADE_KEYS} for area in AREAS}
+    for area, grade, count in rows:
+        table[area][grade] = count
+    result = []
+    for area, counts in table.items():
+        total = sum(counts.values())
+        result.append({"area": area, "label": AREAS[area], "counts": counts, "total": total,
+                       "good_or_better": _rate(sum(counts[g] for g in GOOD_OR_BETTER), total),
+                       "below_good": _rate(sum(counts[g] for g in BELOW_GOOD), total),
+                       "actions": actions.get(area, 0)})
+    return result
+
+
+def _heat_map(session: Session, where, team_names: dict) -> dict:
+    """The share Good or better for each area in each team: rows are teams, columns areas."""
+    good = case((AreaGrade.grade.in_(GOOD_OR_BETTER), 1), else_=0)
+    rows = session.execute(select(Audit.team_id, AreaGrade.area, func.count(), func.sum(good))
+                           .join(Audit, Audit.id == AreaGrade.audit_id).where(where, _final_area_grades())
+                           .group_by(Audit.team_id, AreaGrade.area)).all()
+    cells: dict = {}
+    for team_id, area, total, good_count in rows:
+        cells.setdefault(team_names[team_id], {})[area] = {"total": total, "good_or_better": _rate(good_count, total)}
+    return {"areas": list(AREAS), "area_labels": list(AREAS.values()),
+            "teams": [{"team": team, "cells": [cells[team].get(area) for area in AREAS]} for team in sorted(cells)]}
+
+
+def _moderation(session: Session, where) -> dict:
+    moderated = Audit.moderated_at.is_not(None)
+    outcome = dict(session.execute(select(Audit.moderation_outcome, func.count()).where(where, moderated)
+                                   .group_by(Audit.moderation_outcome)).all())
+    pairs = session.execute(select(Audit.overall_grade, Audit.moderated_grade, func.count()).where(where, moderated)
+                            .group_by(Audit.overall_grade, Audit.moderated_grade)).all()
+    matrix = {auditor: {moderator: 0 for moderator in GRADE_KEYS} for auditor in GRADE_KEYS}
+    upgrades = downgrades = 0
+    for auditor, moderator, count in pairs:
+        matrix[auditor][moderator] = count
+        rank_change = GRADE_KEYS.index(auditor) - GRADE_KEYS.index(moderator)
+        upgrades += count if rank_change > 0 else 0
+        downgrades += count if rank_change < 0 else 0
+    total = sum(outcome.values())
+    return {"moderated": total, "agreed": outcome.get("agreed", 0), "disagreed": outcome.get("disagreed", 0),
+            "agreement_rate": _rate(outcome.get("agreed", 0), total), "upgrades": upgrades,
+            "downgrades": downgrades, "same_overall_grade": sum(matrix[g][g] for g in GRADE_KEYS),
+            "matrix": matrix}
+
+
+def _actions(session: Session, where, as_of: date) -> dict:
+    due = func.coalesce(AuditAction.revised_due_on, AuditAction.due_on)
+    completed = AuditAction.status == "completed"
+    open_ = AuditAction.status.in_(OPEN_ACTION_STATUSES)
+    row = session.execute(select(
+        func.count(), func.sum(case((completed, 1), else_=0)),
+        func.sum(case((and_(completed, AuditAction.completed_on <= due), 1), else_=0)),
+        func.sum(case((open_, 1), else_=0)), func.sum(case((and_(open_, due < as_of), 1), else_=0)),
+        func.sum(case((AuditAction.status == "cancelled", 1), else_=0)))
+        .join(Audit, Audit.id == AuditAction.audit_id).where(where)).one()
+    total, done, on_time, still_open, overdue, cancelled = (value or 0 for value in row)
+    days = [(completed_on - _local_date(graded_at)).days for completed_on, graded_at in session.execute(
+        select(AuditAction.completed_on, Audit.graded_at).join(Audit, Audit.id == AuditAction.audit_id)
+        .where(where, completed, AuditAction.completed_on.is_not(None)))]
+    return {"total": total, "completed": done, "completed_on_time": on_time, "open": still_open,
+            "overdue": overdue, "cancelled": cancelled, "on_time_rate": _rate(on_time, done),
+            "median_days_to_close": median(days) if days else None}
+
+
+def _inadequate(session: Session, where, visible, team_names: dict) -> dict:
+    """Audits graded Inadequate by the auditor or the moderator, and how fast the head of service knew."""
+    inadequate = or_(Audit.overall_grade == "inadequate", Audit.moderated_grade == "inadequate")
+    count = session.scalar(select(func.count()).select_from(Audit).where(where, inadequate))
+    rows = session.execute(
+        select(Audit.id, Audit.reference, Audit.team_id, Audit.overall_grade, Audit.moderated_grade,
+               Audit.graded_at, Audit.moderated_at, Escalation.reason, Escalation.notified_at,
+               Escalation.acknowledged_at, Escalation.due_on)
+        .join(Escalation, and_(Escalation.audit_id == Audit.id, Escalation.reason.in_(INADEQUATE_ESCALATIONS)),
+              isouter=True)
+        .where(where, inadequate).order_by(Audit.allocated_at, Audit.id)).all()
+    hours, listed, acknowledged_on_time = [], {}, 0
+    for row in rows:
+        graded_at = row.moderated_at if row.reason == "moderated_inadequate" else row.graded_at
+        waited = (as_utc(row.notified_at) - as_utc(graded_at)).total_seconds() / 3600 if row.notified_at else None
+        if waited is not None:
+            hours.append(waited)
+            acknowledged_on_time += bool(row.acknowledged_at and _local_date(row.acknowledged_at) <= row.due_on)
+        listed.setdefault(row.id, {"id": row.id, "reference": row.reference, "team": team_names[row.team_id],
+                                   "grade": row.overall_grade, "moderated_grade": row.moderated_grade,
+                                   "notified_at": row.notified_at, "acknowledged_at": row.acknowledged_at,
+                                   "hours_to_notify": None if waited is None else round(waited, 1)})
+    if visible is not None:
+        allowed = set(session.scalars(select(Audit.id).where(Audit.id.in_(listed), visible)))
+        listed = {key: row for key, row in listed.items() if key in allowed}
+    return {"count": count, "escalated": len(hours), "acknowledged_on_time": acknowledged_on_time,
+            "median_hours_to_notify": round(median(hours), 1) if hours else None,
+            "longest_hours_to_notify": round(max(hours), 1) if hours else None, "audits": list(listed.values())}
+
+
+def _feedback(session: Session, where) -> list[dict]:
+    rows = session.execute(select(Feedback.source, Feedback.status, func.count())
+                           .join(Audit, Audit.id == Feedback.audit_id).where(where)
+                           .group_by(Feedback.source, Feedback.status)).all()
+    table = {source: {} for source in FEEDBACK_SOURCES}
+    for source, status, count in rows:
+        table.setdefault(source, {})[status] = count
+    result = []
+    for source, counts in table.items():
+        asked = sum(counts.get(status, 0) for status in ANSWERED_FEEDBACK)
+        result.append({"source": source, "obtained": counts.get("obtained", 0), "declined": counts.get("declined", 0),
+                       "unable": counts.get("unable", 0), "not_appropriate": counts.get("not_appropriate", 0),
+                       "asked": asked, "response_rate": _rate(counts.get("obtained", 0), asked)})
+    return result
+
+
+def _themes(areas: list[dict]) -> dict:
+    """Recurring strengths (areas most often Good or better) and areas for development
+    (most often below Good, then most actions), each with how many audits show it."""
+    rated = [a for a in areas if a["total"]]
+    strengths = sorted((a for a in rated if a["good_or_better"] >= 50), key=lambda a: (-a["good_or_better"], a["label"]))
+    development = sorted((a for a in rated if a["below_good"] > 0 or a["actions"]),
+                         key=lambda a: (-a["below_good"], -a["actions"], a["label"]))
+    return {"strengths": strengths, "development": development}
+
+
+def _local_date(moment: datetime) -> date:
+    return as_utc(moment).astimezone(LOCAL_ZONE).date()
+
+
+def _year_label(year: int) -> str:
+    return f"{year}/{str(year + 1)[-2:]}"
