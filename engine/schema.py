@@ -5,6 +5,7 @@ schema-drift tests see the whole schema.
 """
 import engine.accounts  # noqa: F401
 import engine.qa.models  # noqa: F401
+import engine.qa.cycle_models  # noqa: F401
 import engine.runtime.models  # noqa: F401
 from engine.database import Base
 

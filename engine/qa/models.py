@@ -89,6 +89,7 @@ class Audit(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     audit_type: Mapped[str] = mapped_column(String(30), default="random")
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("audit_cycles.id", name="fk_audits_cycle_id_audit_cycles"), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
     # People and team as they were at allocation, so history does not move with the case.
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
