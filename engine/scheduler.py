@@ -19,6 +19,7 @@ from engine.database import database_url_from_environment, make_session_factory
 
 JOB_MODULES = (
     "engine.runtime.timers",
+    "engine.email_delivery",
 )
 log = logging.getLogger(__name__)
 

@@ -47,6 +47,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
+    from webapp.views import notifications
+    app.register_blueprint(notifications.blueprint)
     from webapp import api
     api.register(app)
 

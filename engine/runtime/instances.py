@@ -240,6 +240,12 @@ def _next_timer(workflow: BpmnWorkflow):
     return min(datetime.fromisoformat(value) for value in due)
 
 
+# Functions called as hook(session, human_task) for each user task that has just become
+# ready, in the same transaction: how other parts (notifications) learn of new work
+# without the runtime knowing them, and without loading any workflow.
+TASK_READY_HOOKS: list = []
+
+
 def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid) -> None:
     """Bring the human-task rows of `instance` in line with its READY user tasks."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
@@ -276,6 +282,8 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
                       subject=("human_task", row.id),
                       payload={"task": row.spec_name, "title": row.title, "assignee_id": row.assignee_id,
                                "role": row.role, "due_on": row.due_on})
+        for hook in TASK_READY_HOOKS:
+            hook(session, row)
 
 
 def _lookup(data: dict, dotted: str | None):
