@@ -234,7 +234,7 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
 
 def _next_timer(workflow: BpmnWorkflow):
     due = [event.value for event in workflow.waiting_events()
-           if event.event_type.endswith("TimerEventDefinition")]
+           if event.event_type.endswith(("TimerEventDefinition", "TimeDateEventDefinition"))]  # timeDate timers too
     if not due:
         return None
     return min(datetime.fromisoformat(value) for value in due)
