@@ -49,6 +49,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(allocation.blueprint)
     from webapp.views import notifications
     app.register_blueprint(notifications.blueprint)
+    from webapp.views import reports
+    app.register_blueprint(reports.blueprint)
     from webapp import api
     api.register(app)
 

@@ -368,3 +368,29 @@ def _local_date(moment: datetime) -> date:
 
 def _year_label(year: int) -> str:
     return f"{year}/{str(year + 1)[-2:]}"
+
+
+REPORT_ROLES = ("qa_lead", "qa_officer", "principal_social_worker", "assistant_director", "director",
+                "head_of_service")
+
+
+def can_see_reports(user) -> bool:
+    """The QA team, the principal social worker, senior leaders and heads of service read reports."""
+    return user.has_role(*REPORT_ROLES)
+
+
+def default_service_for(session: Session, user) -> int | None:
+    """A head of service starts from their own service; everyone else from the whole council."""
+    if user.has_role("qa_lead", "qa_officer", "principal_social_worker", "assistant_director", "director"):
+        return None
+    return session.scalar(select(Service.id).where(Service.head_of_service_id == user.id).order_by(Service.id))
+
+
+def period_choices(today: date) -> list[Period]:
+    """The periods offered for a report: this and last reporting year, and their cycles so far."""
+    this_year = reporting_year(today)
+    choices = []
+    for year in (this_year, this_year - 1):
+        choices.append(year_period(year))
+        choices += [p for p in reversed(cycles_of_year(year)) if p.start <= today]
+    return choices

@@ -1,0 +1,222 @@
+"""The six-weekly or annual report as a PDF a head of service can send on.
+
+Drawn with reportlab alone (charts with reportlab.graphics, the built-in Helvetica),
+so nothing is fetched at run time. The charts are the ones the web page draws:
+grade mix per cycle, the trend against the targets, the area-by-team heat map and the
+moderation matrix; each is followed by its figures as a table, for readers who need
+the numbers (and for screen readers).
+"""
+import io
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from engine.qa.models import GRADES
+
+GRADE_COLOURS = {"outstanding": "#1d70b8", "good": "#00703c", "requires_improvement": "#f47738",
+                 "inadequate": "#d4351c"}
+AREA_SHORT = {"child_voice": "Child's voice", "assessment": "Assessment", "planning": "Planning",
+              "chronology": "Chronology", "management_oversight": "Management", "parent_carer_engagement": "Parents, carers"}
+SOURCE_LABELS = {"child": "Child or young person", "family": "Parents or carers", "professionals": "Professionals"}
+WIDTH = 170 * mm
+STYLES = getSampleStyleSheet()
+TABLE_STYLE = TableStyle([("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8), ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                          ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                          ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1"))])
+
+
+def report_pdf(report: dict, council_name: str) -> bytes:
+    """The report (as engine.qa.reports.build_report returns it) as PDF bytes."""
+    buffer = io.BytesIO()
+    period = report["period"]
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                                 title=f"{period.label}: case file audit report", author=council_name)
+    story = [Paragraph(f"{council_name}: case file audit report", STYLES["Title"]),
+             Paragraph(f"{period.label} ({_day(period.start)} to {_day(period.end)}). {report['scope_label']}. "
+                       f"Figures as at {_day(report['as_of'])}.", STYLES["Normal"]),
+             Spacer(1, 4 * mm)]
+    story += _headline(report)
+    story += _section("Grade mix per cycle", _grade_bars(report["trend"]),
+                      [["Cycle", *GRADES.values()]] + [[t["period"].label, *t["counts"].values()] for t in report["trend"]])
+    story += _section("Good or better and Inadequate against target", _trend_lines(report),
+                      [["Cycle", "Graded", "Good or better", "Inadequate"]]
+                      + [[t["period"].label, t["graded"], _pc(t["good_or_better"]), _pc(t["inadequate"])]
+                         for t in report["trend"]])
+    story += _section("Completion by team", None,
+                      [["Team", "Allocated", "Completed", "On time", "Overdue", "Completion"]]
+                      + [[t["team"], t["allocated"], t["completed"], t["on_time"], t["overdue"], _pc(t["rate"])]
+                         for t in report["completion"]["teams"]])
+    for dimension, title in (("service", "Grades by service"), ("team", "Grades by team"), ("cohort", "Grades by cohort")):
+        story += _section(title, None, [[dimension.capitalize(), *GRADES.values(), "Good or better"]]
+                          + [[row["label"], *row["counts"].values(), _pc(row["good_or_better"])]
+                             for row in report["by_dimension"][dimension]])
+    story += _section("Grades by area", None, [["Area", *GRADES.values(), "Good or better", "Actions"]]
+                      + [[a["label"], *a["counts"].values(), _pc(a["good_or_better"]), a["actions"]] for a in report["areas"]])
+    story += _section("Area by team: share Good or better", _heat_map(report["heat_map"]), None)
+    story += _moderation(report["moderation"])
+    story += _actions_and_escalations(report)
+    story += _section("Feedback", None, [["From", "Obtained", "Declined", "Unable", "Not appropriate", "Response rate"]]
+                      + [[SOURCE_LABELS[f["source"]], f["obtained"], f["declined"], f["unable"], f["not_appropriate"],
+                          _pc(f["response_rate"])] for f in report["feedback"]])
+    story += _themes(report["themes"])
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _headline(report: dict) -> list:
+    shares, targets, completion = report["shares"], report["targets"], report["completion"]["totals"]
+    rows = [["Measure", "Figure", "Target"],
+            ["Audits allocated / completed", f"{completion['allocated']} / {completion['completed']}", ""],
+            ["Completion", _pc(completion["rate"]), ""],
+            ["Good or better", _pc(shares["good_or_better"]), f"at least {targets.good_or_better:g}%"],
+            ["Inadequate", _pc(shares["inadequate"]), f"at most {targets.inadequate:g}%"],
+            ["Moderation agreement", _pc(report["moderation"]["agreement_rate"]), ""],
+            ["Actions completed on time", _pc(report["actions"]["on_time_rate"]), ""]]
+    return _section("Headlines", None, rows)
+
+
+def _section(title: str, drawing, rows) -> list:
+    parts = [Paragraph(title, STYLES["Heading2"])]
+    if drawing is not None:
+        parts = [KeepTogether(parts + [drawing])]
+    if rows and len(rows) > 1:
+        parts.append(_table(rows))
+    elif rows is not None:
+        parts.append(Paragraph("No audits in this period.", STYLES["Normal"]))
+    return parts + [Spacer(1, 3 * mm)]
+
+
+def _table(rows) -> Table:
+    return Table([[str(cell) if cell is not None else "" for cell in row] for row in rows],
+                 style=TABLE_STYLE, repeatRows=1, hAlign="LEFT")
+
+
+def _grade_bars(trend: list[dict]) -> Drawing:
+    drawing = Drawing(WIDTH, 70 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 12 * mm, 14 * mm, WIDTH - 60 * mm, 52 * mm
+    chart.data = [[t["counts"][grade] for t in trend] for grade in GRADES]
+    chart.categoryAxis.categoryNames = [t["period"].label.split(" ")[-1] for t in trend]
+    chart.categoryAxis.style = "stacked"
+    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    for index, grade in enumerate(GRADES):
+        chart.bars[index].fillColor = colors.HexColor(GRADE_COLOURS[grade])
+    drawing.add(chart)
+    drawing.add(String(12 * mm, 6 * mm, "Cycle number", fontSize=7))
+    drawing.add(_legend([(GRADE_COLOURS[g], label) for g, label in GRADES.items()], WIDTH - 44 * mm))
+    return drawing
+
+
+def _trend_lines(report: dict) -> Drawing:
+    trend, targets = report["trend"], report["targets"]
+    drawing = Drawing(WIDTH, 70 * mm)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 12 * mm, 14 * mm, WIDTH - 60 * mm, 52 * mm
+    series = [([t["good_or_better"] for t in trend], "#00703c", False), ([t["inadequate"] for t in trend], "#d4351c", False),
+              ([targets.good_or_better] * len(trend), "#00703c", True), ([targets.inadequate] * len(trend), "#d4351c", True)]
+    # A line needs two points: a series with fewer (a new council's first cycle) is left out.
+    series = [s for s in series if sum(value is not None for value in s[0]) >= 2]
+    chart.data = [values for values, _, _ in series]
+    chart.categoryAxis.categoryNames = [t["period"].label.split(" ")[-1] for t in trend]
+    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    for index, (_, colour, dashed) in enumerate(series):
+        chart.lines[index].strokeColor = colors.HexColor(colour)
+        chart.lines[index].strokeWidth = 1 if dashed else 2
+        if dashed:
+            chart.lines[index].strokeDashArray = (3, 3)
+    drawing.add(chart)
+    drawing.add(_legend([("#00703c", "Good or better %"), ("#d4351c", "Inadequate %"),
+                         ("#505a5f", "Targets (dashed)")], WIDTH - 44 * mm))
+    return drawing
+
+
+def _legend(items: list[tuple[str, str]], x: float) -> Legend:
+    legend = Legend()
+    legend.x, legend.y, legend.fontSize, legend.alignment = x, 60 * mm, 7, "right"
+    legend.columnMaximum = len(items)
+    legend.colorNamePairs = [(colors.HexColor(colour), label) for colour, label in items]
+    return legend
+
+
+def _heat_map(heat: dict) -> Drawing:
+    """Teams down the side, areas across; darker green is a higher share Good or better."""
+    teams, cell_w, cell_h, left = heat["teams"], 18 * mm, 6 * mm, 60 * mm
+    drawing = Drawing(WIDTH, (len(teams) + 2) * cell_h + 4 * mm)
+    top = drawing.height - 2 * cell_h
+    for column, area in enumerate(heat["areas"]):
+        drawing.add(String(left + column * cell_w + 1, top + 2, AREA_SHORT[area], fontSize=7))
+    for row, team in enumerate(teams):
+        y = top - (row + 1) * cell_h
+        drawing.add(String(0, y + 2, team["team"], fontSize=7))
+        for column, cell in enumerate(team["cells"]):
+            share = cell["good_or_better"] if cell else None
+            fill = colors.HexColor("#f3f2f1") if share is None else _green(share)
+            drawing.add(Rect(left + column * cell_w, y, cell_w - 1, cell_h - 1, fillColor=fill, strokeColor=None))
+            text = "-" if share is None else f"{share:g}%"
+            drawing.add(String(left + column * cell_w + 2, y + 2, text, fontSize=7,
+                               fillColor=colors.white if share is not None and share >= 60 else colors.black))
+    return drawing
+
+
+def _green(share: float):
+    """White at 0%, the GOV.UK green at 100%."""
+    start, end = (255, 255, 255), (0, 112, 60)
+    mix = [round(a + (b - a) * share / 100) for a, b in zip(start, end)]
+    return colors.Color(*(value / 255 for value in mix))
+
+
+def _moderation(moderation: dict) -> list:
+    labels = list(GRADES.values())
+    rows = [["Auditor's grade / moderator's grade", *labels]]
+    rows += [[GRADES[auditor], *moderation["matrix"][auditor].values()] for auditor in GRADES]
+    summary = (f"{moderation['moderated']} audits moderated; the moderator agreed with {moderation['agreed']} "
+               f"({_pc(moderation['agreement_rate'])}). Grades raised: {moderation['upgrades']}; "
+               f"lowered: {moderation['downgrades']}.")
+    return [KeepTogether([Paragraph("Moderation", STYLES["Heading2"]), Paragraph(summary, STYLES["Normal"]),
+                          Spacer(1, 2 * mm), _table(rows)]), Spacer(1, 3 * mm)]
+
+
+def _actions_and_escalations(report: dict) -> list:
+    actions, inadequate = report["actions"], report["inadequate"]
+    rows = [["Measure", "Figure"], ["Actions agreed", actions["total"]], ["Completed", actions["completed"]],
+            ["Completed on time", f"{actions['completed_on_time']} ({_pc(actions['on_time_rate'])})"],
+            ["Open", actions["open"]], ["Overdue", actions["overdue"]],
+            ["Median days to close", "-" if actions["median_days_to_close"] is None else actions["median_days_to_close"]],
+            ["Inadequate audits", inadequate["count"]], ["Head of service notified", inadequate["escalated"]],
+            ["Median hours to notify", "-" if inadequate["median_hours_to_notify"] is None
+             else inadequate["median_hours_to_notify"]],
+            ["Acknowledged on time", inadequate["acknowledged_on_time"]]]
+    parts = _section("Actions and Inadequate audits", None, rows)
+    if inadequate["audits"]:
+        parts += _section("Inadequate audits", None, [["Audit", "Team", "Auditor's grade", "Moderated grade", "Hours to notify"]]
+                          + [[a["reference"], a["team"], GRADES.get(a["grade"], ""), GRADES.get(a["moderated_grade"], "-"),
+                              "-" if a["hours_to_notify"] is None else a["hours_to_notify"]] for a in inadequate["audits"]])
+    return parts
+
+
+def _themes(themes: dict) -> list:
+    strengths = [f"{a['label']}: Good or better in {_pc(a['good_or_better'])} of audits" for a in themes["strengths"]]
+    development = [f"{a['label']}: below Good in {_pc(a['below_good'])} of audits, {a['actions']} actions"
+                   for a in themes["development"]]
+    parts = [Paragraph("Recurring strengths", STYLES["Heading2"])]
+    parts += [Paragraph(f"• {line}", STYLES["Normal"]) for line in strengths or ["None in this period."]]
+    parts.append(Paragraph("Areas for development", STYLES["Heading2"]))
+    parts += [Paragraph(f"• {line}", STYLES["Normal"]) for line in development or ["None in this period."]]
+    return parts
+
+
+def _pc(value) -> str:
+    return "-" if value is None else f"{value:g}%"
+
+
+def _day(value) -> str:
+    return value.strftime("%-d %B %Y")

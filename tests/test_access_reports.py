@@ -1,0 +1,41 @@
+"""Reports, the audit trail and retention: every route for every kind of user.
+
+The people are those of tests/test_access_matrix.py (one audit where every
+relationship is distinct). Expected outcomes are written out by hand.
+"""
+import pytest
+
+from tests.conftest import sign_in
+from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (fixture)
+
+READS_REPORTS = {"the case's head of service", "the moderator (head of service)", "another head of service",
+                 "principal social worker", "QA lead", "QA officer", "assistant director", "director"}
+ROUTES = ("/reports", "/reports/report.pdf")
+
+
+def _expected(who: str) -> dict[str, int]:
+    if who == "anonymous":
+        return {route: 302 for route in ROUTES}
+    reports = 200 if who in READS_REPORTS else 403
+    return {"/reports": reports, "/reports/report.pdf": reports}
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+def test_role_by_route(app, audit_setup, who):  # noqa: F811
+    client = app.test_client()
+    if who != "anonymous":
+        sign_in(client, audit_setup["usernames"][who])
+    outcomes = {}
+    for route, expected in _expected(who).items():
+        method, _, path = route.partition(" ") if route.startswith("POST ") else ("GET", "", route)
+        response = client.post(path, data={}) if method == "POST" else client.get(path)
+        outcomes[route] = (response.status_code, expected)
+    wrong = {route: f"got {got}, expected {expected}" for route, (got, expected) in outcomes.items() if got != expected}
+    assert not wrong, f"{who}: {wrong}"
+
+
+def test_the_reports_link_shows_only_to_readers(app, audit_setup):  # noqa: F811
+    for who in set(PEOPLE) - {"anonymous"}:
+        client = app.test_client()
+        sign_in(client, audit_setup["usernames"][who])
+        assert ('href="/reports"' in client.get("/inbox").text) == (who in READS_REPORTS), who

@@ -1,0 +1,106 @@
+"""The six-weekly and annual report pages, and the same report as a PDF.
+
+Read by the QA team, the principal social worker, senior leaders and heads of
+service (who start from their own service). The figures are aggregates; the one
+per-audit list (Inadequate audits) shows only audits the reader may open. Reading
+a report, and each PDF made, is recorded in the audit trail.
+"""
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine.clock import clock
+from engine.qa import reports
+from engine.qa.access import audit_scope
+from engine.qa.models import AREAS, GRADES, Service, Team
+from engine.qa.report_pdf import GRADE_COLOURS, report_pdf
+from engine.runtime import events
+from webapp.extensions import db
+from webapp.navigation import add_item
+
+blueprint = Blueprint("reports", __name__)
+add_item("reports.report", "Reports", reports.can_see_reports)
+
+
+@blueprint.route("/reports")
+@login_required
+def report():
+    """The report for the chosen period and scope, with charts and their tables."""
+    found, problems = _report_from_request()
+    _record("report.viewed", found)
+    return render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
+                           periods=reports.period_choices(clock.today()), grades=GRADES, areas=AREAS,
+                           services=db.session.scalars(select(Service).order_by(Service.name)).all(),
+                           teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
+                           query=request.args.to_dict())
+
+
+@blueprint.route("/reports/report.pdf")
+@login_required
+def report_as_pdf():
+    """The same report as a PDF, to send on."""
+    found, _ = _report_from_request()
+    _record("report.pdf_generated", found)
+    body = report_pdf(found, current_app.config["COUNCIL_NAME"])
+    name = f"case-file-audit-report-{found['period'].start.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _report_from_request() -> tuple[dict, list[str]]:
+    """Read the period, service, team and targets asked for; anything unreadable falls
+    back to the default with a message, so a bad link still shows a report."""
+    if not reports.can_see_reports(current_user):
+        abort(403)
+    args, problems = request.args, []
+    period = reports.cycle_containing(clock.today())
+    if args.get("period"):
+        try:
+            period = reports.parse_period(args["period"])
+        except ValueError:
+            problems.append("That period is not one of the reporting periods: showing the current cycle.")
+    service_id = _known_id(args.get("service"), Service, problems, "service")
+    if "service" not in args:
+        service_id = reports.default_service_for(db.session, current_user)
+    team_id = _known_id(args.get("team"), Team, problems, "team")
+    targets = reports.Targets()
+    values = {}
+    for key, default in (("good_or_better", targets.good_or_better), ("inadequate", targets.inadequate)):
+        text = args.get(f"target_{key}", "")
+        try:
+            values[key] = float(text) if text else default
+            if not 0 <= values[key] <= 100:
+                raise ValueError
+        except ValueError:
+            problems.append(f"A target must be a percentage from 0 to 100: using {default:g}%.")
+            values[key] = default
+    scope = reports.Scope(service_id=service_id, team_id=team_id, extra=audit_scope(current_user))
+    return reports.build_report(db.session, period, scope, reports.Targets(**values)), problems
+
+
+def _known_id(text: str | None, model, problems: list[str], label: str) -> int | None:
+    if not text:
+        return None
+    if text.isdigit() and db.session.get(model, int(text)) is not None:
+        return int(text)
+    problems.append(f"There is no such {label}: showing all of them.")
+    return None
+
+
+def _record(kind: str, found: dict) -> None:
+    scope = found["scope"]
+    events.record(db.session, kind, actor_id=current_user.id, subject=("report", found["period"].key),
+                  payload={"period": found["period"].key, "service_id": scope.service_id, "team_id": scope.team_id,
+                           "inadequate_audits_listed": [a["reference"] for a in found["inadequate"]["audits"]]})
+    db.session.commit()
+
+
+def _chart_data(found: dict) -> dict:
+    """What webapp/static/src/charts.entry.js draws: the same figures as the tables beside each chart."""
+    return {
+        "grades": [{"key": key, "label": label, "colour": GRADE_COLOURS[key]} for key, label in GRADES.items()],
+        "cycles": [{"label": t["period"].label, "counts": t["counts"], "good_or_better": t["good_or_better"],
+                    "inadequate": t["inadequate"]} for t in found["trend"]],
+        "targets": {"good_or_better": found["targets"].good_or_better, "inadequate": found["targets"].inadequate},
+        "heat_map": found["heat_map"],
+        "moderation": found["moderation"]["matrix"],
+    }
