@@ -31,12 +31,32 @@ MANIFEST_NAME = "process.json"
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
 
-class ModelError(Exception):
-    """A model that cannot be published; `problems` says what and where, one line each."""
+PUBLISHER_ROLE = "process_owner"
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a model, tied to the BPMN element (or file) it is about, so an
+    editor can show it next to that element. `severity` is "error" (blocks publishing) or
+    "warning" (worth a look)."""
+    message: str
+    element_id: str | None = None
+    file: str | None = None
+    severity: str = "error"
+    code: str = ""  # what kind of problem, where callers treat kinds differently ("unsafe", "form")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ModelError(Exception):
+    """A model that cannot be published; `problems` says what and where, one line each,
+    and `located` keeps each problem with its element id."""
+
+    def __init__(self, problems: list):
+        self.located = [p if isinstance(p, Problem) else Problem(str(p)) for p in problems]
+        self.problems = [str(p) for p in self.located]
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -67,35 +87,43 @@ def content_hash(files: dict[str, str]) -> str:
 
 def build_model(files: dict[str, str]) -> BuiltModel:
     """Parse and validate a model's files; raise ModelError listing every problem."""
-    problems: list[str] = []
     try:
         manifest = json.loads(files[MANIFEST_NAME])
     except (KeyError, json.JSONDecodeError) as error:
         raise ModelError([f"{MANIFEST_NAME}: missing or not valid JSON ({error})"])
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    for name in manifest.get("bpmn_files", []):
-        if name not in files:
-            problems.append(f"{name}: named in {MANIFEST_NAME} but not present")
-            continue
-        try:
-            parser.add_bpmn_str(files[name].encode(), filename=name)
-        except etree.XMLSyntaxError as error:
-            problems.append(f"{name}: not well-formed XML: {error}")
-        except ValidationException as error:
-            problems.append(f"{name}: {_describe(error)}")
-    if problems:
-        raise ModelError(problems)
-    process_id = manifest.get("bpmn_process_id")
-    try:
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as error:
-        raise ModelError([_describe(error)])
+    spec, subprocess_specs = parse_specs(files, manifest)
+    problems: list[Problem] = []
     forms = _load_forms(files, manifest, problems)
     _check_tasks(spec, subprocess_specs, manifest, forms, problems)
     if problems:
         raise ModelError(problems)
     return BuiltModel(spec, subprocess_specs, manifest, forms)
+
+
+def parse_specs(files: dict[str, str], manifest: dict) -> tuple:
+    """The process spec and every spec it calls, parsed with SpiffWorkflow's schema
+    validator; ModelError when the files are not a runnable set of BPMN and DMN (XML,
+    schema, a missing call-activity target or decision)."""
+    problems: list[Problem] = []
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, add in [*((n, parser.add_bpmn_str) for n in manifest.get("bpmn_files", [])),
+                      *((n, parser.add_dmn_str) for n in manifest.get("dmn_files", []))]:
+        if name not in files:
+            problems.append(Problem(f"{name}: named in {MANIFEST_NAME} but not present", file=name))
+            continue
+        try:
+            add(files[name].encode(), filename=name)
+        except etree.XMLSyntaxError as error:
+            problems.append(Problem(f"{name}: not well-formed XML: {error}", file=name))
+        except ValidationException as error:
+            problems.append(_located(error, name))
+    if problems:
+        raise ModelError(problems)
+    process_id = manifest.get("bpmn_process_id")
+    try:
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    except ValidationException as error:
+        raise ModelError([_located(error)])
 
 
 _built_versions: dict[str, BuiltModel] = {}
@@ -141,6 +169,23 @@ def publish_all_from_disk(session: Session, actor_id: int | None = None) -> list
             for folder in sorted(PROCESSES_DIR.iterdir()) if (folder / MANIFEST_NAME).exists()]
 
 
+def may_publish(user) -> bool:
+    """Only process owners publish or retire models: whoever can publish a script can run it."""
+    return user.has_role(PUBLISHER_ROLE)
+
+
+def retire(session: Session, version: ProcessVersion, *, actor_id: int | None, reason: str) -> None:
+    """Stop new instances starting on `version`; instances already on it run to the end.
+
+    New instances then use the newest version still published (see `latest_version`)."""
+    if version.status != "published":
+        raise ModelError([f"Version {version.version} is already {version.status}."])
+    version.status = "retired"
+    events.record(session, "model.retired", actor_id=actor_id, subject=("process_version", version.id),
+                  payload={"process": version.process_key, "version": version.version,
+                           "content_hash": version.content_hash, "reason": reason})
+
+
 def latest_version(session: Session, process_key: str) -> ProcessVersion | None:
     return session.scalar(select(ProcessVersion)
                           .where(ProcessVersion.process_key == process_key,
@@ -157,6 +202,8 @@ def _form_names(files: dict[str, str], manifest: dict) -> set[str]:
     names = set()
     for name in manifest["bpmn_files"]:
         parser.add_bpmn_str(files[name].encode(), filename=name)
+    for name in manifest.get("dmn_files", []):
+        parser.add_dmn_str(files[name].encode(), filename=name)
     for spec in [parser.get_spec(manifest["bpmn_process_id"]),
                  *parser.get_subprocess_specs(manifest["bpmn_process_id"]).values()]:
         for task_spec in spec.task_specs.values():
@@ -174,13 +221,13 @@ def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
         try:
             forms[name] = json.loads(text)
         except json.JSONDecodeError as error:
-            problems.append(f"{name}: not valid JSON ({error})")
+            problems.append(Problem(f"{name}: not valid JSON ({error})", file=path, code="form"))
             continue
         if name.endswith("-schema.json"):
             try:
                 Draft202012Validator.check_schema(forms[name])
             except SchemaError as error:
-                problems.append(f"{name}: not a valid JSON Schema: {error.message}")
+                problems.append(Problem(f"{name}: not a valid JSON Schema: {error.message}", file=path, code="form"))
     return forms
 
 
@@ -189,24 +236,29 @@ def _check_tasks(spec, subprocess_specs, manifest, forms, problems) -> None:
     lanes = manifest.get("lanes", {})
     for lane, mapping in lanes.items():
         if mapping.get("role") not in ROLES:
-            problems.append(f"lane '{lane}': role '{mapping.get('role')}' is not a known role")
+            problems.append(Problem(f"lane '{lane}': role '{mapping.get('role')}' is not a known role",
+                                    file=MANIFEST_NAME))
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
             label = f"'{task_spec.bpmn_name or task_spec.bpmn_id}' ({task_spec.bpmn_id})"
+            at = {"element_id": task_spec.bpmn_id, "file": process.file}
             if isinstance(task_spec, UserTask):
                 if task_spec.lane not in lanes:
-                    problems.append(f"user task {label}: lane '{task_spec.lane}' has no role in {MANIFEST_NAME}")
+                    problems.append(Problem(f"user task {label}: lane '{task_spec.lane}' has no role in {MANIFEST_NAME}", **at))
                 props = user_task_properties(task_spec)
                 form = props.get("formJsonSchemaFilename")
                 if not form:
-                    problems.append(f"user task {label}: names no form")
+                    problems.append(Problem(f"user task {label}: names no form", **at))
                 elif form not in forms:
-                    problems.append(f"user task {label}: form '{form}' does not exist")
+                    problems.append(Problem(f"user task {label}: form '{form}' does not exist", **at))
             if isinstance(task_spec, ServiceTask) and task_spec.operation_name not in OPERATIONS:
-                problems.append(f"service task {label}: unknown operation '{task_spec.operation_name}'")
+                problems.append(Problem(f"service task {label}: unknown operation '{task_spec.operation_name}'", **at))
 
 
-def _describe(error: ValidationException) -> str:
+def _located(error: ValidationException, file: str | None = None) -> Problem:
+    """SpiffWorkflow's complaint, with the element and line it names."""
     where = f" (line {error.line_number})" if getattr(error, "line_number", "") else ""
-    element = f" at '{error.id}'" if getattr(error, "id", "") else ""
-    return f"{error.args[0] if error.args else error}{element}{where}"
+    element = getattr(error, "id", "") or None
+    text = f"{error.args[0] if error.args else error}{f' at {element!r}' if element else ''}{where}"
+    file = getattr(error, "file_name", "") or file
+    return Problem(f"{file}: {text}" if file else text, element_id=element, file=file)
