@@ -4,12 +4,21 @@ Every state change follows one path (DESIGN.md, "How data flows through one step
 lock and re-read the instance, check the guards, validate the answers, run the
 task and the engine steps (service operations write domain rows on the way),
 refresh the READY-task projection, queue events, and write the instance back
-under a revision check. The caller commits; any error leaves nothing changed.
+under a revision check. The caller commits.
+
+A refusal (a `WorkflowError`: a guard, bad answers, a domain rule a service
+operation enforces) leaves nothing changed: the caller rolls back. An unexpected
+failure of the model itself (a script or expression that raises, a service
+operation that breaks) is different: the person's answers are kept, the failed
+task stays in ERROR, and the instance is saved with status 'error' for the QA
+lead to correct and retry (engine/runtime/administration.py). Each engine step
+runs in its own savepoint, so the failing step's half-written rows are undone
+while the steps before it keep theirs.
 """
 from datetime import date, datetime
+from typing import Callable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,12 +28,17 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow reads the product clock)
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
-                                   TaskNotFound, TaskNotOpen)
+                                   TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.forms import validate_answers
 from engine.runtime.persistence import dump_workflow, load_workflow
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
+
+# How a process that is not running is named when someone tries to work on it.
+STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the QA lead retries it",
+                "suspended": "suspended by the QA lead", "terminated": "terminated"}
+
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
                    business_key: str = "") -> ProcessInstance:
@@ -42,19 +56,29 @@ def start_instance(session: Session, process_key: str, data: dict, *, actor_id: 
     workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=ServiceScriptEngine(context))
     start = workflow.get_next_task(state=TaskState.READY)
     start.data.update(data)
-    _run_engine(workflow)
+    failure = _advance(session, workflow)
     events.record(session, "instance.started", actor_id=actor_id, instance_id=instance.id,
                   subject=("process_instance", instance.id),
                   payload={"process": process_key, "version": version.version,
                            "business_key": business_key, "data": data})
-    _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None)
+    _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None, failure=failure)
     return instance
 
 
 def complete_task(session: Session, task_id: int, user: User, answers: dict) -> HumanTask:
     """Complete a READY user task with `answers`, after every guard has passed."""
-    task, instance = _lock_task(session, task_id)
+    task, instance = lock_task(session, task_id)
     _check_may_act(task, user)
+    return complete_locked_task(session, task, instance, user, answers)
+
+
+def complete_locked_task(session: Session, task: HumanTask, instance: ProcessInstance, user: User,
+                         answers: dict, *, on_behalf: dict | None = None) -> HumanTask:
+    """Complete a task already locked by `lock_task`, whoever it belongs to.
+
+    The caller has decided that `user` may: `complete_task` checks the task is theirs;
+    the QA lead's completion on someone's behalf (engine/runtime/administration.py)
+    checks their role and passes `on_behalf` (whose task, and why) for the trail."""
     version = session.get(ProcessVersion, instance.process_version_id)
     model = built_model_for(version)
     schema = form_schema(model, task.form_key)
@@ -66,16 +90,13 @@ def complete_task(session: Session, task_id: int, user: User, answers: dict) -> 
     if spiff_task is None or spiff_task.state != TaskState.READY or not spiff_task.task_spec.manual:
         raise TaskNotOpen("This task is not open: it has not been reached yet or is already done.")
     spiff_task.data.update(answers)
-    try:
-        spiff_task.run()
-    except SpiffWorkflowException as error:
-        raise ProcessFailure(_failure_message(error)) from error
-    _run_engine(workflow)
+    failure = _advance(session, workflow, spiff_task.run)
     events.record(session, "task.completed", actor_id=user.id, instance_id=instance.id,
                   subject=("human_task", task.id),
-                  payload={"task": task.spec_name, "title": task.title, "answers": answers})
+                  payload={"task": task.spec_name, "title": task.title, "answers": answers,
+                           **({"on_behalf": on_behalf} if on_behalf else {})})
     session.query(TaskDraft).filter(TaskDraft.human_task_id == task.id).delete()
-    _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid)
+    _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid, failure=failure)
     return task
 
 
@@ -83,16 +104,29 @@ def fire_timers(session: Session, instance: ProcessInstance) -> None:
     """Let the due timers of a locked instance fire and run the engine on from them."""
     model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
     workflow = _load(session, instance, None)
-    workflow.refresh_timers()
-    _run_engine(workflow)
+    failure = _advance(session, workflow, workflow.refresh_timers)
     events.record(session, "timer.fired", instance_id=instance.id, subject=("process_instance", instance.id),
                   payload={"due_at": instance.next_timer_at})
-    _save(session, instance, workflow, model, actor_id=None, completed_uuid=None)
+    _save(session, instance, workflow, model, actor_id=None, completed_uuid=None, failure=failure)
+
+
+def change_workflow(session: Session, instance: ProcessInstance, actor_id: int | None,
+                    change: Callable[[BpmnWorkflow], None]) -> str | None:
+    """Apply `change` to the workflow of an instance the caller has locked, run the
+    engine on from it and save, with the same failure handling as a task.
+
+    For changes outside any task's own path, such as the QA lead retrying a failed
+    step after correcting its data. Returns the failure, if the model failed again."""
+    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
+    workflow = _load(session, instance, actor_id)
+    failure = _advance(session, workflow, lambda: change(workflow))
+    _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None, failure=failure)
+    return failure
 
 
 def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
     """Take a task offered to a role, so it is yours alone."""
-    task, _ = _lock_task(session, task_id)
+    task, _ = lock_task(session, task_id)
     if task.assignee_id == user.id:
         return task
     if task.assignee_id is not None:
@@ -107,7 +141,7 @@ def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
 
 def release_task(session: Session, task_id: int, user: User) -> HumanTask:
     """Give a claimed task back to its role. Tasks the process assigned by name stay put."""
-    task, instance = _lock_task(session, task_id)
+    task, instance = lock_task(session, task_id)
     if task.assignee_id != user.id:
         raise NotAllowed("You can only release a task you hold.")
     if _person_key(session, instance, task) is not None:
@@ -148,6 +182,11 @@ def ui_schema_name(form_key: str) -> str:
     return form_key.replace("-schema.json", "-uischema.json")
 
 
+def workflow_of(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+    """An instance's workflow loaded for reading, for pages that show one instance's progress."""
+    return _load(session, instance, None)
+
+
 def task_data(session: Session, task: HumanTask) -> dict:
     """The data a READY task sees (answers before it and its inputs), for display."""
     instance = session.get(ProcessInstance, task.instance_id)
@@ -157,14 +196,19 @@ def task_data(session: Session, task: HumanTask) -> dict:
     return dict(spiff_task.data) if spiff_task is not None else {}
 
 
-def _lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
+    """The instance row, locked for this transaction and read afresh (not from the session's cache)."""
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's instance first, then read the task afresh, so a second
     person who arrives a moment later sees the first person's result."""
     task = session.get(HumanTask, task_id)
     if task is None:
         raise TaskNotFound("There is no such task.")
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == task.instance_id)
-                              .with_for_update().execution_options(populate_existing=True))
+    instance = lock_instance(session, task.instance_id)
     session.refresh(task)
     if task.state == "completed":
         raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
@@ -172,7 +216,8 @@ def _lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstan
     if task.state != "ready":
         raise TaskNotOpen("This task is no longer open: the process moved on without it.")
     if instance.status != "running":
-        raise TaskNotOpen(f"This process is {instance.status}; its tasks cannot be worked on.")
+        raise TaskNotOpen(f"This process is {STATUS_WORDS.get(instance.status, instance.status)}; "
+                          "its tasks cannot be worked on.")
     return task, instance
 
 
@@ -191,15 +236,49 @@ def _name(session: Session, user_id: int | None) -> str:
     return user.display_name if user else "someone else"
 
 
-def _run_engine(workflow: BpmnWorkflow) -> None:
+def _advance(session: Session, workflow: BpmnWorkflow, first_step: Callable[[], object] | None = None) -> str | None:
+    """Run `first_step` (a task, the timers), then the engine steps, each in a savepoint.
+
+    Returns None, or what failed when the model itself failed: the failing step's
+    writes are rolled back, its task is left in ERROR and the rest is kept for the
+    QA lead. Refusals (WorkflowError) propagate so the caller rolls back everything."""
+    savepoints = []
+    # Events queued so far in this transaction. SQLAlchemy reports a savepoint's rollback
+    # like a whole transaction's, and the trail then drops every queued event
+    # (engine/runtime/events.py); the steps before the failing one keep theirs.
+    queued = session.info.setdefault(events._PENDING, [])
+
+    def begin(_task):
+        savepoints.append((session.begin_nested(), len(queued)))
+
+    def finish(task):
+        try:
+            session.flush()  # a step's rows are written as part of the step: a refused row fails it
+        except Exception:
+            task.error()
+            raise
+        savepoints.pop()[0].commit()
+
     try:
-        workflow.do_engine_steps()
-    except SpiffWorkflowException as error:
-        raise ProcessFailure(_failure_message(error)) from error
+        if first_step is not None:
+            first_step()
+        workflow.do_engine_steps(will_complete_task=begin, did_complete_task=finish)
+    except WorkflowError:
+        raise
+    except Exception as error:  # a script, expression or service operation broke: keep it for a retry
+        if savepoints:
+            savepoint, kept = savepoints.pop()
+            savepoint.rollback()
+            session.info[events._PENDING] = queued[:kept]
+        return _describe_failure(workflow, error)
+    return None
 
 
-def _failure_message(error: Exception) -> str:
-    return f"The process could not continue: {error}. Nothing was changed; please tell the QA lead."
+def _describe_failure(workflow: BpmnWorkflow, error: Exception) -> str:
+    failed = workflow.get_tasks(state=TaskState.ERROR)
+    where = ", ".join(f"'{t.task_spec.bpmn_name or t.task_spec.bpmn_id}' ({t.task_spec.bpmn_id})"
+                      for t in failed) or "an engine step"
+    return f"{where} failed: {type(error).__name__}: {error}"
 
 
 def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow:
@@ -210,13 +289,15 @@ def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow
 
 
 def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, model: BuiltModel,
-          *, actor_id: int | None, completed_uuid: str | None) -> None:
-    """Write the workflow back under the revision check and refresh the projections."""
+          *, actor_id: int | None, completed_uuid: str | None, failure: str | None = None) -> None:
+    """Write the workflow back under the revision check and refresh the projections.
+
+    With a `failure`, the instance is saved in status 'error' with it as `last_error`."""
     seen = instance.revision
-    status = "completed" if workflow.is_completed() else "running"
+    status = "error" if failure else "completed" if workflow.is_completed() else "running"
     now = clock.now()
     values = dict(serialized=dump_workflow(workflow), revision=seen + 1, status=status,
-                  next_timer_at=_next_timer(workflow), updated_at=now,
+                  next_timer_at=_next_timer(workflow), updated_at=now, last_error=failure,
                   ended_at=now if status == "completed" else None)
     result = session.execute(update(ProcessInstance)
                              .where(ProcessInstance.id == instance.id, ProcessInstance.revision == seen)
@@ -227,6 +308,11 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
     for key, value in values.items():
         setattr(instance, key, value)
     _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
+    if failure:
+        events.record(session, "instance.failed", actor_id=actor_id, instance_id=instance.id,
+                      subject=("process_instance", instance.id),
+                      payload={"error": failure, "failed_steps": [
+                          t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]})
     if status == "completed":
         events.record(session, "instance.completed", actor_id=actor_id, instance_id=instance.id,
                       subject=("process_instance", instance.id), payload={})

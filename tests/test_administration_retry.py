@@ -1,0 +1,236 @@
+"""A model that fails shows as an error, keeps what people gave it, and can be retried.
+
+The small "scoring" model below turns a score someone types into a band with a
+script task, then a gateway routes on the band. A score that is not a number makes
+the script raise: the instance must be saved in status 'error' (the answers kept,
+the failed task in ERROR, an 'instance.failed' event), and the QA lead corrects the
+data and retries it to the end. A service operation that breaks behaves the same;
+a domain refusal (a WorkflowError) still rolls everything back.
+"""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.runtime import events
+from engine.runtime.administration import AdministrationError, failed_steps, retry
+from engine.runtime.errors import InvalidFormData, TaskNotOpen
+from engine.runtime.events import verify_chain
+from engine.runtime.instances import complete_task, start_instance, workflow_of
+from engine.runtime.models import Event, HumanTask, ProcessInstance
+from engine.runtime.registry import publish
+from engine.runtime.services import service_operation
+from tests.conftest import user_named
+
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="scoring" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="QA lead">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>enter_score</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>record</bpmn:flowNodeRef><bpmn:flowNodeRef>compute_band</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>which_band</bpmn:flowNodeRef><bpmn:flowNodeRef>review_high</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>end_high</bpmn:flowNodeRef><bpmn:flowNodeRef>end_low</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="enter_score" name="Enter the score">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="score-schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:serviceTask id="record" name="Record the score">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="test_record_score" resultVariable="recorded">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="score" type="str" value="score"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:scriptTask id="compute_band" name="Work out the band">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:script>band = "high" if int(score) &gt;= 5 else "low"</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:exclusiveGateway id="which_band" name="High band?" default="f6">
+      <bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing><bpmn:outgoing>f6</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:userTask id="review_high" name="Review a high score">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="score-schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f7</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end_high"><bpmn:incoming>f7</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end_low"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="enter_score" />
+    <bpmn:sequenceFlow id="f2" sourceRef="enter_score" targetRef="record" />
+    <bpmn:sequenceFlow id="f3" sourceRef="record" targetRef="compute_band" />
+    <bpmn:sequenceFlow id="f4" sourceRef="compute_band" targetRef="which_band" />
+    <bpmn:sequenceFlow id="f5" sourceRef="which_band" targetRef="review_high">
+      <bpmn:conditionExpression>band == "high"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f6" sourceRef="which_band" targetRef="end_low" />
+    <bpmn:sequenceFlow id="f7" sourceRef="review_high" targetRef="end_high" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+FILES = {
+    "process.json": json.dumps({"key": "scoring", "name": "Scoring", "bpmn_process_id": "scoring",
+                                "bpmn_files": ["scoring.bpmn"], "subject_key": "case_ref",
+                                "lanes": {"QA lead": {"role": "qa_lead", "person": None}}}),
+    "scoring.bpmn": BPMN,
+    "forms/score-schema.json": json.dumps({"type": "object", "required": ["score"],
+                                           "properties": {"score": {"type": "string", "title": "Score"}}}),
+}
+
+# What the "Record the score" service operation should do on its next call, by test.
+SERVICE_BEHAVIOUR = {"mode": "ok"}
+
+
+@service_operation("test_record_score")
+def record_score(context, data, score):
+    """Writes nothing; breaks on request, either unexpectedly or as a domain refusal."""
+    if SERVICE_BEHAVIOUR["mode"] == "break":
+        raise KeyError("scores_table")
+    if SERVICE_BEHAVIOUR["mode"] == "refuse":
+        raise InvalidFormData({"score": "The register says this score was already recorded"})
+    events.record(context.session, "score.recorded", instance_id=context.instance_id, payload={"score": score})
+    return {"recorded": score}
+
+
+@pytest.fixture(autouse=True)
+def service_works():
+    SERVICE_BEHAVIOUR["mode"] = "ok"
+    yield
+    SERVICE_BEHAVIOUR["mode"] = "ok"
+
+
+def start_scoring(session, business_key: str = "SCORE-1") -> tuple[ProcessInstance, HumanTask]:
+    """Publish the scoring model, start one instance and return it with its first task."""
+    publish(session, FILES)
+    instance = start_instance(session, "scoring", {"case_ref": "CS000001"}, actor_id=None, business_key=business_key)
+    session.commit()
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))
+    return instance, task
+
+
+def fail_scoring(session, business_key: str = "SCORE-1") -> ProcessInstance:
+    """An instance whose script failed on a score that is not a number."""
+    instance, task = start_scoring(session, business_key)
+    complete_task(session, task.id, user_named(session, "qa.lead"), {"score": "seven"})
+    session.commit()
+    return instance
+
+
+def kinds(session, instance_id: int) -> list[str]:
+    return list(session.scalars(select(Event.kind).where(Event.instance_id == instance_id).order_by(Event.seq)))
+
+
+def test_a_failing_script_saves_the_instance_in_error_with_the_answers_kept(session):
+    instance = fail_scoring(session)
+    session.expire_all()
+    row = session.get(ProcessInstance, instance.id)
+    assert row.status == "error"
+    assert "'Work out the band' (compute_band) failed" in row.last_error and "ValueError" in row.last_error
+    entered = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    assert entered.state == "completed" and entered.completed_by_id == user_named(session, "qa.lead").id
+    [failed] = failed_steps(session, row)
+    assert failed["bpmn_id"] == "compute_band" and failed["data"]["score"] == "seven"
+    assert failed["data"]["recorded"] == {"recorded": "seven"}  # the step before the failure kept its result
+    # The step before the failure kept its event; the failure is recorded after the answers.
+    assert kinds(session, instance.id)[-3:] == ["score.recorded", "task.completed", "instance.failed"]
+    payload = json.loads(session.scalar(select(Event.payload).where(Event.instance_id == instance.id,
+                                                                    Event.kind == "instance.failed")))
+    assert payload["failed_steps"] == ["compute_band"] and "invalid literal" in payload["error"]
+    assert verify_chain(session).ok
+
+
+def test_no_task_of_a_failed_instance_can_be_worked_on(session):
+    instance = fail_scoring(session)
+    instance_two, task_two = start_scoring(session, "SCORE-2")
+    # A second instance's task is fine; a task of the failed one is refused with a clear message.
+    with pytest.raises(TaskNotOpen, match="stopped by an error"):
+        from engine.runtime.instances import lock_task
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id))
+        task.state = "ready"  # as if a parallel branch were still open
+        session.flush()
+        lock_task(session, task.id)
+    session.rollback()
+    assert session.get(ProcessInstance, instance_two.id).status == "running"
+
+
+def test_retry_after_correcting_the_data_runs_to_completion(session):
+    instance = fail_scoring(session)
+    qa_lead = user_named(session, "qa.lead")
+    assert retry(session, instance.id, qa_lead, "Score was typed in words; corrected to 7", {"score": "7"}) is None
+    session.commit()
+    session.expire_all()
+    row = session.get(ProcessInstance, instance.id)
+    assert (row.status, row.last_error) == ("running", None)
+    review = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))
+    assert review.spec_name == "review_high"
+    assert workflow_of(session, row).get_next_task(spec_name="review_high").data["band"] == "high"
+    complete_task(session, review.id, qa_lead, {"score": "7"})
+    session.commit()
+    assert session.get(ProcessInstance, instance.id).status == "completed"
+    retried = json.loads(session.scalar(select(Event.payload).where(Event.instance_id == instance.id,
+                                                                    Event.kind == "instance.retried")))
+    assert retried == {"reason": "Score was typed in words; corrected to 7",
+                       "before": {"status": "error", "error": retried["before"]["error"],
+                                  "data": {"compute_band": {"score": "seven"}}},
+                       "after": {"data": {"score": "7"}}}
+    assert "ValueError" in retried["before"]["error"]
+    assert verify_chain(session).ok
+
+
+def test_a_retry_that_fails_again_stays_in_error_with_the_new_message(session):
+    instance = fail_scoring(session)
+    assert "ValueError" in retry(session, instance.id, user_named(session, "qa.lead"), "Try a fraction", {"score": "7.5"})
+    session.commit()
+    session.expire_all()
+    row = session.get(ProcessInstance, instance.id)
+    assert row.status == "error" and "7.5" in row.last_error
+    assert kinds(session, instance.id)[-2:] == ["instance.retried", "instance.failed"]
+
+
+def test_retry_refuses_bad_corrections_and_other_people_and_changes_nothing(session):
+    instance = fail_scoring(session)
+    revision = session.get(ProcessInstance, instance.id).revision
+    qa_lead = user_named(session, "qa.lead")
+    with pytest.raises(AdministrationError, match="belong to the engine"):
+        retry(session, instance.id, qa_lead, "Fix", {"len": 3})
+    with pytest.raises(AdministrationError, match="reason"):
+        retry(session, instance.id, qa_lead, "  ", {"score": "7"})
+    with pytest.raises(AdministrationError, match="JSON object"):
+        retry(session, instance.id, qa_lead, "Fix", ["score", "7"])
+    from engine.runtime.errors import NotAllowed
+    with pytest.raises(NotAllowed):
+        retry(session, instance.id, user_named(session, "qa.officer1"), "Fix", {"score": "7"})
+    session.rollback()
+    row = session.get(ProcessInstance, instance.id)
+    assert (row.status, row.revision) == ("error", revision)
+
+
+def test_a_broken_service_operation_is_an_error_and_a_domain_refusal_rolls_back(session):
+    instance, task = start_scoring(session)
+    qa_lead = user_named(session, "qa.lead")
+    SERVICE_BEHAVIOUR["mode"] = "refuse"
+    with pytest.raises(InvalidFormData):
+        complete_task(session, task.id, qa_lead, {"score": "7"})
+    session.rollback()
+    assert session.get(HumanTask, task.id).state == "ready"
+    assert session.get(ProcessInstance, instance.id).status == "running"
+
+    SERVICE_BEHAVIOUR["mode"] = "break"
+    complete_task(session, task.id, qa_lead, {"score": "7"})
+    session.commit()
+    row = session.get(ProcessInstance, instance.id)
+    assert row.status == "error" and "'Record the score' (record) failed: KeyError" in row.last_error
+
+    SERVICE_BEHAVIOUR["mode"] = "ok"
+    assert retry(session, instance.id, qa_lead, "The scores table is back", {}) is None
+    session.commit()
+    assert session.scalar(select(func.count(HumanTask.id)).where(
+        HumanTask.instance_id == instance.id, HumanTask.spec_name == "review_high", HumanTask.state == "ready")) == 1
