@@ -37,7 +37,7 @@ if __package__ in (None, ""):
 
 import SpiffWorkflow
 import sqlalchemy
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -53,6 +53,7 @@ from engine.migrations import upgrade
 from engine.qa import demo_data
 from engine.qa.models import Case, Team
 from engine.runtime.registry import MANIFEST_NAME, PROCESSES_DIR, publish_all_from_disk
+from engine.runtime.services import EXPRESSION_HELPERS
 from tests import answers
 
 PROCESS_KEY = "case_file_audit"
@@ -103,7 +104,12 @@ class Measurement:
 
 class CannedServiceEngine(PythonScriptEngine):
     """Answers every service task at once with plain JSON shaped like the real
-    operation's result, so the gateways take the Good path without touching a database."""
+    operation's result, so the gateways take the Good path without touching a database.
+    The model's timer expressions call the product's expression helpers (working-day
+    deadlines), so this engine has them too."""
+
+    def __init__(self):
+        super().__init__(environment=TaskDataEnvironment(dict(EXPRESSION_HELPERS)))
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         if operation_name == "record_grading":

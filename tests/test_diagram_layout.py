@@ -27,4 +27,4 @@ def test_a_model_that_has_a_diagram_is_left_alone():
 def test_the_case_file_audit_model_ships_with_its_diagram():
     root = etree.parse(str(PROCESSES_DIR / "case_file_audit" / "case_file_audit.bpmn")).getroot()
     planes = {p.get("bpmnElement") for p in root.iterfind(".//bpmndi:BPMNPlane", NS)}
-    assert planes == {"case_file_audit_collaboration", "moderation", "review_actions"}
+    assert planes == {"case_file_audit_collaboration", "carry_out_audit", "moderation", "review_actions"}
