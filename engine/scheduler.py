@@ -20,6 +20,7 @@ from engine.database import database_url_from_environment, make_session_factory
 JOB_MODULES = (
     "engine.runtime.timers",
     "engine.email_delivery",
+    "engine.qa.retention",
 )
 log = logging.getLogger(__name__)
 

@@ -51,6 +51,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.blueprint)
     from webapp.views import reports
     app.register_blueprint(reports.blueprint)
+    from webapp.views import trail, retention
+    app.register_blueprint(trail.blueprint)
+    app.register_blueprint(retention.blueprint)
     from webapp import api
     api.register(app)
 

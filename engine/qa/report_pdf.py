@@ -1,4 +1,5 @@
-"""The six-weekly or annual report as a PDF a head of service can send on.
+"""PDFs: the six-weekly or annual report a head of service can send on, and one
+audit's full record for the inspector export (`audit_pdf`).
 
 Drawn with reportlab alone (charts with reportlab.graphics, the built-in Helvetica),
 so nothing is fetched at run time. The charts are the ones the web page draws:
@@ -7,6 +8,8 @@ moderation matrix; each is followed by its figures as a table, for readers who n
 the numbers (and for screen readers).
 """
 import io
+import textwrap
+from datetime import date, datetime
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -18,6 +21,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from engine.clock import LOCAL_ZONE
+from engine.database import as_utc
 from engine.qa.models import GRADES
 
 GRADE_COLOURS = {"outstanding": "#1d70b8", "good": "#00703c", "requires_improvement": "#f47738",
@@ -220,3 +225,97 @@ def _pc(value) -> str:
 
 def _day(value) -> str:
     return value.strftime("%-d %B %Y")
+
+
+HISTORY_KEYS = ("task", "case", "overall_grade", "grade_before", "grade_after", "outcome", "reason", "action",
+                "status", "due_on", "supervision_date", "immediate_actions", "outstanding_reason", "auditor_id",
+                "moderator_id", "assignee_id", "head_of_service_id")
+GRADE_KEYS = ("overall_grade", "grade_before", "grade_after")
+ANONYMISED_NOTE = ("This audit's free text was anonymised under the council's retention schedule: grades, dates and "
+                   "the history of who did what remain; what people wrote does not.")
+
+
+def audit_pdf(record: dict) -> bytes:
+    """One audit's record (as engine.qa.trail_export builds it) as PDF bytes.
+
+    Table cells hold plain, pre-wrapped text rather than flowing paragraphs: a year's
+    export draws thousands of these, and this is several times quicker."""
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
+                                 title=f"Audit {record['reference']}", pageCompression=0)
+    story = [Paragraph(f"Case file audit {record['reference']}: case {record['case_reference']}", STYLES["Title"])]
+    if record["anonymised"]:
+        story.append(Paragraph(ANONYMISED_NOTE, STYLES["Normal"]))
+    story += _pairs("Case profile", record["profile"])
+    story += _pairs("People", record["people"])
+    story += _pairs("Dates", [(label, _when(value)) for label, value in record["dates"]])
+    story += _rows("Grades by area, before and after moderation",
+                   ["Area", "Auditor", "Moderator", "Auditor's rationale"], record["grades"], (32, 24, 24, 58))
+    story += _pairs("Overall grade and rationales", record["overall"])
+    story += _rows("Feedback", ["From", "Obtained", "How", "Date", "Rating", "What they told us"],
+                   [(SOURCE_LABELS.get(s, s), st, m, _when(d), r or "", t) for s, st, m, d, r, t in record["feedback"]],
+                   (26, 16, 16, 16, 10, 58))
+    if record["reflection"]:
+        story += _pairs("Practitioner reflection", record["reflection"])
+    if record["escalations"]:
+        story += _rows("Escalations to the head of service", ["Reason", "Head of service", "Notified", "Acknowledged",
+                                                              "Immediate actions"],
+                       [(r, h, _when(n), _when(a), t) for r, h, n, a, t in record["escalations"]], (26, 30, 26, 26, 54))
+    story += _rows("Actions and their outcome", ["Ref", "Action", "Area", "Owner", "Due", "Status", "Completed",
+                                                 "Evidence or reason"],
+                   [(ref, text, area, owner, _when(due), status.replace("_", " "), _when(done), evidence or reason)
+                    for ref, text, area, owner, due, status, done, evidence, reason in record["actions"]],
+                   (8, 40, 22, 22, 17, 15, 17, 38))
+    story += _rows("History: every event, with who viewed the audit", ["When", "Who", "What"],
+                   [(_when(at), who, _event_text(kind, payload, record["names"])) for at, who, kind, payload
+                    in record["history"]], (30, 34, 116))
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _pairs(title: str, pairs) -> list:
+    rows = [[label, _wrap(value if value not in (None, "") else "Not recorded", 95)] for label, value in pairs]
+    table = Table(rows, colWidths=(50 * mm, 130 * mm), hAlign="LEFT",
+                  style=TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
+                                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [Paragraph(title, STYLES["Heading2"]), table]
+
+
+def _rows(title: str, header: list[str], rows, widths_mm) -> list:
+    if not rows:
+        return [Paragraph(title, STYLES["Heading2"]), Paragraph("None recorded.", STYLES["Normal"])]
+    characters = [max(4, int(width * 0.62)) for width in widths_mm]  # Helvetica 8pt: about 1.6 mm a character
+    body = [[_wrap(cell, limit) for cell, limit in zip(row, characters)] for row in rows]
+    table = Table([header] + body, colWidths=[w * mm for w in widths_mm], repeatRows=1, hAlign="LEFT",
+                  style=TABLE_STYLE)
+    return [Paragraph(title, STYLES["Heading2"]), table]
+
+
+def _wrap(value, width: int) -> str:
+    text = "" if value is None else str(value)
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines()) if len(text) > width else text
+
+
+def _when(value) -> str:
+    if isinstance(value, datetime):
+        return as_utc(value).astimezone(LOCAL_ZONE).strftime("%-d %b %Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
+    return "" if value is None else str(value)
+
+
+def _event_text(kind: str, payload: dict, names: dict) -> str:
+    """'audit.graded' with its main fields: 'Audit graded: overall grade Good; ...'."""
+    words = kind.replace("_", " ").replace(".", " ")
+    details = []
+    for key in HISTORY_KEYS:
+        value = payload.get(key)
+        if value in (None, "", [], {}):
+            continue
+        if key in GRADE_KEYS:
+            value = GRADES.get(value, value)
+        elif key.endswith("_id"):
+            value = names.get(value) or f"user {value}"
+        details.append(f"{key.replace('_id', '').replace('_', ' ')} {value}")
+    text = words[:1].upper() + words[1:]
+    return f"{text}: {'; '.join(details)}" if details else text

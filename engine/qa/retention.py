@@ -1,0 +1,223 @@
+"""Retention: records past the council's retention period are anonymised or removed,
+except for cases under a legal hold; every step is recorded.
+
+Record types and what happens when one is past its period:
+- `audit` (counted from closing): what people wrote is replaced by a marker (rationales,
+  strengths, feedback summaries, reflections, escalation notes, action descriptions and
+  evidence), and the strings in its finished workflow's task data likewise. Grades,
+  dates, people and references stay: they are the statistics and the proof of who did
+  what, and the reports keep working.
+- `task_draft` (counted from the last save): unsent answers are deleted.
+- `trail_export` (counted from when it was made): the zip file is deleted; the row
+  with its SHA-256 stays.
+
+Events are never touched: they are hash-chained and prove what happened. Most hold
+references and ids only; some hold text (a completed task's submitted answers, an
+escalation's immediate actions, a closure's reason for outstanding actions). Those
+stay in the chain, so the chain still verifies; the inspector export withholds the
+payloads of anonymised audits' events instead (see engine/qa/trail_export.py).
+"""
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.accounts import User
+from engine.clock import LOCAL_ZONE, clock
+from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
+from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
+from engine.qa.trail_export import export_directory
+from engine.runtime import events
+from engine.runtime.errors import WorkflowError
+from engine.runtime.models import HumanTask, ProcessInstance, TaskDraft
+from engine.runtime.timers import ScheduledJob
+
+ANONYMISED = "[anonymised]"
+MANAGE_ROLES = ("qa_lead",)
+VIEW_ROLES = ("qa_lead", "director")
+
+
+@dataclass(frozen=True)
+class RecordType:
+    label: str
+    counted_from: str
+    default_days: int
+    minimum_days: int
+    action: str
+
+
+RECORD_TYPES = {
+    "audit": RecordType("Closed audits", "closing", 6 * 365, 365, "anonymise"),
+    "task_draft": RecordType("Unsent task drafts", "the last save", 90, 7, "delete"),
+    "trail_export": RecordType("Inspector export files", "when the export was made", 30, 1, "delete"),
+}
+AUDIT_TEXT = ("overall_rationale", "strengths", "areas_for_development", "safeguarding_details", "moderation_rationale",
+              "discussion_summary", "discussion_learning", "closure_notes")
+REFLECTION_TEXT = ("went_well", "do_differently", "learning_needs", "disagreement_reason", "barriers")
+ACTION_TEXT = ("description", "evidence", "supervision_outcome", "not_completed_reason")
+
+
+class RetentionError(WorkflowError):
+    """A change to retention that cannot be made; `field` names the answer to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def can_view(user: User) -> bool:
+    return user.has_role(*VIEW_ROLES)
+
+
+def can_manage(user: User) -> bool:
+    """Only the QA lead changes retention periods and legal holds."""
+    return user.has_role(*MANAGE_ROLES)
+
+
+def rules(session: Session) -> dict[str, int]:
+    """Days kept for each record type: the council's setting, else the default."""
+    stored = dict(session.execute(select(RetentionRule.record_type, RetentionRule.keep_days)).all())
+    return {key: stored.get(key, kind.default_days) for key, kind in RECORD_TYPES.items()}
+
+
+def set_rule(session: Session, user: User, record_type: str, keep_days: int) -> None:
+    """Change how long one record type is kept; recorded with before and after."""
+    _check_manager(user)
+    kind = RECORD_TYPES.get(record_type)
+    if kind is None:
+        raise RetentionError("record_type", "Choose a type of record from the list.")
+    if keep_days < kind.minimum_days:
+        raise RetentionError(record_type, f"{kind.label} must be kept at least {kind.minimum_days} days.")
+    before = rules(session)[record_type]
+    row = session.get(RetentionRule, record_type)
+    if row is None:
+        row = RetentionRule(record_type=record_type, action=kind.action)
+        session.add(row)
+    row.keep_days, row.updated_at, row.updated_by_id = keep_days, clock.now(), user.id
+    events.record(session, "retention.rule_changed", actor_id=user.id, subject=("retention_rule", record_type),
+                  payload={"record_type": record_type, "keep_days_before": before, "keep_days_after": keep_days})
+
+
+def place_hold(session: Session, user: User, case_reference: str, reason: str) -> LegalHold:
+    """Stop retention for one case. The reason stays in the hold, not in the event."""
+    _check_manager(user)
+    reference = case_reference.strip().upper()
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise RetentionError("case_reference", f"There is no case with the reference '{reference}'.")
+    if not reason.strip():
+        raise RetentionError("reason", "Say why the case's records must be kept.")
+    if open_hold(session, case.id) is not None:
+        raise RetentionError("case_reference", f"Case {reference} is already under a legal hold.")
+    hold = LegalHold(case_id=case.id, reason=reason.strip(), placed_at=clock.now(), placed_by_id=user.id)
+    session.add(hold)
+    session.flush()
+    events.record(session, "legal_hold.placed", actor_id=user.id, subject=("case", case.id),
+                  payload={"case": case.reference, "hold_id": hold.id})
+    return hold
+
+
+def release_hold(session: Session, user: User, hold_id: int, reason: str) -> LegalHold:
+    _check_manager(user)
+    hold = session.get(LegalHold, hold_id)
+    if hold is None or hold.released_at is not None:
+        raise RetentionError("hold", "That legal hold is not in force.")
+    if not reason.strip():
+        raise RetentionError("release_reason", "Say why the hold can end.")
+    hold.released_at, hold.released_by_id, hold.release_reason = clock.now(), user.id, reason.strip()
+    case = session.get(Case, hold.case_id)
+    events.record(session, "legal_hold.released", actor_id=user.id, subject=("case", case.id),
+                  payload={"case": case.reference, "hold_id": hold.id})
+    return hold
+
+
+def open_hold(session: Session, case_id: int) -> LegalHold | None:
+    return session.scalar(select(LegalHold).where(LegalHold.case_id == case_id, LegalHold.released_at.is_(None)))
+
+
+def apply_retention(session: Session, actor_id: int | None = None) -> dict[str, int]:
+    """Anonymise or remove everything past its period today; returns how many of each.
+
+    Safe to run again at any time: what was done is in `retention_outcomes` and is not
+    redone. The caller commits."""
+    days = rules(session)
+    held = select(LegalHold.case_id).where(LegalHold.released_at.is_(None))
+    audits = session.scalars(select(Audit).where(
+        Audit.status == "closed", Audit.closed_at < _cutoff(days["audit"]), Audit.case_id.not_in(held),
+        Audit.id.not_in(select(RetainedRecord.record_id).where(RetainedRecord.record_type == "audit")))
+        .order_by(Audit.id)).all()
+    for audit in audits:
+        _anonymise_audit(session, audit, actor_id, days["audit"])
+    held_tasks = select(HumanTask.id).join(Audit, Audit.instance_id == HumanTask.instance_id).where(Audit.case_id.in_(held))
+    drafts = session.execute(delete(TaskDraft).where(TaskDraft.saved_at < _cutoff(days["task_draft"]),
+                                                     TaskDraft.human_task_id.not_in(held_tasks))).rowcount
+    exports = session.scalars(select(TrailExport).where(
+        TrailExport.finished_at < _cutoff(days["trail_export"]), TrailExport.file_name.is_not(None),
+        TrailExport.removed_at.is_(None))).all()
+    for export in exports:
+        (export_directory() / export.file_name).unlink(missing_ok=True)
+        export.removed_at = clock.now()
+    counts = {"audits_anonymised": len(audits), "drafts_deleted": drafts, "export_files_deleted": len(exports)}
+    if any(counts.values()):
+        events.record(session, "retention.applied", actor_id=actor_id, subject=("retention", clock.today()),
+                      payload={**counts, "rules": days, "audits": [a.reference for a in audits],
+                               "exports": [e.id for e in exports]})
+    return counts
+
+
+def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_days: int) -> None:
+    _blank(audit, AUDIT_TEXT)
+    _blank(session.get(Reflection, audit.id), REFLECTION_TEXT)
+    for action in session.scalars(select(AuditAction).where(AuditAction.audit_id == audit.id)):
+        _blank(action, ACTION_TEXT)
+    for grade in session.scalars(select(AreaGrade).where(AreaGrade.audit_id == audit.id)):
+        _blank(grade, ("rationale",))
+    for item in session.scalars(select(Feedback).where(Feedback.audit_id == audit.id)):
+        _blank(item, ("summary",))
+    for escalation in session.scalars(select(Escalation).where(Escalation.audit_id == audit.id)):
+        _blank(escalation, ("immediate_actions",))
+    instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
+    if instance is not None and instance.serialized:
+        instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))
+    session.add(RetainedRecord(record_type="audit", record_id=audit.id, action="anonymise", applied_at=clock.now()))
+    events.record(session, "audit.anonymised", actor_id=actor_id, instance_id=audit.instance_id,
+                  subject=("audit", audit.id), payload={"audit": audit.reference, "keep_days": keep_days})
+
+
+def _blank(row, fields: tuple[str, ...]) -> None:
+    """Replace what was written in `fields` (left empty where nothing was)."""
+    for field in fields if row is not None else ():
+        if getattr(row, field):
+            setattr(row, field, ANONYMISED)
+
+
+def _scrub_task_data(value, inside_data: bool = False):
+    """The serialized workflow with every string in task and workflow data replaced, its shape kept."""
+    if isinstance(value, dict):
+        return {key: _scrub_task_data(item, inside_data or key == "data") for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_task_data(item, inside_data) for item in value]
+    return ANONYMISED if inside_data and isinstance(value, str) else value
+
+
+def _cutoff(days: int) -> datetime:
+    """Midnight at the start of the first day still kept."""
+    return datetime.combine(clock.today() - timedelta(days=days), time(), LOCAL_ZONE)
+
+
+def _check_manager(user: User) -> None:
+    if not can_manage(user):
+        raise RetentionError("", "Only the QA lead can change retention or legal holds.")
+
+
+def run_scheduled(session_factory: sessionmaker) -> dict[str, int] | None:
+    """The scheduler's daily run, as the system (no person acted)."""
+    with session_factory() as session:
+        counts = apply_retention(session)
+        session.commit()
+    return counts if any(counts.values()) else None
+
+
+SCHEDULED_JOBS = [ScheduledJob("apply_retention", 6 * 3600, run_scheduled)]
