@@ -8,6 +8,7 @@ only when it has succeeded, so a failure leaves the database as it was.
 import argparse
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from datetime import date
 
 from sqlalchemy import func, select
@@ -17,10 +18,13 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.database import DEFAULT_DATABASE_URL, database_url_from_environment, make_session_factory
 from engine.migrations import upgrade
-from engine.qa import demo_data
+from engine.qa import cycles, demo_data, register_jobs
+from engine.qa.case_register import RegisterFormatError
+from engine.qa.cycle_models import SAMPLE_BASES
 from engine.qa import retention
 from engine.qa.models import Service, Team
 from engine.qa.trail_export import ExportError, ExportFilters, export_directory, request_export, run_export
+from engine.runtime.errors import WorkflowError
 from engine.runtime.events import verify_chain
 from engine.runtime.models import ProcessVersion
 from engine.runtime.registry import publish_all_from_disk
@@ -131,6 +135,77 @@ def apply_retention(url: str) -> int:
     return 0
 
 
+def import_cases(url: str, path: str, good_rows_only: bool, by: str | None) -> int:
+    """Import the case register from a CSV or XLSX file, printing progress as rows are checked.
+
+    The same rules as the register page: a file with bad rows changes nothing unless
+    --good-rows-only; every bad row is printed with its line. Exits 1 if nothing was imported."""
+    file = Path(path)
+    if not file.is_file():
+        print(f"There is no file {path}.", file=sys.stderr)
+        return 2
+    with _session(url) as session:
+        actor = _person(session, by) if by else None
+        if by and actor is None:
+            print(f"There is no active user '{by}'.", file=sys.stderr)
+            return 2
+        job_id = register_jobs.begin(session, file.name, actor_id=actor.id if actor else None, background=False)
+        session.commit()
+        print(f"Reading {file.name}...", flush=True)
+        try:
+            report = register_jobs.run_import(
+                session, job_id, file.name, file.read_bytes(), actor_id=actor.id if actor else None,
+                apply_good_rows=good_rows_only,
+                progress=lambda done, total: print(f"Checked {done} of {total} rows", flush=True))
+        except RegisterFormatError as error:
+            print(f"Cannot import {file.name}: {error} Nothing was changed.", file=sys.stderr)
+            return 1
+    for line, reason in report.errors:
+        print(f"Line {line}: {reason}", file=sys.stderr)
+    if not report.applied:
+        print(f"Nothing imported: {len(report.errors)} of {report.rows} rows are wrong "
+              "(correct them, or use --good-rows-only to import the rest).", file=sys.stderr)
+        return 1
+    print(f"Imported {report.rows - len(report.errors)} rows: {report.created} new cases, "
+          f"{report.updated} updated, {report.unchanged} unchanged"
+          + (f"; {len(report.errors)} bad rows left out." if report.errors else "."))
+    return 0
+
+
+def start_cycle(url: str, by: str, sample_basis: str | None, sample_size: int | None,
+                cadence_weeks: int | None) -> int:
+    """Start an allocation cycle as the QA lead named by --by (or the scheduled one early);
+    settings left out come from the published cycle model."""
+    with _session(url) as session:
+        user = _person(session, by)
+        if user is None:
+            print(f"There is no active user '{by}'.", file=sys.stderr)
+            return 2
+        try:
+            scheduled = cycles.scheduled_cycle(session)
+            if scheduled is not None:
+                cycle = cycles.start_scheduled_cycle_early(session, scheduled, user)
+            else:
+                defaults = cycles.default_settings(session)
+                cycle = cycles.start_cycle(
+                    session, user, sample_basis=sample_basis or defaults.sample_basis,
+                    sample_size=defaults.sample_size if sample_size is None else sample_size,
+                    cadence_weeks=defaults.cadence_weeks if cadence_weeks is None else cadence_weeks)
+        except WorkflowError as refused:
+            session.rollback()
+            print(f"Not started: {refused}", file=sys.stderr)
+            return 1
+        drawn = len(cycles.allocations(session, cycle))
+        print(f"{cycle.label} drawn with seed {cycle.seed}: {drawn} cases proposed"
+              + (f" ({cycle.draw_problem})" if cycle.draw_problem else "")
+              + f". Review them at /cycles/{cycle.id}/review; no audit starts until the QA lead confirms.")
+    return 0
+
+
+def _person(session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m engine.cli",
@@ -144,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--seed", type=int, default=DEMO_SEED, help="the same seed gives the same council")
     commands.add_parser("verify-chain", help="recompute the audit trail's hash chain")
+    command = commands.add_parser("import-cases", help="import the open-case register from a CSV or XLSX file")
+    command.add_argument("file", help="the register exported from the case management system")
+    command.add_argument("--good-rows-only", action="store_true", help="import the good rows even if some are bad")
+    command.add_argument("--by", metavar="USERNAME", help="who is importing, for the audit trail")
+    command = commands.add_parser("start-cycle", help="start an allocation cycle (or the scheduled one early)")
+    command.add_argument("--by", metavar="USERNAME", required=True, help="the QA lead starting it")
+    command.add_argument("--sample-basis", choices=sorted(SAMPLE_BASES), help="count cases per team or audits per auditor")
+    command.add_argument("--sample-size", type=int, help="cases per team, or audits per auditor")
+    command.add_argument("--cadence-weeks", type=int, help="weeks until the next cycle starts (0: none)")
     command = commands.add_parser("export", help="export the audit trail for inspectors (a zip, made in the foreground)")
     command.add_argument("--by", metavar="USERNAME", required=True, help="the QA lead or director asking, for the trail")
     command.add_argument("--months", type=int, choices=(6, 12), help="the last 6 or 12 months (default 12)")
@@ -169,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_demo(url, args.seed)
     elif args.command == "verify-chain":
         return verify(url)
+    elif args.command == "import-cases":
+        return import_cases(url, args.file, args.good_rows_only, args.by)
+    elif args.command == "start-cycle":
+        return start_cycle(url, args.by, args.sample_basis, args.sample_size, args.cadence_weeks)
     elif args.command == "export":
         return export_trail(url, args.by, args.months, args.start, args.end, args.service, args.team, args.audit_type)
     elif args.command == "apply-retention":

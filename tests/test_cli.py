@@ -10,6 +10,9 @@ from engine import cli
 from engine.accounts import User
 from engine.database import make_engine, make_session_factory
 from engine.runtime.models import Event, ProcessVersion
+from engine.runtime.registry import MANIFEST_NAME, PROCESSES_DIR
+
+PROCESS_FOLDERS = [folder for folder in PROCESSES_DIR.iterdir() if (folder / MANIFEST_NAME).exists()]
 
 
 @pytest.fixture
@@ -32,14 +35,14 @@ def test_setup_demo_builds_the_council_once(empty_url, capsys):
     assert cli.main(["setup-demo", "--seed", "5"]) == 0
     users = count(empty_url, User)
     assert users > 100
-    assert count(empty_url, ProcessVersion) == 1
+    assert count(empty_url, ProcessVersion) == len(PROCESS_FOLDERS)
 
     assert cli.main(["setup-demo"]) == 0
     output = capsys.readouterr().out
     assert f"already has {users} users" in output
     assert "Unchanged: case_file_audit version 1" in output
     assert count(empty_url, User) == users
-    assert count(empty_url, ProcessVersion) == 1
+    assert count(empty_url, ProcessVersion) == len(PROCESS_FOLDERS)
 
 
 def test_commands_one_at_a_time(empty_url, capsys):

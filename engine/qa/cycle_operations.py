@@ -1,0 +1,86 @@
+"""Service operations the allocation cycle diagram calls (processes/audit_cycle).
+
+`draw_cycle_sample` draws the random sample and puts the cycle in review;
+`start_cycle_audits` starts one case file audit per allocation the QA lead kept
+and says when the cycle closes; `close_audit_cycle` closes it and schedules the
+next. Each records what it did in the audit trail.
+"""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.qa import cycles
+from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.cycle_models import AuditCycle
+from engine.qa.models import Audit, Case
+from engine.runtime import events
+from engine.runtime.errors import InvalidFormData
+from engine.runtime.services import ServiceContext, service_operation
+
+CONFIRM_FIELD = "confirmed"  # the review form's one answer: refusals are shown against it
+
+
+@service_operation("draw_cycle_sample")
+def draw_cycle_sample(context: ServiceContext, data: dict, cycle_id: int):
+    cycle = context.session.get(AuditCycle, cycle_id)
+    drawn = cycles.record_draw(context.session, cycle, context.actor_id, context.instance_id)
+    return {"cases": drawn, "seed": cycle.seed, "problem": cycle.draw_problem}
+
+
+@service_operation("start_cycle_audits")
+def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
+    """Start the audits of every allocation still proposed, as the QA lead who confirmed.
+
+    Anything that stops one of them (a case closed since the draw, say) refuses the
+    whole confirmation with the reason, so the QA lead can remove that case first."""
+    session = context.session
+    cycle = session.get(AuditCycle, cycle_id)
+    problems = cycles.review_problems(session, cycle)
+    if problems:
+        raise InvalidFormData({CONFIRM_FIELD: " ".join(problems)})
+    confirmed_by = session.get(User, context.actor_id)
+    started = []
+    for allocation in cycles.allocations(session, cycle):
+        if allocation.status != "proposed":
+            continue
+        request = AllocationRequest(case_reference=session.get(Case, allocation.case_id).reference,
+                                    auditor_id=allocation.auditor_id, moderator_id=allocation.moderator_id,
+                                    audit_type="random")
+        try:
+            audit = allocate_audit(session, request, confirmed_by)
+        except AllocationError as refused:
+            raise InvalidFormData({CONFIRM_FIELD: f"{request.case_reference}: {refused}"})
+        audit.cycle_id = cycle.id
+        allocation.status, allocation.audit_id = "started", audit.id
+        started.append(audit)
+    last_moderation = max((audit.moderation_due_on for audit in started), default=None)
+    cycle.closes_on = (last_moderation + timedelta(days=1) if last_moderation
+                       else clock.today() + timedelta(days=1))
+    cycle.status, cycle.confirmed_at, cycle.confirmed_by_id = "audits_started", clock.now(), confirmed_by.id
+    events.record(session, "cycle.confirmed", actor_id=context.actor_id, instance_id=context.instance_id,
+                  subject=("audit_cycle", cycle.id),
+                  payload={"cycle": cycle.number, "audits": [audit.reference for audit in started],
+                           "removed": sum(1 for a in cycles.allocations(session, cycle) if a.status == "removed"),
+                           "closes_on": cycle.closes_on})
+    start_time = cycles.default_settings(session).start_time
+    return {"audits": len(started), "closes_on": cycle.closes_on.isoformat(),
+            "closes_at": cycles.moment(cycle.closes_on, start_time)}
+
+
+@service_operation("close_audit_cycle")
+def close_audit_cycle(context: ServiceContext, data: dict, cycle_id: int):
+    """Close the cycle with a count of where its audits stand, and schedule the next one."""
+    session = context.session
+    cycle = session.get(AuditCycle, cycle_id)
+    statuses = dict(session.execute(select(Audit.status, func.count(Audit.id))
+                                    .where(Audit.cycle_id == cycle.id).group_by(Audit.status)).all())
+    cycle.status, cycle.closed_at = "closed", clock.now()
+    following = cycles.schedule_next_cycle(session, cycle, context.actor_id) if cycle.cadence_weeks else None
+    summary = {"audits": sum(statuses.values()), "by_status": statuses,
+               "next_cycle": following.number if following else None,
+               "next_starts_on": following.starts_on.isoformat() if following else None}
+    events.record(session, "cycle.closed", actor_id=context.actor_id, instance_id=context.instance_id,
+                  subject=("audit_cycle", cycle.id), payload={"cycle": cycle.number, **summary})
+    return summary
