@@ -170,20 +170,22 @@ def test_finishing_the_audit_cancels_its_timers_and_moderation_gets_its_own(sess
 
 def test_an_inadequate_audit_tells_the_head_of_service_at_once_and_a_late_acknowledgement_escalates(session, scheduler):
     audit = _allocate(session)
-    clock.set(datetime(2026, 12, 9, 14, 0, tzinfo=timezone.utc))  # Wednesday afternoon
+    clock.set(datetime(2026, 12, 29, 14, 0, tzinfo=timezone.utc))  # graded the day before the audit is due
     _audit_done(session, audit, grade="inadequate", actions=1)
     acknowledge = _task(session, audit, "acknowledge_escalation")
-    assert acknowledge.due_on.isoformat() == "2026-12-10"  # one working day
+    assert acknowledge.due_on.isoformat() == "2026-12-30"  # one working day; the reflections are due that day too
+    assert _task(session, audit, "add_reflections").due_on == acknowledge.due_on
     (urgent,) = _notes(session, audit.head_of_service_id, "inadequate_audit")
     assert urgent.subject == f"Inadequate audit: immediate attention needed (case {audit.case.reference}, {audit.reference})"
-    assert "by 10 December 2026" in urgent.text and urgent.link == f"/audits/{audit.id}"
+    assert "by 30 December 2026" in urgent.text and urgent.link == f"/audits/{audit.id}"
     assert len(_notes(session, audit.team_manager_id, "inadequate_audit")) == 1
     assert [n.link for n in _notes(session, audit.head_of_service_id, "new_task")] == [f"/tasks/{acknowledge.id}"]
 
-    assert scheduler(datetime(2026, 12, 10, 8, 0, 1, tzinfo=timezone.utc)) == 1  # the morning it is due
+    assert scheduler(datetime(2026, 12, 30, 8, 0, 1, tzinfo=timezone.utc)) == 1  # the morning it is due
     (reminder,) = _notes(session, audit.head_of_service_id, "reminder")
     assert reminder.link == f"/tasks/{acknowledge.id}"
-    assert scheduler(datetime(2026, 12, 11, 8, 0, 1, tzinfo=timezone.utc)) == 1  # not acknowledged in time
+    assert _notes(session, audit.worker_id, "reminder") == []  # the reflections are not this timer's work
+    assert scheduler(datetime(2026, 12, 31, 8, 0, 1, tzinfo=timezone.utc)) == 1  # not acknowledged in time
     assert len(_notes(session, audit.head_of_service_id, "overdue")) == 1
     director = session.get(Service, audit.service_id).assistant_director_id
     session.rollback()

@@ -6,8 +6,10 @@ with engine/qa/timescales.py. The timer's path calls one of these operations wit
 the stage it watches, and says whom to escalate to, so the process owner changes
 who is told and when by editing the model. A stage is `audit`, `moderation`,
 `action` or `acknowledgement`. The people whose work it is are the assignees of the
-stage's open tasks (so a reassigned task reminds its new holder), plus an action's
-owner. Every notice goes through engine/notifications.py and is recorded on the audit.
+stage's open tasks (its lane's tasks due on the stage's due date, so a reassigned
+task reminds its new holder), else the person the audit record names, plus an
+action's owner. Every notice goes through engine/notifications.py and is recorded
+on the audit.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +31,9 @@ PEOPLE_ON_THE_AUDIT = ("auditor", "moderator", "worker", "team_manager", "head_o
 PERSON_LABELS = {"auditor": "the auditor", "moderator": "the moderator", "worker": "the allocated worker",
                  "team_manager": "the worker's team manager", "head_of_service": "the head of service",
                  "assistant_director": "the assistant director", "qa_lead": "the QA lead"}
+# The lane of the case file audit model whose tasks make up each stage.
+STAGE_LANES = {"audit": "Auditor", "moderation": "Moderator", "action": "Team manager",
+               "acknowledgement": "Head of service"}
 ESCALATION_REASONS = {"inadequate": ("Inadequate audit", "was graded Inadequate"),
                       "safeguarding_concern": ("Safeguarding concern in an audit",
                                                "raised an immediate safeguarding concern"),
@@ -152,7 +157,7 @@ def _stage(context: ServiceContext, data: dict, audit: Audit, stage: str) -> Sta
         raise ValueError(f"Unknown stage '{stage}': a timescale is for the audit, moderation, action or acknowledgement")
     assignees = session.scalars(select(HumanTask.assignee_id).where(
         HumanTask.instance_id == context.instance_id, HumanTask.state == "ready", HumanTask.due_on == due_on,
-        HumanTask.assignee_id.is_not(None)).order_by(HumanTask.id)).all()
+        HumanTask.lane == STAGE_LANES[stage], HumanTask.assignee_id.is_not(None)).order_by(HumanTask.id)).all()
     return Stage(stage, what, due_on, _unique([*(assignees or [fallback]), *owners]))
 
 

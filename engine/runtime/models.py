@@ -30,6 +30,8 @@ class ProcessVersion(Base):
 class ProcessInstance(Base):
     """One running (or finished) workflow: its whole serialized state in one row."""
     __tablename__ = "process_instances"
+    # The scheduler's claim (running, due by now, soonest first) reads this index alone.
+    __table_args__ = (Index("ix_process_instances_due", "status", "next_timer_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)

@@ -1,0 +1,199 @@
+"""Firing due timers: what the scheduler pays per timer, against SpiffWorkflow's own floor.
+
+DESIGN.md: timers come from a due-time column, and a scheduler claims due instances
+one at a time under a row lock. This fills a database with N instances of a small
+timer process (start, a two-day timer, then a user task for the QA lead), all
+waiting, moves the injected clock past their due time and times the scheduler's
+own `fire_due_timers`:
+
+  app SQLite          one scheduler: per instance lock, load, refresh the timers, run
+                      the engine, save, project the new task, notify the QA lead,
+                      seal the events, commit
+  app PostgreSQL      the same on PostgreSQL, if a server is reachable
+  app PostgreSQL x2   two schedulers side by side (threads with engines of their own)
+  bare Spiff          SpiffWorkflow alone, in memory: per instance deserialize,
+                      refresh_timers, do_engine_steps, serialize (stock serializer)
+
+The waiting instances are made quickly: one is started through the runtime, and its
+row is copied in bulk. Run `.venv/bin/python -m bench.fire_timers [--timers N]
+[--postgres-url URL]` (default 10,000 timers, a few minutes on 2 cores). Rows:
+"timers fired" must read N/N (the run stops with an error otherwise); "per timer ms"
+is the whole firing run divided by N; "app / bare" is that against SpiffWorkflow's
+own cost from the same run, the figure to watch across commits. It is a benchmark,
+not a test: nothing asserts a time.
+"""
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import SpiffWorkflow
+import sqlalchemy
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, insert, select
+
+from bench.audit_throughput import (DEFAULT_POSTGRES_URL, BenchError, fresh_postgres_database, postgres_problem,
+                                    seed_database)
+from engine.clock import clock
+from engine.database import make_session_factory
+from engine.runtime.instances import start_instance
+from engine.runtime.models import HumanTask, ProcessInstance
+from engine.runtime.registry import build_model, publish
+from engine.runtime.timers import fire_due_timers
+from tests.test_timers import FILES
+
+DEFAULT_TIMERS = 10_000
+PROCESS_KEY = "reminder"
+STARTED = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+DUE_PASSED = STARTED + timedelta(days=3)
+COPY_BATCH = 1000
+COPIED_COLUMNS = ("process_version_id", "process_key", "business_key", "status", "revision", "serialized",
+                  "next_timer_at", "started_at", "updated_at")
+
+
+@dataclass
+class Measurement:
+    label: str
+    timers: int = 0
+    fired: int = 0
+    seconds: float = 0.0
+    skipped: str = ""
+
+
+def prepare_waiting_instances(url: str, count: int) -> list[int]:
+    """`count` instances waiting on a timer due at STARTED + 2 days; returns their ids."""
+    factory = make_session_factory(url)
+    try:
+        with factory() as session:
+            clock.set(STARTED)
+            publish(session, FILES)
+            first = start_instance(session, PROCESS_KEY, {}, actor_id=None)
+            session.commit()
+            row = {column: getattr(first, column) for column in COPIED_COLUMNS}
+            highest = session.scalar(select(func.max(ProcessInstance.id)))
+            for start in range(1, count, COPY_BATCH):
+                session.execute(insert(ProcessInstance), [row] * min(COPY_BATCH, count - start))
+            session.commit()
+            return list(session.scalars(select(ProcessInstance.id).where(
+                (ProcessInstance.id == first.id) | (ProcessInstance.id > highest))))
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def fire_all(label: str, url: str, ids: list[int], schedulers: int = 1) -> Measurement:
+    """Time `schedulers` side-by-side runs of fire_due_timers until every timer has fired."""
+    clock.set(DUE_PASSED)
+    factories = [make_session_factory(url) for _ in range(schedulers)]
+    barrier = threading.Barrier(schedulers)
+
+    def scheduler(factory) -> int:
+        barrier.wait()
+        return fire_due_timers(factory)
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(schedulers) as pool:
+            fired = sum(pool.map(scheduler, factories))
+        seconds = time.perf_counter() - started
+        with factories[0]() as session:
+            moved_on = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.instance_id.in_(ids)))
+    finally:
+        for factory in factories:
+            factory.kw["bind"].dispose()
+    if fired != len(ids) or moved_on != len(ids):
+        raise BenchError(f"{label}: {fired} fired and {moved_on} moved on, of {len(ids)} timers")
+    return Measurement(label, len(ids), fired, seconds)
+
+
+def bare_spiffworkflow(count: int) -> Measurement:
+    """The same timer model in memory: load, fire, run and save each instance with SpiffWorkflow alone."""
+    model = build_model(FILES)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    clock.set(STARTED)
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+    workflow.do_engine_steps()
+    saved = serializer.serialize_json(workflow)
+    clock.set(DUE_PASSED)
+    fired = 0
+    started = time.perf_counter()
+    for _ in range(count):
+        workflow = serializer.deserialize_json(saved)
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        serializer.serialize_json(workflow)
+        fired += len(workflow.get_tasks(state=TaskState.READY, manual=True))
+    return Measurement("bare Spiff", count, fired, time.perf_counter() - started)
+
+
+def on_sqlite(count: int) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+        seed_database(url)
+        return fire_all("app SQLite", url, prepare_waiting_instances(url, count))
+
+
+def on_postgres(server_url: str, count: int) -> list[Measurement]:
+    """One scheduler, then two side by side on a fresh batch; or empty columns saying why not."""
+    problem = postgres_problem(server_url)
+    if problem:
+        return [Measurement("app PostgreSQL", skipped=problem), Measurement("app PostgreSQL x2", skipped=problem)]
+    with fresh_postgres_database(server_url) as url:
+        seed_database(url)
+        one = fire_all("app PostgreSQL", url, prepare_waiting_instances(url, count))
+        two = fire_all("app PostgreSQL x2", url, prepare_waiting_instances(url, count), schedulers=2)
+    return [one, two]
+
+
+def report(columns: list[Measurement], bare: Measurement) -> str:
+    width = max(len(column.label) for column in columns) + 2
+    bare_ms = bare.seconds * 1000 / bare.timers
+    rows = [("", [column.label for column in columns])]
+
+    def row(name, value):
+        rows.append((name, ["-" if column.skipped else value(column) for column in columns]))
+
+    row("timers fired", lambda c: f"{c.fired}/{c.timers}")
+    row("total s", lambda c: f"{c.seconds:.1f}")
+    row("per timer ms", lambda c: f"{c.seconds * 1000 / c.timers:.2f}")
+    row("timers per second", lambda c: f"{c.timers / c.seconds:.0f}")
+    row("app / bare", lambda c: f"{c.seconds * 1000 / c.timers / bare_ms:.1f}x")
+    lines = [f"{name:<22}" + "".join(f"{cell:>{width}}" for cell in cells) for name, cells in rows]
+    lines += [f"{column.label}: skipped, {column.skipped}" for column in columns if column.skipped]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--timers", type=int, default=DEFAULT_TIMERS,
+                        help=f"due timers per column (default {DEFAULT_TIMERS})")
+    parser.add_argument("--postgres-url", default=os.environ.get("QA_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+                        help="server to make a throw-away database on; empty to leave PostgreSQL out")
+    options = parser.parse_args(argv)
+    if options.timers < 1:
+        parser.error("--timers must be at least 1")
+    print(f"Firing {options.timers} due timers per column (start, timer, user task for the QA lead).")
+    print(f"Python {platform.python_version()}, SpiffWorkflow {SpiffWorkflow.__version__}, "
+          f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs, {platform.machine()}\n")
+    started = time.perf_counter()
+    bare = bare_spiffworkflow(options.timers)
+    columns = [on_sqlite(options.timers), *on_postgres(options.postgres_url, options.timers), bare]
+    print(report(columns, bare))
+    print(f"\n(run took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
