@@ -288,3 +288,19 @@ def test_a_draw_the_rules_cannot_make_is_shown_for_review_and_closes_without_aud
     session.commit()
     fire(session, database_url, START + timedelta(days=1, hours=1))
     assert session.get(AuditCycle, cycle.id).status == "closed"
+
+
+def test_the_cycle_model_ships_with_a_diagram_of_every_step():
+    from lxml import etree
+    from engine.runtime.diagram_layout import NS
+    from engine.runtime.registry import PROCESSES_DIR
+    root = etree.parse(str(PROCESSES_DIR / "audit_cycle" / "audit_cycle.bpmn")).getroot()
+    process = root.find("bpmn:process", NS)
+    nodes = {child.get("id") for child in process if etree.QName(child).localname not in ("laneSet", "sequenceFlow", "documentation")}
+    flows = {flow.get("id") for flow in process.findall("bpmn:sequenceFlow", NS)}
+    shapes = {shape.get("bpmnElement"): shape.find("dc:Bounds", NS) for shape in root.iterfind(".//bpmndi:BPMNShape", NS)}
+    edges = {edge.get("bpmnElement") for edge in root.iterfind(".//bpmndi:BPMNEdge", NS)}
+    assert nodes <= set(shapes) and flows == edges
+    host, timer = shapes["start_early"], shapes["start_date_reached"]
+    bottom = float(host.get("y")) + float(host.get("height"))
+    assert float(timer.get("y")) < bottom < float(timer.get("y")) + float(timer.get("height"))  # on the task's edge

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.accounts import User
 from engine.clock import clock
@@ -205,3 +205,23 @@ def _first_proposal(session, cycle_id) -> tuple[str, int, int]:
     allocation = session.scalars(select(CycleAllocation).where(CycleAllocation.cycle_id == cycle_id)
                                  .order_by(CycleAllocation.id)).first()
     return session.get(Case, allocation.case_id).reference, allocation.auditor_id, allocation.moderator_id
+
+
+def test_the_review_task_in_the_inbox_confirms_the_same_way(app, session):
+    qa = signed_in(app, "qa.lead")
+    cycle_id = int(qa.post("/cycles/start", data={"sample_basis": "per_team", "sample_size": "1",
+                                                  "cadence_weeks": "6"}).location.split("/")[2])
+    task_id, instance_id = read(session, lambda s: s.execute(select(HumanTask.id, HumanTask.instance_id).where(
+        HumanTask.spec_name == "review_allocations", HumanTask.state == "ready")).one())
+    assert f'href="/tasks/{task_id}"' in qa.get("/inbox").text
+    checked = qa.get(f"/cycles/{cycle_id}?check=draw").text
+    assert "Reproduced</strong> Re-running the draw with seed" in checked
+    page = qa.get(f"/tasks/{task_id}").text
+    assert "Open Cycles in the header" in page and 'name="confirmed"' in page
+    unticked = qa.post(f"/tasks/{task_id}", data={"action": "complete"})
+    assert unticked.status_code == 422
+    done = qa.post(f"/tasks/{task_id}", data={"action": "complete", "confirmed": "yes"})
+    assert done.status_code == 302 and done.location.endswith("/inbox")
+    proposed = read(session, lambda s: s.scalar(select(func.count(CycleAllocation.id)).where(CycleAllocation.cycle_id == cycle_id)))
+    assert read(session, lambda s: s.scalar(select(func.count(Audit.id)).where(Audit.cycle_id == cycle_id))) == proposed
+    assert read(session, lambda s: s.get(AuditCycle, cycle_id).status) == "audits_started"

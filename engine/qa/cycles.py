@@ -178,21 +178,44 @@ def allocation_problems(session: Session, allocation: CycleAllocation, auditor_i
     team manager who is neither the case's worker nor its team's manager; the
     moderator is a head of service, the principal social worker or the QA lead, and
     never the auditor; the case is open with no other audit under way."""
+    return _problems(_Facts.load(session, [allocation], {auditor_id, moderator_id}), allocation,
+                     auditor_id, moderator_id)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules read about a set of allocations, loaded in a few queries."""
+    cases: dict[int, Case]
+    managers: dict[int, int | None]  # team id -> its manager
+    people: dict[int, User]
+    under_audit: set[int]  # case ids with an audit under way
+
+    @classmethod
+    def load(cls, session: Session, chosen: list[CycleAllocation], people: set = frozenset()) -> "_Facts":
+        case_ids = {a.case_id for a in chosen}
+        people = {p for p in people if p} | {a.auditor_id for a in chosen} | {a.moderator_id for a in chosen}
+        return cls(cases={c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))},
+                   managers=dict(session.execute(select(Team.id, Team.manager_id)).all()),
+                   people={u.id: u for u in session.scalars(select(User).where(User.id.in_(people)))},
+                   under_audit=set(session.scalars(select(Audit.case_id).where(
+                       Audit.case_id.in_(case_ids), Audit.status != "closed"))))
+
+
+def _problems(facts: _Facts, allocation: CycleAllocation, auditor_id: int, moderator_id: int) -> dict[str, str]:
     problems: dict[str, str] = {}
-    case = session.get(Case, allocation.case_id)
-    team = session.get(Team, case.team_id)
-    if case.status != "open" or case.worker_id is None or team.manager_id is None:
+    case = facts.cases[allocation.case_id]
+    manager_id = facts.managers.get(case.team_id)
+    if case.status != "open" or case.worker_id is None or manager_id is None:
         problems["case"] = f"Case {case.reference} is no longer open with a worker and a team manager: remove it."
-    elif session.scalar(select(Audit.id).where(Audit.case_id == case.id, Audit.status != "closed").limit(1)):
+    elif case.id in facts.under_audit:
         problems["case"] = f"Case {case.reference} already has an audit under way: remove it."
-    auditor = session.get(User, auditor_id) if auditor_id else None
+    auditor, moderator = facts.people.get(auditor_id), facts.people.get(moderator_id)
     if auditor is None or not auditor.active or not auditor.has_role(AUDITOR_ROLE):
         problems["auditor_id"] = "Choose a team manager as the auditor."
     elif auditor_id == case.worker_id:
         problems["auditor_id"] = f"{auditor.display_name} is the case's own worker and cannot audit it."
-    elif auditor_id == team.manager_id:
+    elif auditor_id == manager_id:
         problems["auditor_id"] = f"{auditor.display_name} manages the case's team and cannot audit it."
-    moderator = session.get(User, moderator_id) if moderator_id else None
     if moderator is not None and moderator_id == auditor_id:
         problems["moderator_id"] = "The moderator cannot be the auditor."
     elif moderator is None or not moderator.active or not moderator.has_role(*MODERATOR_ROLES):
@@ -213,10 +236,10 @@ def confirm_cycle(session: Session, cycle: AuditCycle, user: User) -> AuditCycle
 
 def review_problems(session: Session, cycle: AuditCycle) -> list[str]:
     """Every proposed allocation that could not start now, one sentence each."""
-    return [f"{_reference(session, allocation)}: {message}"
-            for allocation in allocations(session, cycle) if allocation.status == "proposed"
-            for message in allocation_problems(session, allocation, allocation.auditor_id,
-                                               allocation.moderator_id).values()]
+    proposed = [allocation for allocation in allocations(session, cycle) if allocation.status == "proposed"]
+    facts = _Facts.load(session, proposed)
+    return [f"{facts.cases[allocation.case_id].reference}: {message}" for allocation in proposed
+            for message in _problems(facts, allocation, allocation.auditor_id, allocation.moderator_id).values()]
 
 
 def eligible_people(session: Session, allocation: CycleAllocation) -> tuple[list[User], list[User]]:
