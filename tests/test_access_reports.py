@@ -10,14 +10,22 @@ from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (fixture
 
 READS_REPORTS = {"the case's head of service", "the moderator (head of service)", "another head of service",
                  "principal social worker", "QA lead", "QA officer", "assistant director", "director"}
-ROUTES = ("/reports", "/reports/report.pdf")
+EXPORTS = {"QA lead", "director"}
+ROUTES = ("/reports", "/reports/report.pdf", "/trail", "POST /trail/verify", "POST /trail/exports", "/retention",
+          "POST /retention/apply")
 
 
 def _expected(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 302 for route in ROUTES}
     reports = 200 if who in READS_REPORTS else 403
-    return {"/reports": reports, "/reports/report.pdf": reports}
+    trail = 200 if who in EXPORTS else 403
+    return {"/reports": reports, "/reports/report.pdf": reports, "/trail": trail, "POST /trail/verify": trail,
+            # An empty export request: refused as incomplete for exporters, forbidden for everyone else.
+            "POST /trail/exports": 422 if who in EXPORTS else 403,
+            "/retention": trail,
+            # Only the QA lead changes retention; the director reads it.
+            "POST /retention/apply": 302 if who == "QA lead" else 403}
 
 
 @pytest.mark.parametrize("who", list(PEOPLE))
@@ -34,8 +42,10 @@ def test_role_by_route(app, audit_setup, who):  # noqa: F811
     assert not wrong, f"{who}: {wrong}"
 
 
-def test_the_reports_link_shows_only_to_readers(app, audit_setup):  # noqa: F811
+def test_the_header_links_show_only_to_those_who_may_follow_them(app, audit_setup):  # noqa: F811
     for who in set(PEOPLE) - {"anonymous"}:
         client = app.test_client()
         sign_in(client, audit_setup["usernames"][who])
-        assert ('href="/reports"' in client.get("/inbox").text) == (who in READS_REPORTS), who
+        inbox = client.get("/inbox").text
+        assert ('href="/reports"' in inbox) == (who in READS_REPORTS), who
+        assert ('href="/trail"' in inbox) == ('href="/retention"' in inbox) == (who in EXPORTS), who
