@@ -22,6 +22,7 @@ from engine.accounts import User
 from engine.runtime import events
 from engine.runtime.errors import NotAllowed, WorkflowError
 from engine.runtime.instances import _save as save_instance  # the one write path: revision check, projections
+from engine.runtime.instances import lock_instance
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.persistence import load_workflow
 from engine.runtime.registry import BuiltModel, built_model_for, user_task_properties
@@ -84,8 +85,7 @@ def migrate(session: Session, process_key: str, from_number: int, to_number: int
     old, new = built_model_for(source), built_model_for(target)
     results = []
     for instance_id in instance_ids:
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                  .with_for_update().execution_options(populate_existing=True))
+        instance = lock_instance(session, instance_id)
         if instance is None or instance.process_version_id != source.id or instance.status != "running":
             results.append(InstanceCheck(instance_id, getattr(instance, "business_key", ""), [],
                                          [f"it is no longer a running instance of version {from_number}"]))

@@ -44,6 +44,7 @@ class ValidationReport:
     """The problems of one set of model files, and the runnable model when it builds."""
     problems: list[Problem] = field(default_factory=list)
     model: BuiltModel | None = None
+    start_names: list[str] = field(default_factory=list)  # data the process reads from its start
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,7 +76,9 @@ def validate_model(files: dict[str, str]) -> ValidationReport:
     documents = _documents(files, manifest.get("bpmn_files", []))
     if documents:
         graph = ModelGraph(documents)
-        _Checker(graph, manifest, _forms(files), _dmn_outputs(files, manifest), report.problems).run()
+        checker = _Checker(graph, manifest, _forms(files), _dmn_outputs(files, manifest), report.problems)
+        checker.run()
+        report.start_names = sorted(checker.start | checker.inferred_start)
         report.problems[:] = [_at_lane(problem, graph) for problem in report.problems]
     report.problems[:] = list(dict.fromkeys(report.problems))
     return report
@@ -129,7 +132,8 @@ class _Checker:
                     and not graph.is_event_subprocess(node):
                 self.error(f"{node.kind_label} {node.label} has no way out: connect it to the next step or "
                            "to an end event", node.id, node.file)
-            elif node.id not in can_end:
+            elif node.id not in can_end and node.id in graph.before(node.id):
+                # Only loops are reported here: a step that leads to a dead end is told so at the dead end.
                 self.error(f"{node.kind_label} {node.label}: no path from here reaches an end event "
                            "(it loops for ever)", node.id, node.file)
             if node.kind in ("exclusiveGateway", "inclusiveGateway"):

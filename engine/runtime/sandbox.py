@@ -78,6 +78,7 @@ class Waiting:
     form_key: str | None = None
     due: str | None = None
     data: dict = field(default_factory=dict)
+    inside: list = field(default_factory=list)  # the subprocesses it waits in, outermost last
 
 
 @dataclass
@@ -99,6 +100,7 @@ class SandboxRun:
     error: str | None = None
     error_element: str | None = None
     invalid_answers: dict = field(default_factory=dict)  # field path -> message, for the last step
+    names: dict = field(default_factory=dict)  # element id -> its label, for the path as people read it
 
     def outcome(self) -> dict:
         """What a saved scenario expects: the same path, the same end or wait, the same error."""
@@ -143,6 +145,8 @@ def run(files: dict[str, str], scenario: Scenario) -> SandboxRun:
         result.error = f"{error}".rstrip(". ") + (f": {type(cause).__name__}: {cause}" if cause else "")
         result.error_element = getattr(spec, "bpmn_id", None)
     result.path = [t.task_spec.bpmn_id for t in completed if t.task_spec.bpmn_id]
+    result.names = {t.task_spec.bpmn_id: t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in completed
+                    if t.task_spec.bpmn_id}
     result.flows = _flows_taken(files, model.manifest, completed)
     result.ended = workflow.is_completed() and result.error is None
     if result.error is None:
@@ -252,11 +256,21 @@ def _waiting(workflow) -> list[Waiting]:
         spec = task.task_spec
         found.append(Waiting(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "task", lane=spec.lane,
                              form_key=user_task_properties(spec).get("formJsonSchemaFilename"),
-                             data=_plain(task.data)))
+                             data=_plain(task.data), inside=_subprocesses_around(task)))
     for task in _waiting_timers(workflow):
         spec = task.task_spec
         found.append(Waiting(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "timer",
-                             due=str(task._get_internal_data("event_value") or "")))
+                             due=str(task._get_internal_data("event_value") or ""), inside=_subprocesses_around(task)))
+    return found
+
+
+def _subprocesses_around(task) -> list[str]:
+    """The subprocess elements a task runs inside: a collapsed one is marked where it waits."""
+    found, workflow = [], task.workflow
+    while workflow.parent_task_id is not None:
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        found.append(parent.task_spec.bpmn_id)
+        workflow = parent.workflow
     return found
 
 
