@@ -189,8 +189,14 @@ def main(argv: list[str] | None = None) -> int:
           f"SQLAlchemy {sqlalchemy.__version__}, {os.cpu_count()} CPUs, {platform.machine()}\n")
     started = time.perf_counter()
     bare = bare_spiffworkflow(options.timers)
-    columns = [on_sqlite(options.timers), *on_postgres(options.postgres_url, options.timers), bare]
-    print(report(columns, bare))
+    columns = []
+    for measure in (lambda: [on_sqlite(options.timers)], lambda: on_postgres(options.postgres_url, options.timers)):
+        for column in measure():
+            columns.append(column)
+            print(f"  {column.label}: " + (f"skipped, {column.skipped}" if column.skipped else
+                                           f"{column.fired} fired in {column.seconds:.1f} s"), flush=True)
+    print()
+    print(report([*columns, bare], bare))
     print(f"\n(run took {time.perf_counter() - started:.0f} s)")
     return 0
 
