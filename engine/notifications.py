@@ -32,7 +32,7 @@ LIST_LIMIT = 200
 
 
 class NotificationNotFound(WorkflowError):
-    pass
+    """There is no notification with that id."""
 
 
 def notify(session: Session, recipient_id: int, kind: str, subject: str, text: str, *,
@@ -112,6 +112,7 @@ def mark_all_read(session: Session, user: User) -> int:
 
 
 def kind_label(kind: str) -> str:
+    """The kind as people read it; kinds other modules invent read from their key."""
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 

@@ -203,7 +203,10 @@ def test_an_overdue_action_tells_its_owner_and_team_manager_then_the_head_of_ser
     _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
     _do(session, audit, "moderate_audit", audit.moderator_id, answers.MODERATION_AGREED)
     review = _task(session, audit, "review_action")
-    assert review.assignee_id == audit.team_manager_id
+    assert review.assignee_id == audit.team_manager_id and "Update the chronology" in review.title
+    (new_task,) = [n for n in _notes(session, audit.team_manager_id, "new_task") if n.link == f"/tasks/{review.id}"]
+    assert new_task.subject == f"New task: Review an audit action in supervision (case {audit.case.reference}, {audit.reference})"
+    assert "Update the chronology" not in new_task.text  # the action's own wording stays in the app
 
     assert scheduler(datetime(2027, 1, 6, 8, 0, 1, tzinfo=timezone.utc)) == 1  # 3 working days before
     for person in (audit.team_manager_id, audit.worker_id):
