@@ -4,13 +4,14 @@ Eight audits are written by the direct generator (engine.qa.demo_history): six i
 cycle 1 of 2025/26 (1 April to 12 May 2025) and two in cycle 2. Every expected
 number below was computed by hand from the plans, not by running the code.
 """
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine.qa import reports
 from engine.qa.access import audit_scope
+from engine.qa.cycle_models import AuditCycle
 from engine.qa.demo_history import ActionPlan, AuditPlan, write_history
 from engine.qa.models import AREAS, Service, Team
 from tests.conftest import user_named
@@ -57,18 +58,18 @@ def cycle_one():
     return reports.cycles_of_year(2025)[0]
 
 
-def test_cycles_run_six_weekly_from_april():
+def test_cycles_run_six_weekly_from_april(session):
     cycles = reports.cycles_of_year(2025)
     assert len(cycles) == 9
     assert (cycles[0].start, cycles[0].end) == (date(2025, 4, 1), date(2025, 5, 12))
     assert (cycles[1].start, cycles[1].end) == (date(2025, 5, 13), date(2025, 6, 23))
     assert (cycles[8].start, cycles[8].end) == (date(2026, 3, 3), date(2026, 3, 31))
-    assert reports.parse_period(cycles[3].key) == cycles[3]
-    assert reports.parse_period("year:2025-04-01").end == date(2026, 3, 31)
+    assert reports.parse_period(session, cycles[3].key) == cycles[3]
+    assert reports.parse_period(session, "year:2025-04-01").end == date(2026, 3, 31)
     with pytest.raises(ValueError):
-        reports.parse_period("cycle:2025-04-02")
-    assert [p.label for p in reports.trend_periods(cycles[1])][-2:] == ["2025/26 cycle 1", "2025/26 cycle 2"]
-    assert len(reports.trend_periods(cycles[1])) == 9
+        reports.parse_period(session, "cycle:2025-04-02")
+    assert [p.label for p in reports.trend_periods(session, cycles[1])][-2:] == ["2025/26 cycle 1", "2025/26 cycle 2"]
+    assert len(reports.trend_periods(session, cycles[1])) == 9
 
 
 def test_six_weekly_report_for_the_council(history):
@@ -167,3 +168,29 @@ def test_the_list_of_inadequate_audits_keeps_to_what_the_reader_may_see(history)
     insider = user_named(history, "hos.cic")
     report = reports.build_report(history, cycle_one(), reports.Scope(extra=audit_scope(insider)), as_of=AS_OF)
     assert [a["grade"] for a in report["inadequate"]["audits"]] == ["inadequate"]
+
+
+def test_allocation_cycles_are_reported_by_the_audits_they_drew(session):
+    """Once the QA lead runs allocation cycles, a cycle's report is its own audits, whenever allocated."""
+    first, second = (AuditCycle(number=n, status="closed", starts_on=start, closes_on=start + timedelta(days=41),
+                                cadence_weeks=6, sample_basis="per_team", sample_size=1)
+                     for n, start in ((1, date(2025, 9, 1)), (2, date(2025, 10, 13))))
+    session.add_all([first, second, AuditCycle(number=3, status="scheduled", starts_on=date(2025, 11, 24),
+                                               cadence_weeks=6, sample_basis="per_team", sample_size=1)])
+    session.flush()
+    write_history(session, [
+        AuditPlan("MASH 1", date(2025, 9, 2), "good", moderated_grade="good", cycle_id=first.id),
+        AuditPlan("MASH 1", date(2025, 10, 20), "inadequate", moderated_grade="inadequate", cycle_id=first.id),
+        AuditPlan("MASH 1", date(2025, 10, 14), "good", cycle_id=second.id),
+        AuditPlan("MASH 1", date(2025, 9, 3), "requires_improvement")])  # allocated by hand, in no cycle
+    periods = reports.allocation_cycles(session)
+    assert [p.label for p in periods] == ["Cycle 1 (1 September 2025)", "Cycle 2 (13 October 2025)"]
+    assert reports.parse_period(session, periods[1].key) == periods[1]
+    report = reports.build_report(session, periods[0], as_of=AS_OF)
+    assert report["grades"]["overall"] == {"outstanding": 0, "good": 1, "requires_improvement": 0, "inadequate": 1}
+    assert [(t["period"].label, t["graded"]) for t in reports.build_report(session, periods[1])["trend"]] == [
+        ("Cycle 1 (1 September 2025)", 2), ("Cycle 2 (13 October 2025)", 1)]
+    annual = reports.build_report(session, reports.year_period(2025))
+    assert [t["graded"] for t in annual["trend"]] == [2, 1]
+    assert annual["grades"]["total"] == 4  # the year counts every audit allocated in it
+    assert [p.key for p in reports.period_choices(session, date(2025, 12, 1))[:2]] == [periods[1].key, periods[0].key]

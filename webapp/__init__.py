@@ -54,6 +54,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.blueprint)
     from webapp.views import reports
     app.register_blueprint(reports.blueprint)
+    from webapp.views import monitoring, administration, tracker  # noqa: I001
+    app.register_blueprint(monitoring.blueprint)
+    app.register_blueprint(administration.blueprint)
+    app.register_blueprint(tracker.blueprint)
     from webapp.views import models, model_editor  # noqa: I001
     app.register_blueprint(models.blueprint)
     app.register_blueprint(model_editor.blueprint)

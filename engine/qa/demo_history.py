@@ -59,6 +59,7 @@ class AuditPlan:
     closed: bool = False
     audit_type: str = "random"
     cohort: str | None = None                # default: the case's cohort
+    cycle_id: int | None = None              # the allocation cycle that drew it, if any
     views: int = 3
 
 
@@ -187,6 +188,7 @@ class _Writer:
         last = max(filter(None, (allocated, graded, moderated)))
         audit = dict(
             id=audit_id, reference=self._reference(plan.allocated_on.year), audit_type=plan.audit_type,
+            cycle_id=plan.cycle_id,
             case_id=case.id, instance_id=instance_id, team_id=team.id, service_id=service.id,
             cohort=plan.cohort or case.cohort, auditor_id=auditor, moderator_id=moderator,
             worker_id=case.worker_id, team_manager_id=team.manager_id, head_of_service_id=service.head_of_service_id,

@@ -6,8 +6,11 @@ audits reports in well under a second. An audit belongs to the cycle in which it
 allocated. Its grade is the moderated grade once moderated, else the auditor's; the
 moderation section compares the two. A report can be narrowed to a service or a team.
 
-Cycles: six-weekly periods from 1 April, the start of the council's reporting year
-(nine a year, the ninth shorter), so the annual report shows the trend across them.
+Cycles: once the QA lead runs allocation cycles (engine/qa/cycle_models.py), a cycle's
+report covers the audits allocated by that cycle (`audits.cycle_id`) and its trend runs
+across the cycles before it. Without them (or for audits allocated one by one), cycles
+are six-weekly periods from 1 April, the start of the council's reporting year (nine a
+year, the ninth shorter). The annual report's trend runs across the year's cycles.
 """
 import os
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
+from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import AREAS, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 
@@ -35,11 +39,13 @@ INADEQUATE_ESCALATIONS = ("inadequate", "moderated_inadequate")
 
 @dataclass(frozen=True)
 class Period:
-    """Days `start` to `end`, both included, in the council's time zone."""
+    """Days `start` to `end`, both included, in the council's time zone; for an allocation
+    cycle (`cycle_id`), the audits that cycle allocated."""
     start: date
     end: date
     label: str
     kind: str = "cycle"
+    cycle_id: int | None = None
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as an instant range [from, to), for timestamp columns."""
@@ -48,7 +54,7 @@ class Period:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.start.isoformat()}"
+        return f"audit_cycle:{self.cycle_id}" if self.cycle_id else f"{self.kind}:{self.start.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,23 @@ def year_period(year: int) -> Period:
     return Period(cycles[0].start, cycles[-1].end, f"Reporting year {_year_label(year)}", kind="year")
 
 
-def parse_period(key: str) -> Period:
+def allocation_cycles(session: Session) -> list[Period]:
+    """The allocation cycles that have been drawn, oldest first, as report periods."""
+    return [Period(cycle.starts_on, cycle.closes_on or cycle.starts_on + timedelta(days=CYCLE_DAYS - 1),
+                   f"{cycle.label} ({_day(cycle.starts_on)})", kind="audit_cycle", cycle_id=cycle.id)
+            for cycle in session.scalars(select(AuditCycle).where(AuditCycle.status != "scheduled")
+                                         .order_by(AuditCycle.number))]
+
+
+def parse_period(session: Session, key: str) -> Period:
     """The period a `Period.key` names; ValueError if it names none."""
-    kind, _, start = key.partition(":")
-    day = date.fromisoformat(start)
+    kind, _, value = key.partition(":")
+    if kind == "audit_cycle":
+        found = [p for p in allocation_cycles(session) if str(p.cycle_id) == value]
+        if found:
+            return found[0]
+        raise ValueError(f"'{key}' is not a reporting period")
+    day = date.fromisoformat(value)
     if kind == "year" and day.month == YEAR_START_MONTH and day.day == 1:
         return year_period(day.year)
     if kind == "cycle":
@@ -112,13 +131,19 @@ def parse_period(key: str) -> Period:
     raise ValueError(f"'{key}' is not a reporting period")
 
 
-def trend_periods(period: Period) -> list[Period]:
+def trend_periods(session: Session, period: Period) -> list[Period]:
     """The cycles a report's trend runs across: the year's cycles for an annual report,
-    the cycle and the eight before it for a six-weekly one."""
+    the cycle and the eight before it for a six-weekly one. Allocation cycles are used
+    where the council runs them."""
+    drawn = allocation_cycles(session)
     if period.kind == "year":
-        return cycles_of_year(period.start.year)
-    cycles = cycles_of_year(reporting_year(period.start) - 1) + cycles_of_year(reporting_year(period.start))
-    index = next(i for i, p in enumerate(cycles) if p.start == period.start)
+        in_year = [p for p in drawn if period.start <= p.start <= period.end]
+        return in_year or cycles_of_year(period.start.year)
+    if period.cycle_id:
+        cycles = drawn
+    else:
+        cycles = cycles_of_year(reporting_year(period.start) - 1) + cycles_of_year(reporting_year(period.start))
+    index = next(i for i, p in enumerate(cycles) if p.key == period.key)
     return cycles[max(0, index - TREND_CYCLES + 1): index + 1]
 
 
@@ -155,13 +180,15 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
         "inadequate": _inadequate(session, where, scope.extra, names["teams"]),
         "feedback": _feedback(session, where),
         "trend": [{"period": p, **_shares(_grades(session, and_(_in_period(p), scope.clause()))["overall"], targets)}
-                  for p in trend_periods(period)],
+                  for p in trend_periods(session, period)],
     }
     report["themes"] = _themes(report["areas"])
     return report
 
 
 def _in_period(period: Period):
+    if period.cycle_id:
+        return Audit.cycle_id == period.cycle_id
     start, end = period.bounds()
     return and_(Audit.allocated_at >= start, Audit.allocated_at < end)
 
@@ -366,6 +393,10 @@ def _local_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(LOCAL_ZONE).date()
 
 
+def _day(value: date) -> str:
+    return value.strftime("%-d %B %Y")
+
+
 def _year_label(year: int) -> str:
     return f"{year}/{str(year + 1)[-2:]}"
 
@@ -386,10 +417,11 @@ def default_service_for(session: Session, user) -> int | None:
     return session.scalar(select(Service.id).where(Service.head_of_service_id == user.id).order_by(Service.id))
 
 
-def period_choices(today: date) -> list[Period]:
-    """The periods offered for a report: this and last reporting year, and their cycles so far."""
+def period_choices(session: Session, today: date) -> list[Period]:
+    """The periods offered for a report: the allocation cycles drawn (newest first), then this
+    and last reporting year with their six-weekly periods so far."""
     this_year = reporting_year(today)
-    choices = []
+    choices = list(reversed(allocation_cycles(session)))
     for year in (this_year, this_year - 1):
         choices.append(year_period(year))
         choices += [p for p in reversed(cycles_of_year(year)) if p.start <= today]

@@ -29,7 +29,7 @@ def report():
     found, problems = _report_from_request()
     _record("report.viewed", found)
     return render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
-                           periods=reports.period_choices(clock.today()), grades=GRADES, areas=AREAS,
+                           periods=reports.period_choices(db.session, clock.today()), grades=GRADES, areas=AREAS,
                            services=db.session.scalars(select(Service).order_by(Service.name)).all(),
                            teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
                            query=request.args.to_dict())
@@ -55,7 +55,7 @@ def _report_from_request() -> tuple[dict, list[str]]:
     period = reports.cycle_containing(clock.today())
     if args.get("period"):
         try:
-            period = reports.parse_period(args["period"])
+            period = reports.parse_period(db.session, args["period"])
         except ValueError:
             problems.append("That period is not one of the reporting periods: showing the current cycle.")
     service_id = _known_id(args.get("service"), Service, problems, "service")

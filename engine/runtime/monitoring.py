@@ -1,0 +1,511 @@
+"""What the QA lead watches: dashboard counts, the instance list, one instance's progress.
+
+The dashboard and the list read the projections only (process_instances,
+human_tasks, and the audit each instance runs), never a workflow, so they stay
+fast with tens of thousands of instances: an instance's "current step" is its open
+human tasks. Only the page of one instance loads that instance's workflow, to
+mark its diagram. The runtime knows processes, not audits, except here: the QA
+lead filters instances by the team, service, cycle, auditor and moderator of the
+audit they run, and people who see only some audits see only those instances.
+"""
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
+from datetime import date
+from math import ceil
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import Session, defer
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.qa.access import audit_scope
+from engine.qa.cycle_models import AuditCycle
+from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Case, Service, Team
+from engine.runtime import events
+from engine.runtime.admin_models import FILTER_PAGES, SavedFilter
+from engine.runtime.diagram_layout import add_layout
+from engine.runtime.errors import InvalidFormData, WorkflowError
+from engine.runtime.instances import workflow_of
+from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime.registry import built_model_for
+
+SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
+MONITOR_ROLES = SEE_EVERY_INSTANCE + ("head_of_service",)
+VERSION_VIEWER_ROLES = ("qa_lead", "qa_officer", "process_owner")
+INSTANCE_STATUSES = {"running": "Running", "error": "In error", "suspended": "Suspended",
+                     "completed": "Completed", "terminated": "Terminated"}
+OPEN_STATUSES = ("running", "error", "suspended")
+SORTS = {"updated": ProcessInstance.updated_at, "started": ProcessInstance.started_at,
+         "reference": ProcessInstance.business_key, "case": Case.reference,
+         "status": ProcessInstance.status, "process": ProcessInstance.process_key}
+PAGE_SIZE = 25
+# Filters that read the audit an instance runs (the search reads its case reference and audit id).
+AUDIT_FILTERS = ("q", "team", "service", "cycle", "auditor", "moderator", "audit_status", "grade")
+READ_KINDS = ("audit.viewed", "task.viewed", "task.draft_saved", "instance.viewed", "instance.events_viewed")
+# Task states shown on the diagram, strongest first: a step seen in several states shows the first.
+DIAGRAM_STATES = ((TaskState.ERROR, "failed"), (TaskState.READY, "active"), (TaskState.STARTED, "active"),
+                  (TaskState.WAITING, "waiting"), (TaskState.COMPLETED, "completed"))
+
+
+class FilterNotFound(WorkflowError):
+    pass
+
+
+class QueryFilters:
+    """A list page's search and filters, read from and written back to its query string.
+
+    Subclasses are dataclasses naming which fields are numbers (ids, page), which are
+    yes/no flags, and which must be one of a set of values."""
+    NUMBERS: ClassVar[tuple[str, ...]] = ()
+    FLAGS: ClassVar[tuple[str, ...]] = ()
+    CHOICES: ClassVar[dict[str, object]] = {}
+
+    @classmethod
+    def from_query(cls, args):
+        """Read a query string; each value that makes no sense is dropped with a message."""
+        filters, errors = cls(), {}
+        for field in fields(cls):
+            raw = (args.get(field.name) or "").strip()[:80]
+            label = field.name.replace("_", " ")
+            if not raw:
+                continue
+            if field.name in cls.FLAGS:
+                setattr(filters, field.name, raw in ("yes", "1", "true"))
+            elif field.name in cls.NUMBERS:
+                if raw.isdigit() and int(raw) > 0:
+                    setattr(filters, field.name, int(raw))
+                else:
+                    errors[field.name] = f"{label.capitalize()} must be chosen from the list"
+            elif field.name in cls.CHOICES and raw not in cls.CHOICES[field.name]:
+                errors[field.name] = f"There is no {label} '{raw}'"
+            else:
+                setattr(filters, field.name, raw)
+        return filters, errors
+
+    def to_query(self, **changes) -> dict:
+        """The values that differ from the defaults, for links and saved filters (page 1 unless changed)."""
+        values = asdict(self) | {"page": 1} | changes
+        defaults = asdict(type(self)())
+        return {key: ("yes" if value is True else value) for key, value in values.items()
+                if value != defaults[key] and value not in (None, "", False)}
+
+
+@dataclass
+class InstanceFilters(QueryFilters):
+    """The instance list's search, filters, sort and page."""
+    NUMBERS: ClassVar = ("version", "team", "service", "cycle", "auditor", "moderator", "page")
+    FLAGS: ClassVar = ("overdue",)
+    CHOICES: ClassVar = {"status": INSTANCE_STATUSES, "audit_status": {**AUDIT_STATUSES, "open": "Open"},
+                         "grade": GRADES, "sort": SORTS, "direction": ("asc", "desc")}
+
+    q: str = ""
+    process: str = ""
+    version: int | None = None
+    status: str = ""
+    step: str = ""
+    team: int | None = None
+    service: int | None = None
+    cycle: int | None = None
+    auditor: int | None = None
+    moderator: int | None = None
+    overdue: bool = False
+    audit_status: str = ""
+    grade: str = ""
+    sort: str = "updated"
+    direction: str = "desc"
+    page: int = 1
+
+
+def may_monitor(user: User) -> bool:
+    return user.has_role(*MONITOR_ROLES)
+
+
+def may_view_versions(user: User) -> bool:
+    return user.has_role(*VERSION_VIEWER_ROLES)
+
+
+def instance_scope(user: User):
+    """A WHERE clause on the instance list's join: every instance, or the audits `user` may see."""
+    if sees_every_instance(user):
+        return true()
+    return and_(Audit.id.is_not(None), audit_scope(user))
+
+
+def sees_every_instance(user: User) -> bool:
+    return user.has_role(*SEE_EVERY_INSTANCE)
+
+
+def can_view_instance(session: Session, user: User, instance_id: int) -> bool:
+    """Monitors see the instances in their scope; nobody else sees instance pages."""
+    if not may_monitor(user):
+        return False
+    return session.scalar(_joined(select(ProcessInstance.id)).where(
+        ProcessInstance.id == instance_id, instance_scope(user))) is not None
+
+
+def list_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> dict:
+    """One page of the instances `user` may see that match `filters`, with the total; the read is
+    recorded (the list shows case references), by its filters rather than row by row."""
+    total = count_instances(session, user, filters, today)
+    pages = max(1, ceil(total / PAGE_SIZE))
+    page = min(filters.page, pages)
+    order = SORTS[filters.sort]
+    order = order.asc() if filters.direction == "asc" else order.desc()
+    tiebreak = ProcessInstance.id.asc() if filters.direction == "asc" else ProcessInstance.id.desc()
+    events.record(session, "instances.listed", actor_id=user.id, subject=("process_instances", "list"),
+                  payload={"filters": filters.to_query(page=page), "total": total})
+    # The page's ids first, sorted and cut in the database without touching the stored
+    # workflows; then those rows, without their workflows either.
+    ids = session.scalars(_filtered(_joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
+                          .order_by(order.nulls_last(), tiebreak).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    found = {row[0].id: row for row in session.execute(
+        _joined(select(ProcessInstance, ProcessVersion.version, Audit, Case.reference))
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessInstance.id.in_(ids)).options(defer(ProcessInstance.serialized)))}
+    rows = [found[instance_id] for instance_id in ids]
+    return {"rows": _describe_rows(session, rows, today), "total": total, "page": page, "pages": pages}
+
+
+# The dashboard's numbers: each is the size of the instance list behind it, with its filters.
+DASHBOARD_COUNTS = (
+    ("in_error", "Stopped by an error", {"status": "error"}),
+    ("overdue", "With an overdue task", {"overdue": True}),
+    ("awaiting_moderation", "Audits awaiting moderation", {"audit_status": "awaiting_moderation"}),
+    ("open_inadequate", "Open Inadequate audits", {"grade": "inadequate", "audit_status": "open"}),
+    ("suspended", "Suspended", {"status": "suspended"}),
+)
+
+
+def count_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> int:
+    """How many instances `user` may see match `filters` (the list's total, without fetching rows)."""
+    query = _filtered(_joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user, filters, today)
+    return session.scalar(query)
+
+
+def dashboard(session: Session, user: User, today: date) -> dict:
+    """The numbers that matter, each with the instance-list filters that show what it counts."""
+    scope, scoped = instance_scope(user), not sees_every_instance(user)
+    by_step = session.execute(
+        _joined(select(ProcessInstance.process_key, HumanTask.spec_name,
+                       func.count(func.distinct(HumanTask.instance_id))), scoped, with_case=False)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(scope, HumanTask.state == "ready", ProcessInstance.status == "running")
+        .group_by(ProcessInstance.process_key, HumanTask.spec_name)
+        .order_by(ProcessInstance.process_key, HumanTask.spec_name)).all()
+    labels, names = step_labels(session), process_names(session)
+    overdue = select(func.count(HumanTask.id)).where(HumanTask.state == "ready", HumanTask.due_on < today)
+    if scoped:
+        overdue = overdue.where(HumanTask.instance_id.in_(select(Audit.instance_id).where(audit_scope(user))))
+    overdue_tasks = session.scalar(overdue)
+    # One pass over the instances for every number, each counted under exactly the conditions
+    # of the list its link opens.
+    shown = [(key, label, InstanceFilters(**values)) for key, label, values in DASHBOARD_COUNTS]
+    numbers = session.execute(_joined(select(*(
+        func.count(ProcessInstance.id).filter(and_(*_conditions(user, filters, today))) for _, _, filters in shown)),
+        with_case=False)).one()
+    counts = [{"key": key, "label": label, "count": number, "filters": filters.to_query()}
+              for (key, label, filters), number in zip(shown, numbers)]
+    return {
+        "counts": counts, "overdue_tasks": overdue_tasks,
+        "by_step": [{"process": key, "process_name": names.get(key, key), "step": step,
+                     "label": labels.get((key, step), step), "count": count,
+                     "filters": InstanceFilters(process=key, status="running", step=step).to_query()}
+                    for key, step, count in by_step],
+    }
+
+
+def filter_choices(session: Session, user: User) -> dict:
+    """The options of the list's filter selects, within what `user` may see."""
+    def used(column):
+        """The values of one audit column among the audits `user` may see."""
+        query = select(column)
+        return query if sees_every_instance(user) else query.where(audit_scope(user))
+    people = select(User.id, User.display_name).order_by(User.display_name)
+    cycles = [(cycle.id, cycle.label) for cycle in session.scalars(
+        select(AuditCycle).where(AuditCycle.id.in_(used(Audit.cycle_id))).order_by(AuditCycle.number))]
+    return {
+        "processes": sorted(process_names(session).items(), key=lambda item: item[1]),
+        "versions": sorted(set(session.scalars(select(ProcessVersion.version)))),
+        "steps": sorted({(step, label) for (_, step), label in step_labels(session).items()}, key=lambda s: s[1]),
+        "teams": session.execute(select(Team.id, Team.name).where(Team.id.in_(used(Audit.team_id)))
+                                 .order_by(Team.name)).all(),
+        "services": session.execute(select(Service.id, Service.name).where(Service.id.in_(used(Audit.service_id)))
+                                    .order_by(Service.name)).all(),
+        "cycles": cycles,
+        "auditors": session.execute(people.where(User.id.in_(used(Audit.auditor_id)))).all(),
+        "moderators": session.execute(people.where(User.id.in_(used(Audit.moderator_id)))).all(),
+    }
+
+
+def instance_page(session: Session, instance: ProcessInstance, reader: User, *, include_reads: bool = False) -> dict:
+    """Everything the instance page shows; the read is recorded, as the page shows a child's audit data."""
+    events.record(session, "instance.viewed", actor_id=reader.id, instance_id=instance.id,
+                  subject=("process_instance", instance.id))
+    version = session.get(ProcessVersion, instance.process_version_id)
+    audit = session.scalar(select(Audit).where(Audit.instance_id == instance.id))
+    workflow = workflow_of(session, instance)
+    front = [task for task in workflow.get_tasks(state=TaskState.ERROR | TaskState.READY)]
+    if not front and workflow.last_task is not None:
+        front = [workflow.last_task]
+    open_tasks = list(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.state == "ready").order_by(HumanTask.id)))
+    return {
+        "instance": instance, "version": version, "process_name": version.manifest.get("name", version.process_key),
+        "audit": audit, "case_reference": audit.case.reference if audit is not None else None,
+        "open_tasks": open_tasks, "people": _names(session, {task.assignee_id for task in open_tasks}),
+        "data": [{"step": task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Last step",
+                  "state": TaskState.get_name(task.state).lower(),
+                  "json": json.dumps(task.data, indent=2, sort_keys=True, default=str)} for task in front],
+        "timeline": timeline(session, instance, audit, include_reads=include_reads),
+    }
+
+
+def timeline(session: Session, instance: ProcessInstance, audit: Audit | None, *, include_reads: bool) -> list[dict]:
+    """The instance's events (and its audit's, such as the allocation), oldest first, with the data each holds."""
+    about = Event.instance_id == instance.id
+    if audit is not None:
+        about = or_(about, and_(Event.subject_type == "audit", Event.subject_id == str(audit.id)))
+    query = select(Event).where(about)
+    if not include_reads:
+        query = query.where(Event.kind.not_in(READ_KINDS))
+    rows = session.scalars(query.order_by(Event.seq)).all()
+    names = _names(session, {row.actor_id for row in rows})
+    return [{"seq": row.seq, "at": row.occurred_at, "kind": row.kind, "actor": names.get(row.actor_id, "System"),
+             "payload": json.loads(row.payload)} for row in rows]
+
+
+def instance_diagram(session: Session, instance: ProcessInstance) -> dict:
+    """The version's diagram with each step's state in this instance and the flows taken.
+
+    `states` maps a BPMN element id to failed, active, waiting or completed; `path`
+    lists [source, target] element pairs the instance went along."""
+    version = session.get(ProcessVersion, instance.process_version_id)
+    workflow = workflow_of(session, instance)
+    states, reached = {}, set()
+    for task in workflow.get_tasks():
+        element = task.task_spec.bpmn_id
+        label = next((name for state, name in DIAGRAM_STATES if task.state == state), None)
+        if element is None or label is None:
+            continue
+        reached.add(task)
+        known = states.get(element)
+        if known is None or _strength(label) < _strength(known):
+            states[element] = label
+    path = set()
+    for task in reached:
+        source = task.parent
+        while source is not None and source.task_spec.bpmn_id is None:
+            source = source.parent
+        if source is not None and source.state == TaskState.COMPLETED:
+            path.add((source.task_spec.bpmn_id, task.task_spec.bpmn_id))
+    return {"xml": diagram_xml(version), "states": states, "path": sorted(path)}
+
+
+def version_diagram(session: Session, version: ProcessVersion) -> dict:
+    """A version's diagram with, per step, how many of its open instances wait there or failed there."""
+    waiting = session.execute(
+        select(HumanTask.spec_name, func.count(func.distinct(HumanTask.instance_id)))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(ProcessInstance.process_version_id == version.id, HumanTask.state == "ready",
+               ProcessInstance.status.in_(OPEN_STATUSES))
+        .group_by(HumanTask.spec_name)).all()
+    counts = {step: {"waiting": count} for step, count in waiting}
+    for step, count in _failed_by_step(session, version).items():
+        counts.setdefault(step, {})["failed"] = count
+    return {"xml": diagram_xml(version), "counts": counts}
+
+
+def version_summary(session: Session, version: ProcessVersion) -> dict:
+    """How many instances of a version there are in each status, and per step, for the version page."""
+    statuses = dict(session.execute(select(ProcessInstance.status, func.count(ProcessInstance.id))
+                                    .where(ProcessInstance.process_version_id == version.id)
+                                    .group_by(ProcessInstance.status)).all())
+    labels = step_labels(session)
+    counts = version_diagram(session, version)["counts"]
+    return {"statuses": {status: statuses.get(status, 0) for status in INSTANCE_STATUSES},
+            "steps": sorted(({"step": step, "label": labels.get((version.process_key, step), step), **count}
+                             for step, count in counts.items()), key=lambda row: row["label"])}
+
+
+def versions_in_use(session: Session) -> list[dict]:
+    """Every published version with how many of its instances are still open."""
+    rows = session.execute(
+        select(ProcessVersion, func.count(ProcessInstance.id).filter(ProcessInstance.status.in_(OPEN_STATUSES)))
+        .outerjoin(ProcessInstance, ProcessInstance.process_version_id == ProcessVersion.id)
+        .group_by(ProcessVersion.id).order_by(ProcessVersion.process_key, ProcessVersion.version.desc())).all()
+    return [{"version": version, "name": version.manifest.get("name", version.process_key), "open": count}
+            for version, count in rows]
+
+
+def diagram_xml(version: ProcessVersion) -> str:
+    """The BPMN of a version's main file, laid out if it was published without a diagram."""
+    main = version.manifest["bpmn_files"][0]
+    return add_layout(version.files[main].encode()).decode()
+
+
+def step_labels(session: Session) -> dict[tuple[str, str], str]:
+    """(process key, BPMN element id) -> the step's name in the diagram, for every published version.
+
+    Parsed once per version (the registry caches models by content hash), never per instance."""
+    labels = {}
+    for version in session.scalars(select(ProcessVersion).options(defer(ProcessVersion.files))
+                                   .order_by(ProcessVersion.version)):
+        model = built_model_for(version)
+        for spec in (model.spec, *model.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if task_spec.bpmn_id and task_spec.manual:
+                    labels[(version.process_key, task_spec.bpmn_id)] = task_spec.bpmn_name or task_spec.bpmn_id
+    return labels
+
+
+def process_names(session: Session) -> dict[str, str]:
+    """Process key -> its name in the newest version's manifest."""
+    rows = session.execute(select(ProcessVersion.process_key, ProcessVersion.manifest).order_by(ProcessVersion.version))
+    return {key: manifest.get("name", key) for key, manifest in rows}
+
+
+def saved_filters(session: Session, user: User, page: str) -> list[SavedFilter]:
+    """A person's own saved filters for one list page, by name."""
+    return list(session.scalars(select(SavedFilter).where(SavedFilter.owner_id == user.id, SavedFilter.page == page)
+                                .order_by(SavedFilter.name)))
+
+
+def save_filter(session: Session, user: User, page: str, name: str, query: str) -> SavedFilter:
+    """Keep the list's current query under a name, to come back to; the same name replaces it."""
+    name = (name or "").strip()
+    if page not in FILTER_PAGES:
+        raise InvalidFormData({"page": "There is no such list"})
+    if not name or len(name) > 80:
+        raise InvalidFormData({"name": "Enter a name for the filter, up to 80 characters"})
+    saved = session.scalar(select(SavedFilter).where(SavedFilter.owner_id == user.id, SavedFilter.page == page,
+                                                     SavedFilter.name == name))
+    if saved is None:
+        saved = SavedFilter(owner_id=user.id, page=page, name=name, query=query, created_at=clock.now())
+        session.add(saved)
+    else:
+        saved.query = query
+    session.flush()
+    events.record(session, "filter.saved", actor_id=user.id, subject=("saved_filter", saved.id),
+                  payload={"page": page, "name": name, "query": query})
+    return saved
+
+
+def delete_filter(session: Session, user: User, filter_id: int) -> SavedFilter:
+    """Remove one of your own saved filters (nobody else's)."""
+    saved = session.get(SavedFilter, filter_id)
+    if saved is None or saved.owner_id != user.id:
+        raise FilterNotFound("There is no such saved filter.")
+    session.delete(saved)
+    events.record(session, "filter.deleted", actor_id=user.id, subject=("saved_filter", saved.id),
+                  payload={"page": saved.page, "name": saved.name})
+    return saved
+
+
+def _joined(query, with_audit: bool = True, with_case: bool = True):
+    """An instance query, joined to the audit it runs (if any) and that audit's case when the
+    scope, a filter or the sort needs them (counting every instance needs neither)."""
+    query = query.select_from(ProcessInstance)
+    if with_audit:
+        query = query.outerjoin(Audit, Audit.instance_id == ProcessInstance.id)
+    if with_audit and with_case:
+        query = query.outerjoin(Case, Case.id == Audit.case_id)
+    return query
+
+
+def _joins(user: User, filters: InstanceFilters) -> dict:
+    """Which joins `filters` need: the audit for the scope and its filters, its case for the
+    search and the sort by case reference."""
+    with_case = bool(filters.q) or filters.sort == "case"
+    with_audit = (with_case or not sees_every_instance(user)
+                  or any(getattr(filters, name) not in (None, "") for name in AUDIT_FILTERS))
+    return {"with_audit": with_audit, "with_case": with_case}
+
+
+def _filtered(query, user: User, filters: InstanceFilters, today: date):
+    return query.where(*_conditions(user, filters, today))
+
+
+def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
+    """The WHERE clauses of `filters` (and of what `user` may see), over the joined instance query."""
+    conditions = [instance_scope(user)]
+    if filters.q:
+        text = filters.q.upper()
+        matches = [Case.reference.startswith(text, autoescape=True),
+                   ProcessInstance.business_key.startswith(text, autoescape=True)]
+        if text.isdigit():
+            matches += [Audit.id == int(text), ProcessInstance.id == int(text)]
+        conditions.append(or_(*matches))
+    if filters.process:
+        conditions.append(ProcessInstance.process_key == filters.process)
+    if filters.version is not None:
+        conditions.append(ProcessInstance.process_version_id.in_(
+            select(ProcessVersion.id).where(ProcessVersion.version == filters.version)))
+    if filters.status:
+        conditions.append(ProcessInstance.status == filters.status)
+    if filters.step:
+        conditions.append(_open_task(HumanTask.spec_name == filters.step))
+    if filters.overdue:
+        conditions.append(_open_task(HumanTask.due_on < today))
+    for name, column in (("team", Audit.team_id), ("service", Audit.service_id), ("auditor", Audit.auditor_id),
+                         ("moderator", Audit.moderator_id), ("cycle", Audit.cycle_id)):
+        if getattr(filters, name) is not None:
+            conditions.append(column == getattr(filters, name))
+    if filters.audit_status == "open":
+        conditions += [Audit.id.is_not(None), Audit.status != "closed"]
+    elif filters.audit_status:
+        conditions.append(Audit.status == filters.audit_status)
+    if filters.grade:
+        conditions.append(func.coalesce(Audit.moderated_grade, Audit.overall_grade) == filters.grade)
+    return conditions
+
+
+def _open_task(condition):
+    """Instances with an open task meeting `condition`: a plain IN over the open tasks, which both
+    databases evaluate once (a correlated EXISTS made SQLite scan the tasks once per instance)."""
+    return ProcessInstance.id.in_(select(HumanTask.instance_id).where(HumanTask.state == "ready", condition))
+
+
+def _describe_rows(session: Session, rows, today: date) -> list[dict]:
+    ids = [instance.id for instance, *_ in rows]
+    tasks: dict[int, list[HumanTask]] = {}
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == "ready")
+                                .order_by(HumanTask.id)):
+        tasks.setdefault(task.instance_id, []).append(task)
+    audits = [audit for _, _, audit, _ in rows if audit is not None]
+    names = _names(session, {a.auditor_id for a in audits} | {t.assignee_id for ts in tasks.values() for t in ts})
+    teams = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_({a.team_id for a in audits}))).all())
+    process = process_names(session)
+    return [{"instance": instance, "process_name": process.get(instance.process_key, instance.process_key),
+             "version": version, "audit": audit, "case_reference": case_reference,
+             "team": teams.get(audit.team_id) if audit else None,
+             "auditor": names.get(audit.auditor_id) if audit else None,
+             "steps": [{"title": task.title, "due_on": task.due_on, "assignee": names.get(task.assignee_id),
+                        "overdue": task.due_on is not None and task.due_on < today}
+                       for task in tasks.get(instance.id, [])]}
+            for instance, version, audit, case_reference in rows]
+
+
+def _failed_by_step(session: Session, version: ProcessVersion) -> dict[str, int]:
+    """For instances of `version` now in error: how many failed at each step (from their last failure event)."""
+    failing = select(ProcessInstance.id).where(ProcessInstance.process_version_id == version.id,
+                                               ProcessInstance.status == "error")
+    last = (select(func.max(Event.seq)).where(Event.kind == "instance.failed", Event.instance_id.in_(failing))
+            .group_by(Event.instance_id))
+    counts: dict[str, int] = {}
+    for payload in session.scalars(select(Event.payload).where(Event.seq.in_(last))):
+        for step in json.loads(payload).get("failed_steps", []):
+            counts[step] = counts.get(step, 0) + 1
+    return counts
+
+
+def _strength(label: str) -> int:
+    return [name for _, name in DIAGRAM_STATES].index(label)
+
+
+def _names(session: Session, user_ids: set) -> dict[int, str]:
+    user_ids = {user_id for user_id in user_ids if user_id}
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
