@@ -79,6 +79,9 @@ def test_a_file_that_could_not_be_opened_again_is_not_saved(session, owner, obse
     draft = open_draft(session, "observation", owner)
     with pytest.raises(DraftError, match="observation.bpmn is not well-formed XML"):
         save_draft(session, "observation", owner, draft.revision, {"observation.bpmn": "<bpmn:definitions"})
+    with pytest.raises(DraftError, match="document type declarations are not allowed"):
+        save_draft(session, "observation", owner, draft.revision,
+                   {"observation.bpmn": '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'})
     with pytest.raises(DraftError, match="is not valid JSON"):
         save_draft(session, "observation", owner, draft.revision, {"forms/observation-schema.json": "{"})
     assert draft.revision == 1 and draft.files == observation_files()

@@ -93,6 +93,14 @@ def test_open_edit_and_save_a_draft_from_the_modeler(app):
     assert "discuss" in saved.files["observation.bpmn"]
     assert json.loads(saved.files["process.json"])["lanes"]["QA lead"]["person"] == "observer"
 
+    declared = client.post("/models/observation/draft/diagram", json={
+        "revision": 2, "file": "observation.bpmn", "xml": changed["observation.bpmn"], "start_data": ["observer"]})
+    assert declared.status_code == 200 and json.loads(draft_of(app).files["process.json"])["start_data"] == ["observer"]
+    refused = client.post("/models/observation/draft/diagram", json={
+        "revision": 3, "file": "observation.bpmn", "xml": changed["observation.bpmn"], "start_data": 7})
+    assert refused.status_code == 422 and "Start data is a list of names" in refused.get_json()["error"]
+    assert draft_of(app).revision == 3
+
 
 def test_a_second_save_from_an_old_revision_is_refused_and_nothing_is_overwritten(app):
     _setup(app)

@@ -141,6 +141,12 @@ def edit_manifest(files: dict[str, str], changes: dict) -> str:
             raise DraftError(f"'{key}' in {MANIFEST_NAME} cannot be changed here.")
         if key == "lanes":
             value = _checked_lanes(value)
+        if key == "start_data" and value is None:
+            manifest.pop(key, None)
+            continue
+        if key == "start_data" and not (isinstance(value, dict) or (
+                isinstance(value, list) and all(isinstance(name, str) for name in value))):
+            raise DraftError("Start data is a list of names, or an object of names and example values.")
         manifest[key] = value
     return json.dumps(manifest, indent=2) + "\n"
 
@@ -260,6 +266,8 @@ def _check_file(path: str, text: str | None) -> None:
     if text is None:
         return
     if path.endswith((".bpmn", ".dmn")):
+        if "<!DOCTYPE" in text.upper():
+            raise DraftError(f"{path}: document type declarations are not allowed in BPMN or DMN files.")
         try:
             etree.fromstring(text.encode())
         except etree.XMLSyntaxError as error:

@@ -20,8 +20,10 @@ names to example values that timers are evaluated with). Without it, names that 
 produces are taken to be start data and listed in one warning.
 """
 import difflib
+import functools
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -31,7 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.clock import clock
 from engine.runtime.model_graph import ALL_NS, CONTAINERS, ModelGraph, Node, service_operator, spiff_properties, spiff_text
 from engine.runtime.model_script_safety import check_python, known_globals
-from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model
+from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model, content_hash
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
@@ -59,8 +61,27 @@ class ValidationReport:
         return not self.errors
 
 
+_recent_reports: OrderedDict[str, ValidationReport] = OrderedDict()
+RECENT_REPORTS = 32
+
+
 def validate_model(files: dict[str, str]) -> ValidationReport:
-    """Check a model's files; never raises for a bad model, every problem is in the report."""
+    """Check a model's files; never raises for a bad model, every problem is in the report.
+
+    The editor, the sandbox and publishing check the same draft several times a request;
+    a report is kept by the files' content hash for the next ask (treat it as read-only)."""
+    digest = content_hash(files)
+    if digest in _recent_reports:
+        _recent_reports.move_to_end(digest)
+        return _recent_reports[digest]
+    report = _validate(files)
+    _recent_reports[digest] = report
+    if len(_recent_reports) > RECENT_REPORTS:
+        _recent_reports.popitem(last=False)
+    return report
+
+
+def _validate(files: dict[str, str]) -> ValidationReport:
     report = ValidationReport()
     try:
         manifest = json.loads(files[MANIFEST_NAME])
@@ -95,6 +116,7 @@ class _Checker:
         self.primary = manifest.get("bpmn_process_id")
         self.inferred_start: set[str] = set()
         self._produced: dict[str, set[str]] = {}
+        self._own: dict[str, set[str]] = {}
         self._available: dict[str, set[str]] = {}
 
     def run(self) -> None:
@@ -238,11 +260,11 @@ class _Checker:
         available = self.available_at(self.graph.nodes[attached]) if attached in self.graph.nodes \
             else self.available_at(node)
         check = self._check_code(expression, False, available, f"the timer of {label}", node.id, node.file)
-        if check is None or not check.reads <= set(self._samples()):
+        if check is None or not check.reads <= set(self.samples):
             return  # unsafe, or reads data no example exists for: checked for safety and names only
         try:
             value = ServiceScriptEngine(ServiceContext(None, None, None)).environment.evaluate(
-                expression, {name: self._samples()[name] for name in check.reads})
+                expression, {name: self.samples[name] for name in check.reads})
         except Exception as error:  # the expression is safe; what it raises is the owner's to fix
             self.error(f"the timer of {label} does not evaluate: {type(error).__name__}: {error}", node.id, node.file)
             return
@@ -320,6 +342,11 @@ class _Checker:
         return self._produced[node.id]
 
     def _own_produced(self, node: Node) -> set[str]:
+        if node.id not in self._own:
+            self._own[node.id] = self._read_own_produced(node)
+        return self._own[node.id]
+
+    def _read_own_produced(self, node: Node) -> set[str]:
         element, names = node.element, set(self._form_fields(node))
         operator = service_operator(element)
         if operator is not None:
@@ -346,7 +373,8 @@ class _Checker:
     def _all_produced(self) -> set[str]:
         return set().union(*(self._own_produced(n) for n in self.graph.nodes.values()))
 
-    def _samples(self) -> dict:
+    @functools.cached_property
+    def samples(self) -> dict:
         """Example values timers are evaluated with: declared start data examples and form answers."""
         samples = dict(self.start_examples)
         for node in self.graph.nodes.values():

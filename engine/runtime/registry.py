@@ -5,6 +5,7 @@ manifest (name, BPMN process id, lane map); the forms its user tasks name live i
 `forms/`. Publishing stores every file of the model, with a content hash, as a
 `ProcessVersion`; an instance is pinned to the version it started on.
 """
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -212,6 +213,18 @@ def _form_names(files: dict[str, str], manifest: dict) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=512)
+def _schema_error(text: str) -> str | None:
+    """Why a form's text is not a JSON Schema, or None. Checking against the metaschema
+    costs tens of milliseconds a form; the editor validates on every save, so a form's
+    verdict is kept by its text."""
+    try:
+        Draft202012Validator.check_schema(json.loads(text))
+    except SchemaError as error:
+        return error.message
+    return None
+
+
 def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
     forms = {}
     for path, text in files.items():
@@ -223,11 +236,8 @@ def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
         except json.JSONDecodeError as error:
             problems.append(Problem(f"{name}: not valid JSON ({error})", file=path, code="form"))
             continue
-        if name.endswith("-schema.json"):
-            try:
-                Draft202012Validator.check_schema(forms[name])
-            except SchemaError as error:
-                problems.append(Problem(f"{name}: not a valid JSON Schema: {error.message}", file=path, code="form"))
+        if name.endswith("-schema.json") and (error := _schema_error(text)):
+            problems.append(Problem(f"{name}: not a valid JSON Schema: {error}", file=path, code="form"))
     return forms
 
 

@@ -38,9 +38,16 @@ def _only_process_owners():
 
 @blueprint.route("/models/<key>/draft/modeler")
 def modeler(key: str):
+    """The editor for one of the draft's BPMN files (the first unless `file` names another)."""
     draft = _draft(key)
-    return render_template("model_modeler.html", draft=draft, name=_manifest(draft.files).get("name", key),
-                           forms=_form_names(draft.files), problems=validate_model(draft.files).problems)
+    manifest = _manifest(draft.files)
+    bpmn_file = request.args.get("file") or manifest["bpmn_files"][0]
+    if bpmn_file not in manifest["bpmn_files"]:
+        abort(404)
+    return render_template("model_modeler.html", draft=draft, name=manifest.get("name", key), bpmn_file=bpmn_file,
+                           bpmn_files=manifest["bpmn_files"], forms=_form_names(draft.files),
+                           start_data=json.dumps(manifest.get("start_data")) if "start_data" in manifest else "",
+                           problems=validate_model(draft.files).problems)
 
 
 @blueprint.route("/models/<key>/draft/content")
@@ -71,8 +78,9 @@ def save_diagram(key: str):
         return jsonify(error="That file is not part of this process. Nothing was saved."), 400
     try:
         changes = {body["file"]: body["xml"]}
-        if isinstance(body.get("lanes"), dict):
-            changes[MANIFEST_NAME] = edit_manifest(draft.files, {"lanes": body["lanes"]})
+        manifest_changes = {key: body[key] for key in ("lanes", "start_data") if key in body}
+        if manifest_changes:
+            changes[MANIFEST_NAME] = edit_manifest(draft.files, manifest_changes)
         draft, report = save_draft(db.session, key, current_user, body["revision"], changes)
         db.session.commit()
     except DraftConflict as conflict:

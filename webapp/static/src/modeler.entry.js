@@ -301,12 +301,21 @@ async function startModeler(root) {
   say(`Draft revision ${revision} loaded.`);
   window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
 
+  const startData = document.getElementById("start-data");
+  startData.addEventListener("input", changed);
   saveButton.addEventListener("click", async () => {
+    let start = null;
+    try {
+      start = startData.value.trim() ? JSON.parse(startData.value) : null;
+    } catch (error) {
+      say(`Start data is not valid JSON (${error.message}). Nothing was saved.`, true);
+      return;
+    }
     saveButton.disabled = true;
     const { xml } = await modeler.saveXML({ format: true });
     const reply = await fetch(root.dataset.saveUrl, {
       method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
-      body: JSON.stringify({ revision, file: draft.file, xml, lanes: engine.lanes }),
+      body: JSON.stringify({ revision, file: draft.file, xml, lanes: engine.lanes, start_data: start }),
     });
     const body = await reply.json();
     if (!reply.ok) {
