@@ -32,7 +32,7 @@ from engine.runtime.instances import complete_task
 from engine.runtime.models import HumanTask
 from engine.runtime.timers import fire_due_timers
 from tests import answers
-from tests.test_cycles_web import signed_in
+from tests.test_cycles_web import another_auditor, signed_in
 from tests.test_web_lifecycle import read
 
 CONFIRMED = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
@@ -57,8 +57,7 @@ def test_a_six_week_cycle_from_register_to_the_next_cycle(app, session, database
                                                   "cadence_weeks": "6"}).location.split("/")[2])
     swapped, removed = read(session, lambda s: [(a.id, a.auditor_id) for a in s.scalars(
         select(CycleAllocation).where(CycleAllocation.cycle_id == cycle_id).order_by(CycleAllocation.id).limit(2))])
-    other_auditor = read(session, lambda s: s.scalar(select(User.id).where(User.username == "tm.cwd3")))
-    assert other_auditor != swapped[1]
+    other_auditor = read(session, lambda s: another_auditor(s, swapped[0])[0])
     moderator = read(session, lambda s: s.get(CycleAllocation, swapped[0]).moderator_id)
     assert qa.post(f"/cycles/{cycle_id}/allocations/{swapped[0]}", data={
         "action": "change", "auditor_id": str(other_auditor), "moderator_id": str(moderator)}).status_code == 302

@@ -61,7 +61,7 @@ def test_import_start_review_confirm_and_the_tracker(app, session):
         for a in s.scalars(select(CycleAllocation).where(CycleAllocation.cycle_id == cycle_id)
                            .order_by(CycleAllocation.id).limit(2))])
     page = qa.get(f"/cycles/{cycle_id}/allocations/{swapped['id']}")
-    new_auditor_id, new_auditor_name = read(session, lambda s: _another_auditor(s, swapped["id"]))
+    new_auditor_id, new_auditor_name = read(session, lambda s: another_auditor(s, swapped["id"]))
     assert page.status_code == 200 and f'value="{new_auditor_id}"' in page.text
     refused = qa.post(f"/cycles/{cycle_id}/allocations/{swapped['id']}",
                       data={"action": "change", "auditor_id": str(swapped["auditor_id"]),
@@ -117,7 +117,7 @@ def test_import_start_review_confirm_and_the_tracker(app, session):
         Event.subject_type == "audit_cycle", Event.subject_id == str(cycle_id)).order_by(Event.seq))])
     assert kinds.count("cycle.tracker_exported") == 2 and "cycle.tracker_viewed" in kinds
     assert {"cycle.started", "cycle.drawn", "cycle.allocation_changed", "cycle.allocation_removed",
-            "cycle.review_viewed", "cycle.confirmed"} <= set(kinds)
+            "cycle.review_viewed", "cycle.allocation_viewed", "cycle.confirmed"} <= set(kinds)
 
     hos = signed_in(app, "hos.cic")
     their_rows = read(session, lambda s: _service_references(s, "hos.cic", cycle_id))
@@ -127,7 +127,7 @@ def test_import_start_review_confirm_and_the_tracker(app, session):
     assert {line["Case reference"] for line in hos_lines} == their_rows
 
 
-def _another_auditor(session, allocation_id) -> tuple[int, str]:
+def another_auditor(session, allocation_id) -> tuple[int, str]:
     from engine.qa import cycles
     allocation = session.get(CycleAllocation, allocation_id)
     user = next(user for user in cycles.eligible_people(session, allocation)[0] if user.id != allocation.auditor_id)
@@ -225,3 +225,25 @@ def test_the_review_task_in_the_inbox_confirms_the_same_way(app, session):
     proposed = read(session, lambda s: s.scalar(select(func.count(CycleAllocation.id)).where(CycleAllocation.cycle_id == cycle_id)))
     assert read(session, lambda s: s.scalar(select(func.count(Audit.id)).where(Audit.cycle_id == cycle_id))) == proposed
     assert read(session, lambda s: s.get(AuditCycle, cycle_id).status) == "audits_started"
+
+
+def test_a_scheduled_cycle_is_started_early_from_the_start_page(app, session, database_url):
+    from engine.runtime.timers import fire_due_timers
+    from engine.database import make_session_factory
+    qa = signed_in(app, "qa.lead")
+    first = int(qa.post("/cycles/start", data={"sample_basis": "per_team", "sample_size": "1",
+                                               "cadence_weeks": "6"}).location.split("/")[2])
+    assert qa.post(f"/cycles/{first}/confirm").status_code == 302
+    closes = read(session, lambda s: s.get(AuditCycle, first).closes_on)
+    clock.set(datetime(closes.year, closes.month, closes.day, 9, 0, tzinfo=timezone.utc))
+    factory = make_session_factory(database_url)
+    fire_due_timers(factory)
+    factory.kw["bind"].dispose()
+    page = qa.get("/cycles/start").text
+    assert "Cycle 2 is scheduled to start on 12 January 2027" in page and "Start Cycle 2 now" in page
+    assert 'name="sample_size"' not in page
+    started = qa.post("/cycles/start")
+    assert started.status_code == 302 and started.location.endswith("/review")
+    assert read(session, lambda s: s.scalar(select(AuditCycle.status).where(AuditCycle.number == 2))) == "in_review"
+    kinds = read(session, lambda s: s.scalars(select(Event.kind).where(Event.subject_type == "audit_cycle")).all())
+    assert "cycle.scheduled" in kinds and kinds.count("cycle.drawn") == 2

@@ -171,3 +171,15 @@ def test_a_decision_table_builds_and_its_outputs_are_data():
     assert report.ok and report.model is not None, report.errors
     missing = process_files(body)
     assert any("priority_decision" in p.message for p in validate_model(missing).errors)
+
+
+def test_decision_table_expressions_pass_the_safety_check():
+    rule = ('<bpmn:businessRuleTask id="decide"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
+            'priority_decision</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>')
+    unsafe = DMN.replace('<text>"high"</text>', "<text>().__class__.__name__</text>").replace(
+        '<text>"concern"</text>', "<text>&gt; ().__class__</text>")
+    files = process_files('<bpmn:startEvent id="start"/>' + user_task("observe") + rule + END + flow("start", "observe")
+                          + flow("observe", "decide") + flow("decide", "end"), dmn={"priority.dmn": unsafe})
+    messages = at(files, "decide")
+    assert "outputEntry concern_output: line 1: '.__name__' is not allowed" in messages
+    assert "inputEntry concern_entry: line 1: '.__class__' is not allowed" in messages

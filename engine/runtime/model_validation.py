@@ -19,6 +19,7 @@ Start data is declared in process.json as `start_data` (a list of names, or a ma
 names to example values that timers are evaluated with). Without it, names that no step
 produces are taken to be start data and listed in one warning.
 """
+import ast
 import difflib
 import functools
 import json
@@ -97,7 +98,7 @@ def _validate(files: dict[str, str]) -> ValidationReport:
     documents = _documents(files, manifest.get("bpmn_files", []))
     if documents:
         graph = ModelGraph(documents)
-        checker = _Checker(graph, manifest, _forms(files), _dmn_outputs(files, manifest), report.problems)
+        checker = _Checker(graph, manifest, _forms(files), _decisions(files, manifest), report.problems)
         checker.run()
         report.start_names = sorted(checker.start | checker.inferred_start)
         report.problems[:] = [_at_lane(problem, graph) for problem in report.problems]
@@ -106,8 +107,10 @@ def _validate(files: dict[str, str]) -> ValidationReport:
 
 
 class _Checker:
-    def __init__(self, graph: ModelGraph, manifest: dict, forms: dict, dmn_outputs: dict, problems: list):
-        self.graph, self.manifest, self.forms, self.dmn_outputs = graph, manifest, forms, dmn_outputs
+    def __init__(self, graph: ModelGraph, manifest: dict, forms: dict, decisions: list, problems: list):
+        self.graph, self.manifest, self.forms, self.decisions = graph, manifest, forms, decisions
+        self.dmn_outputs = {decision.get("id"): {out.get("name") for out in decision.iter("{*}output") if out.get("name")}
+                            for _, decision in decisions}
         self.problems = problems
         start = manifest.get("start_data")
         self.start_declared = start is not None
@@ -124,6 +127,7 @@ class _Checker:
             self._check_structure(container)
         self._check_lanes()
         self._check_data()
+        self._check_decisions()
         if self.inferred_start:
             self.problems.append(Problem(
                 "These names are read but no step produces them, so they must come with the start of the "
@@ -305,6 +309,27 @@ class _Checker:
         else:
             self.inferred_start.add(name)
 
+    def _check_decisions(self) -> None:
+        """Decision tables are Python too: their input expressions, the rules' entries (where
+        `?` stands for the input, or a leading operator compares with it) and their outputs."""
+        callers = {}
+        for node in self.graph.nodes.values():
+            if node.kind == "businessRuleTask":
+                callers.setdefault(spiff_text(node.element, "calledDecisionId") or "", []).append(node.id)
+        for file, decision in self.decisions:
+            at = (callers.get(decision.get("id")) or [None])[0]
+            what = f"decision '{decision.get('name') or decision.get('id')}' ({file})"
+            for cell in decision.iter("{*}inputExpression", "{*}inputEntry", "{*}outputEntry"):
+                text = (cell.findtext("{*}text") or "").strip()
+                if not text or text == "-":
+                    continue
+                source = re.sub(r"\?(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmn_input", text)
+                if etree.QName(cell).localname == "inputEntry" and not _parses(source):
+                    source = f"dmn_input {source}"
+                for problem in check_python(source, script=False).problems:
+                    self.error(f"{what}, {etree.QName(cell).localname} {cell.get('id')}: {problem}", at, file,
+                               code="unsafe")
+
     # --- what data exists where -----------------------------------------------------
 
     def available_at(self, node: Node) -> set[str]:
@@ -454,17 +479,24 @@ def _forms(files: dict[str, str]) -> dict:
     return forms
 
 
-def _dmn_outputs(files: dict[str, str], manifest: dict) -> dict[str, set[str]]:
-    """Decision id -> the output names its table writes into the task data."""
-    outputs = {}
+def _decisions(files: dict[str, str], manifest: dict) -> list[tuple[str, etree._Element]]:
+    """Every decision of the model's DMN files, with the file it is in."""
+    found = []
     for name in manifest.get("dmn_files", []):
         try:
             root = etree.fromstring(files[name].encode())
         except (KeyError, etree.XMLSyntaxError):
-            continue
-        for decision in root.iter("{*}decision"):
-            outputs[decision.get("id")] = {out.get("name") for out in decision.iter("{*}output") if out.get("name")}
-    return outputs
+            continue  # build_model has reported it
+        found += [(name, decision) for decision in root.iter("{*}decision")]
+    return found
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source, mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def _at_lane(problem: Problem, graph: ModelGraph) -> Problem:

@@ -238,6 +238,9 @@ def _allocation_page(found: CycleAllocation, values, errors: dict[str, str]):
               value=values.get("moderator_id", str(found.moderator_id)), error=errors.get("moderator_id")),
     ]
     names = _names({case.worker_id, team.manager_id, found.drawn_auditor_id, found.drawn_moderator_id})
+    events.record(db.session, "cycle.allocation_viewed", actor_id=current_user.id, instance_id=cycle.instance_id,
+                  subject=("audit_cycle", cycle.id), payload={"cycle": cycle.number, "case": case.reference})
+    db.session.commit()
     general = [message for key, message in errors.items() if key not in ("auditor_id", "moderator_id", "reason")]
     summary = [ErrorLink(f"#{key}", message) for key, message in errors.items()
                if key in ("auditor_id", "moderator_id", "reason")]
