@@ -21,7 +21,7 @@ from engine.migrations import upgrade
 from engine.qa import cycles, demo_data, register_jobs
 from engine.qa.case_register import RegisterFormatError
 from engine.qa.cycle_models import SAMPLE_BASES
-from engine.qa import retention
+from engine.qa import demo_history, retention
 from engine.qa.models import Service, Team
 from engine.qa.trail_export import ExportError, ExportFilters, export_directory, request_export, run_export
 from engine.runtime.errors import WorkflowError
@@ -206,6 +206,14 @@ def _person(session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
 
+def seed_history(url: str, cycles: int, per_cycle: int) -> int:
+    """Walk a few audits per past cycle through the real process, so the demo has reports to read."""
+    with _session(url) as session:
+        ids = demo_history.run_demo_history(session, cycles=cycles, audits_per_cycle=per_cycle)
+    print(f"Completed {len(ids)} audits over the last {cycles} cycles through the case file audit process.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m engine.cli",
@@ -237,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--team", help="one team, by name")
     command.add_argument("--type", dest="audit_type", choices=("random", "thematic", "dip_sample"))
     commands.add_parser("apply-retention", help="anonymise or remove records past their retention period now")
+    command = commands.add_parser("seed-history", help="demo only: complete audits in past cycles through the real process")
+    command.add_argument("--cycles", type=int, default=3, help="how many past six-weekly cycles (default 3)")
+    command.add_argument("--per-cycle", type=int, default=4, help="audits in each (default 4)")
     return parser
 
 
@@ -261,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return export_trail(url, args.by, args.months, args.start, args.end, args.service, args.team, args.audit_type)
     elif args.command == "apply-retention":
         return apply_retention(url)
+    elif args.command == "seed-history":
+        return seed_history(url, args.cycles, args.per_cycle)
     return 0
 
 

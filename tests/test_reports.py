@@ -12,8 +12,10 @@ from sqlalchemy import select
 from engine.qa import reports
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
-from engine.qa.demo_history import ActionPlan, AuditPlan, write_history
-from engine.qa.models import AREAS, Service, Team
+from engine.qa.demo_history import ActionPlan, AuditPlan, run_demo_history, write_history
+from engine.qa.models import AREAS, Audit, Service, Team
+from engine.runtime.events import verify_chain
+from engine.runtime.models import Event, ProcessInstance
 from tests.conftest import user_named
 
 AS_OF = date(2025, 7, 1)
@@ -194,3 +196,21 @@ def test_allocation_cycles_are_reported_by_the_audits_they_drew(session):
     assert [t["graded"] for t in annual["trend"]] == [2, 1]
     assert annual["grades"]["total"] == 4  # the year counts every audit allocated in it
     assert [p.key for p in reports.period_choices(session, date(2025, 12, 1))[:2]] == [periods[1].key, periods[0].key]
+
+
+def test_the_demo_history_runs_the_real_process_and_reports_on_it(session):
+    """The demo's past cycles are walked through the live case file audit process, task by task."""
+    ids = run_demo_history(session, cycles=2, audits_per_cycle=2, seed=5)
+    session.commit()
+    audits = [session.get(Audit, i) for i in ids]
+    assert len(audits) == 4 and {a.status for a in audits} == {"closed"}
+    assert all(a.instance_id and session.get(ProcessInstance, a.instance_id).status == "completed" for a in audits)
+    assert all(a.allocated_at.date() < date.today() - timedelta(days=40) for a in audits)
+    kinds = set(session.scalars(select(Event.kind).where(Event.instance_id.in_([a.instance_id for a in audits]))))
+    assert {"task.completed", "audit.graded", "audit.moderated", "audit.closed"} <= kinds
+    graded = {}
+    for audit in audits:
+        period = reports.cycle_containing(audit.allocated_at.date())
+        graded[period.key] = reports.build_report(session, period)["grades"]["total"]
+    assert sum(graded.values()) == 4
+    assert verify_chain(session).ok

@@ -7,24 +7,27 @@ so a test can state exactly what happened and hand-compute the report, and the
 bench can make a year of a few thousand audits in seconds. `random_plans` draws
 such plans with the grade mix domain.md section 6 gives (about 5% Outstanding,
 45% Good, 40% Requires improvement, 10% Inadequate, varying by team; 15-25% of
-moderations disagree). The demo's history instead runs the real process
-(`run_demo_history`, below).
+moderations disagree). The demo's history instead runs the real process:
+`run_demo_history` allocates a few audits in each past cycle and completes every task
+as the person it falls to, on the product clock, with answers filled from each task's
+own form schema, so the demo's reports and exports show audits made the live way.
 """
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.accounts import User, UserRole
-from engine.clock import LOCAL_ZONE
-from engine.qa.allocation import PROCESS_KEY
+from engine.clock import LOCAL_ZONE, clock
+from engine.qa.allocation import PROCESS_KEY, AllocationRequest, allocate_audit
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
-from engine.runtime.models import ChainHead, Event, ProcessInstance
-from engine.runtime.registry import latest_version
+from engine.runtime.instances import claim_task, complete_task, form_schema
+from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime.registry import built_model_for, latest_version
 
 GRADE_ORDER = ("outstanding", "good", "requires_improvement", "inadequate")
 GRADE_MIX = (0.05, 0.45, 0.40, 0.10)
@@ -312,6 +315,13 @@ class _Writer:
         for model in self.TABLES:
             if self.rows[model]:
                 self.session.execute(insert(model), self.rows[model])
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Ids were given here: move each table's sequence past them, for the next insert.
+            for model in self.TABLES:
+                if model is not Reflection:
+                    table = model.__table__.name
+                    self.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                              f"(SELECT coalesce(max(id), 1) FROM {table}))"))
         append_events(self.session, sorted(self.events, key=lambda e: e["occurred_at"]))
         self.session.flush()
 
@@ -350,3 +360,98 @@ def append_events(session: Session, rows: list[dict]) -> None:
 def _at(day: date, hour: int) -> datetime:
     """`hour` o'clock on `day` where the council works, stored in UTC like every live event."""
     return datetime.combine(day, time(hour), tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
+
+
+def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 4, seed: int = 2026) -> list[int]:
+    """Walk `audits_per_cycle` audits in each of the last `cycles` six-weekly cycles through
+    the real case file audit process, from allocation to closure; returns their ids.
+
+    The product clock is moved back to each step's day and put back to the wall clock after."""
+    rng = random.Random(seed)
+    world = _World(session, seed)
+    lead = session.get(User, world.qa_lead)
+    busy = set(session.scalars(select(Audit.case_id).where(Audit.status != "closed")))
+    today, ids = clock.today(), []
+    try:
+        for cycle in range(cycles, 0, -1):
+            for number in range(audits_per_cycle):
+                team = list(world.teams.values())[(cycle * audits_per_cycle + number) % len(world.teams)]
+                case = next(c for c in world.cases[team.id] if c.id not in busy)
+                busy.add(case.id)
+                auditor = rng.choice([m for m in world.managers if m not in (team.manager_id, case.worker_id)])
+                moderator = rng.choice([m for m in world.moderators if m != auditor])
+                day = today - timedelta(days=cycle * 42 - number)
+                clock.set(_at(day, 9))
+                audit = allocate_audit(session, AllocationRequest(case.reference, auditor, moderator), lead)
+                _walk(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)
+                ids.append(audit.id)
+    finally:
+        clock.set(None)
+    return ids
+
+
+def _walk(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
+    """Complete every task of the audit as it becomes ready, two days apart."""
+    model = built_model_for(session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id))
+    moderated = _nudge(random.Random(audit.id), grade, always=True) if disagree else grade
+    for step in range(1, 40):
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
+                                                      HumanTask.state == "ready").order_by(HumanTask.id))
+        if task is None:
+            return
+        on = day + timedelta(days=2 * step)
+        clock.set(_at(on, 10))
+        person = session.get(User, task.assignee_id) if task.assignee_id else session.get(User, audit.allocated_by_id)
+        if task.assignee_id is None:
+            claim_task(session, task.id, person)
+        schema = form_schema(model, task.form_key) or {}
+        complete_task(session, task.id, person, {**_fill(schema, grade, on), **_choices(task.spec_name, grade, moderated, on)})
+
+
+def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
+    """The answers that steer the process; everything else comes from the form's schema."""
+    if step == "complete_audit_tool":
+        return {}
+    if step == "grade_audit":
+        actions = [] if grade in ("outstanding", "good") else [
+            {"action": "Update the chronology with partner events", "area": "chronology", "owner": "worker",
+             "due_on": (on + timedelta(days=28)).isoformat(), "priority": "high"}]
+        return {"overall_grade": grade, "safeguarding_concern": False, "actions": actions}
+    if step == "moderate_audit":
+        if moderated == grade:
+            return {"moderation_outcome": "agreed", "moderated_area_grades": {}}
+        return {"moderation_outcome": "disagreed", "moderated_overall_grade": moderated,
+                "moderated_area_grades": {"planning": moderated}}
+    if step == "review_action":
+        return {"action_review": {"supervision_date": on.isoformat(), "status": "completed",
+                                  "outcome": "Reviewed with the worker in supervision.",
+                                  "evidence": "Chronology updated on the case file."}}
+    if step == "confirm_closure":
+        return {"closure_outcome": "all_completed", "notes": "Verified on the case file."}
+    return {}
+
+
+def _fill(node: dict, grade: str, on: date, key: str = ""):
+    """A valid answer for a schema node: grades set to `grade`, Yes/Partly/No answers leaning
+    with it, dates on the day, text that says it is demo text."""
+    kind = node.get("type")
+    if kind == "object":
+        return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
+                if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
+                                "outstanding_reason", "safeguarding_details")}
+    if kind == "array":
+        return []
+    if "enum" in node:
+        options = node["enum"]
+        if key == "grade" or set(options) == set(GRADE_ORDER):
+            return grade
+        if "partly" in options:
+            return options[max(0, GRADE_ORDER.index(grade) - 1)]
+        return options[0]
+    if kind == "boolean":
+        return key != "safeguarding_concern"
+    if kind == "integer":
+        return max(node.get("minimum", 1), min(node.get("maximum", 4), 4))
+    if node.get("format") == "date":
+        return on.isoformat()
+    return f"Demo answer ({key.replace('_', ' ')})."
