@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.database import make_session_factory
+from engine.qa import cycles
 from engine.qa.cycle_models import AuditCycle, CycleAllocation
 from engine.qa.models import Audit, Case, GRADES, Team
 from engine.runtime.instances import complete_task
 from engine.runtime.models import Event, HumanTask
+from engine.runtime.timers import fire_due_timers
 from tests import answers
 from tests.conftest import sign_in, user_named
 from tests.test_web_lifecycle import read
@@ -128,7 +131,7 @@ def test_import_start_review_confirm_and_the_tracker(app, session):
 
 
 def another_auditor(session, allocation_id) -> tuple[int, str]:
-    from engine.qa import cycles
+    """A team manager who may audit the allocation's case, other than its auditor now: (id, name)."""
     allocation = session.get(CycleAllocation, allocation_id)
     user = next(user for user in cycles.eligible_people(session, allocation)[0] if user.id != allocation.auditor_id)
     return user.id, user.display_name
@@ -228,8 +231,6 @@ def test_the_review_task_in_the_inbox_confirms_the_same_way(app, session):
 
 
 def test_a_scheduled_cycle_is_started_early_from_the_start_page(app, session, database_url):
-    from engine.runtime.timers import fire_due_timers
-    from engine.database import make_session_factory
     qa = signed_in(app, "qa.lead")
     first = int(qa.post("/cycles/start", data={"sample_basis": "per_team", "sample_size": "1",
                                                "cadence_weeks": "6"}).location.split("/")[2])
