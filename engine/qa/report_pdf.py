@@ -247,17 +247,15 @@ def audit_pdf(record: dict) -> bytes:
     story = [Paragraph(f"Case file audit {record['reference']}: case {record['case_reference']}", STYLES["Title"])]
     if record["anonymised"]:
         story.append(Paragraph(ANONYMISED_NOTE, STYLES["Normal"]))
-    story += _pairs("Case profile", record["profile"])
-    story += _pairs("People", record["people"])
-    story += _pairs("Dates", [(label, _when(value)) for label, value in record["dates"]])
+    story += _pairs([("Case profile", record["profile"]), ("People", record["people"]),
+                     ("Dates", [(label, _when(value)) for label, value in record["dates"]])])
     story += _rows("Grades by area, before and after moderation",
                    ["Area", "Auditor", "Moderator", "Auditor's rationale"], record["grades"], (32, 24, 24, 58))
-    story += _pairs("Overall grade and rationales", record["overall"])
+    story += _pairs([("Overall grade and rationales", record["overall"])]
+                    + ([("Practitioner reflection", record["reflection"])] if record["reflection"] else []))
     story += _rows("Feedback", ["From", "Obtained", "How", "Date", "Rating", "What they told us"],
                    [(SOURCE_LABELS.get(s, s), st, m, _when(d), r or "", t) for s, st, m, d, r, t in record["feedback"]],
                    (26, 16, 16, 16, 10, 58))
-    if record["reflection"]:
-        story += _pairs("Practitioner reflection", record["reflection"])
     if record["escalations"]:
         story += _rows("Escalations to the head of service", ["Reason", "Head of service", "Notified", "Acknowledged",
                                                               "Immediate actions"],
@@ -285,12 +283,17 @@ def _history(record: dict) -> list:
             Preformatted("\n".join([header, "-" * 114] + lines), HISTORY_STYLE)]
 
 
-def _pairs(title: str, pairs) -> list:
-    rows = [[label, _wrap(value if value not in (None, "") else "Not recorded", 95)] for label, value in pairs]
-    table = Table(rows, colWidths=(50 * mm, 130 * mm), hAlign="LEFT",
-                  style=TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
-                                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [Paragraph(title, STYLES["Heading2"]), table]
+def _pairs(sections: list[tuple[str, list]]) -> list:
+    """Label and value sections as one table with a heading row for each: one table draws
+    much quicker than several."""
+    rows, style = [], [("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
+                       ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    for title, pairs in sections:
+        style += [("SPAN", (0, len(rows)), (1, len(rows))), ("FONT", (0, len(rows)), (1, len(rows)), "Helvetica-Bold", 10),
+                  ("BACKGROUND", (0, len(rows)), (1, len(rows)), colors.HexColor("#f3f2f1"))]
+        rows.append([title, ""])
+        rows += [[label, _wrap(value if value not in (None, "") else "Not recorded", 95)] for label, value in pairs]
+    return [Spacer(1, 3 * mm), Table(rows, colWidths=(50 * mm, 130 * mm), hAlign="LEFT", style=TableStyle(style))]
 
 
 def _rows(title: str, header: list[str], rows, widths_mm) -> list:
