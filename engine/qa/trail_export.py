@@ -126,9 +126,15 @@ def request_export(session: Session, user: User, filters: ExportFilters) -> Trai
 
 
 def start_in_background(session_factory: sessionmaker, export_id: int, directory: Path) -> threading.Thread:
-    """Run the export in a thread of this process; its row shows the progress."""
-    thread = threading.Thread(target=run_export, args=(session_factory, export_id, directory),
-                              name=f"trail-export-{export_id}", daemon=True)
+    """Run the export in a thread of this process; its row shows the progress. The session
+    factory is the thread's own: its connections are closed when the export ends."""
+    def work():
+        try:
+            run_export(session_factory, export_id, directory)
+        finally:
+            session_factory.kw["bind"].dispose()
+
+    thread = threading.Thread(target=work, name=f"trail-export-{export_id}", daemon=True)
     thread.start()
     return thread
 
