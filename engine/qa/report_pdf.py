@@ -275,7 +275,8 @@ def _history(record: dict) -> list:
     table of cells, and an audit viewed a hundred times has a hundred lines."""
     lines = []
     for at, who, kind, payload in record["history"]:
-        what = textwrap.wrap(_event_text(kind, payload, record["names"]), 70) or [""]
+        text = _event_text(kind, payload, record["names"])
+        what = textwrap.wrap(text, 70) if len(text) > 70 else [text]
         lines.append(f"{_when(at):<18} {who[:24]:<24} {what[0]}")
         lines += [" " * 44 + more for more in what[1:]]
     header = f"{'When':<18} {'Who':<24} What"
