@@ -10,9 +10,10 @@ audit they run, and people who see only some audits see only those instances.
 """
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import ClassVar
 from datetime import date
 from math import ceil
+from typing import ClassVar
+from urllib.parse import parse_qsl, urlencode
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, func, or_, select, true
@@ -373,8 +374,12 @@ def saved_filters(session: Session, user: User, page: str) -> list[SavedFilter]:
 
 
 def save_filter(session: Session, user: User, page: str, name: str, query: str) -> SavedFilter:
-    """Keep the list's current query under a name, to come back to; the same name replaces it."""
+    """Keep the list's current query under a name, to come back to; the same name replaces it.
+
+    The query is parsed and written out again, so what is stored (and later put in a link)
+    is a plain query string whatever was posted."""
     name = (name or "").strip()
+    query = urlencode([(key, value) for key, value in parse_qsl(query or "") if key != "page"])
     if page not in FILTER_PAGES:
         raise InvalidFormData({"page": "There is no such list"})
     if not name or len(name) > 80:

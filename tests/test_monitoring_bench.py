@@ -1,0 +1,33 @@
+"""The monitoring bench still builds a council its pages can read, and its events are a valid chain.
+
+bench/monitoring.py writes tens of thousands of rows in bulk, shaped like the real
+ones; if the tables or the pages change under it, it would time something else or
+fail late. This builds a small council the same way and checks the outcome: the
+trail verifies, the rows are where the bench says, and the pages it times answer.
+It asserts outcomes only: benchmarks are never timed tests.
+"""
+from sqlalchemy import func, select
+
+from bench.monitoring import generate, real_workflows, requests_to_time
+from engine.runtime.events import verify_chain
+from engine.runtime.models import Event, HumanTask, ProcessInstance
+from tests.conftest import sign_in
+
+
+def test_the_bench_council_is_consistent_and_its_pages_answer(app, database_url, session):
+    workflows = real_workflows(database_url)
+    counts = generate(database_url, 40, 10, workflows)
+    assert counts["instance"] == counts["audit"] == counts["case"] == 40 and counts["event"] == 400
+    assert verify_chain(session).ok
+    assert session.scalar(select(func.count(ProcessInstance.id))) == 41  # with the audit run for real
+    assert session.scalar(select(func.count(Event.seq)).where(Event.kind == "audit.allocated")) >= 41
+    open_instances = session.scalar(select(func.count(func.distinct(HumanTask.instance_id))).where(HumanTask.state == "ready"))
+    running = session.scalar(select(func.count(ProcessInstance.id)).where(ProcessInstance.status.in_(("running", "error", "suspended"))))
+    assert open_instances == running
+    session.rollback()
+    clients = {}
+    for name, who, path in requests_to_time(database_url, workflows):
+        if who not in clients:
+            clients[who] = app.test_client()
+            sign_in(clients[who], who)
+        assert clients[who].get(path).status_code == 200, name
