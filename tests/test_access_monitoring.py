@@ -88,3 +88,6 @@ def test_lists_show_a_head_of_service_only_the_instances_they_may_see(app, audit
         sign_in(client, audit_setup["usernames"][who])
         listed = f'data-instance="{audit_setup["instance"]}"' in client.get("/instances").text
         assert listed == (who in SEES_THE_INSTANCE), who
+        if listed:  # pages link only where the person may go: no version page, no administration
+            page = client.get(f"/instances/{audit_setup['instance']}").text
+            assert "/instances/versions/" not in page and "/suspend" not in page and "/reassign" not in page

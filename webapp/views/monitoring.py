@@ -75,6 +75,7 @@ def instance(instance_id: int):
                                        include_reads=request.args.get("reads") == "yes")
     page = render_template("instance.html", **details, today=clock.today(),
                            administer=may_administer(current_user), describe=humanise_kind,
+                           show_version=monitoring.may_view_versions(current_user),
                            statuses=monitoring.INSTANCE_STATUSES, status_colours=STATUS_COLOURS)
     db.session.commit()  # the view is recorded
     return page
