@@ -15,6 +15,6 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Bring the database at `database_url` to `revision` (every newest revision by default:
-    features developed side by side may each add a branch until a merge revision joins them)."""
+    """Bring the database at `database_url` to `revision` (every head by default, so a
+    feature branch not yet joined by a merge revision is still applied)."""
     command.upgrade(alembic_config(database_url), revision)
