@@ -63,22 +63,27 @@ def publish(url: str) -> None:
         print(f"{state}: {version.process_key} version {version.version} ({version.content_hash[:12]}).")
 
 
-def seed_demo(url: str, seed: int) -> None:
-    """Only ever into an empty database: demo people beside real ones would be a hazard."""
+def seed_demo(url: str, seed: int) -> bool:
+    """Only ever into an empty database: demo people beside real ones would be a hazard.
+    Returns whether the council was created."""
     with _session(url) as session:
         users = session.scalar(select(func.count()).select_from(User))
         if users:
             print(f"Not seeding demo data: the database already has {users} users.")
-            return
+            return False
         counts = demo_data.generate(session, seed=seed)
     print(f"Seeded the demo council (seed {seed}): {counts['teams']} teams, "
           f"{counts['workers']} social workers, {counts['cases']} cases.")
+    return True
 
 
-def setup_demo(url: str, seed: int) -> None:
+def setup_demo(url: str, seed: int, with_history: bool = False) -> None:
+    """Migrate, publish and seed an empty database; with_history also completes a few
+    past cycles' audits through the real process, so reports and trackers have data."""
     migrate(url)
     publish(url)
-    seed_demo(url, seed)
+    if seed_demo(url, seed) and with_history:
+        seed_history(url, cycles=3, per_cycle=4)
 
 
 def verify(url: str) -> int:

@@ -32,7 +32,7 @@ DEMO_LOGINS = (
 def main() -> None:
     database_url = database_url_from_environment()
     port = int(os.environ.get("PORT", 5000))
-    cli.setup_demo(database_url, seed=cli.DEMO_SEED)
+    cli.setup_demo(database_url, seed=cli.DEMO_SEED, with_history=True)
     scheduler = start_background_scheduler(database_url)
     print(f"\nCase file audit demo: open http://{HOST}:{port}\n")
     print(f"Demo logins (password for every one: {DEMO_PASSWORD}):")
