@@ -26,6 +26,7 @@ from engine.qa.models import Service, Team
 from engine.qa.trail_export import ExportError, ExportFilters, export_directory, request_export, run_export
 from engine.runtime.errors import WorkflowError
 from engine.runtime.events import verify_chain
+from engine.runtime.submissions import verify_submissions
 from engine.runtime.models import ProcessVersion
 from engine.runtime.registry import publish_all_from_disk
 
@@ -89,12 +90,18 @@ def setup_demo(url: str, seed: int, with_history: bool = False) -> None:
 def verify(url: str) -> int:
     with _session(url) as session:
         report = verify_chain(session)
-    if report.ok:
-        print(f"OK: {report.checked} events, head hash {report.head_hash}")
-        return 0
-    print(f"BROKEN at event {report.first_broken_seq}: {report.problem} "
-          f"({report.checked} events verified before it)", file=sys.stderr)
-    return 1
+        submissions = verify_submissions(session)
+    if not report.ok:
+        print(f"BROKEN at event {report.first_broken_seq}: {report.problem} "
+              f"({report.checked} events verified before it)", file=sys.stderr)
+        return 1
+    print(f"OK: {report.checked} events, head hash {report.head_hash}")
+    if submissions.mismatched:
+        print(f"CHANGED: submitted answers {submissions.mismatched} no longer match their events", file=sys.stderr)
+        return 1
+    print(f"OK: {submissions.checked} submitted answer sets match their events "
+          f"({submissions.anonymised} anonymised)")
+    return 0
 
 
 def export_trail(url: str, by: str, months: int | None, start: str | None, end: str | None, service: str | None,

@@ -16,6 +16,8 @@ from engine.runtime.instances import start_instance
 from engine.runtime.models import Event, HumanTask, ProcessInstance
 from engine.runtime.registry import publish
 from engine.runtime.timers import fire_due_timers
+from engine.runtime.models import TaskSubmission
+from engine.runtime.submissions import answers_digest
 from tests import answers
 from tests.conftest import sign_in, user_named
 from tests.test_administration_retry import fail_scoring
@@ -207,7 +209,9 @@ def test_complete_a_task_on_someones_behalf(app, session):
         "reason": "The auditor sent the preparation notes by email",
         "before": {"state": "ready", "assignee_id": known["auditor"]},
         "after": {"state": "completed", "completed_by_id": lead_id}}
-    assert completed[-1]["answers"]["meeting_date"] == answers.PREPARE["meeting_date"]
+    submitted = read(session, lambda s: s.get(TaskSubmission, completed[-1]["submission_id"]).answers)
+    assert submitted["meeting_date"] == answers.PREPARE["meeting_date"]
+    assert completed[-1]["answers_sha256"] == answers_digest(submitted)
     assert read(session, lambda s: s.scalar(select(HumanTask.spec_name).where(
         HumanTask.instance_id == known["instance"], HumanTask.state == "ready"))) != "prepare_audit"
 

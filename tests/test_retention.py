@@ -173,3 +173,43 @@ def test_the_retention_page_for_the_qa_lead_and_the_director(app, history):
     page = director.get("/retention")
     assert page.status_code == 200 and "Save retention periods" not in page.text and reference in page.text
     assert director.post("/retention/apply").status_code == 403
+
+
+def test_submitted_answers_are_blanked_while_the_chain_keeps_their_digest(session):
+    from engine.accounts import User
+    from engine.runtime.instances import complete_task
+    from engine.runtime.models import TaskSubmission
+    from engine.runtime.submissions import answers_digest, verify_submissions
+    from tests import answers
+    lead = user_named(session, "qa.lead")
+    case = session.scalar(select(Case).join(Team).where(Team.name == "Children in Care 2").order_by(Case.id))
+    clock.set(NOW - timedelta(days=7 * 365))
+    audit = allocate_audit(session, AllocationRequest(case.reference, user_named(session, "tm.mash1").id,
+                                                      user_named(session, "hos.disabled").id), lead)
+    session.commit()
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
+    complete_task(session, task.id, session.get(User, audit.auditor_id), answers.PREPARE)
+    audit.status, audit.closed_at = "closed", clock.now()
+    session.commit()
+    completed = events_of(session, "task.completed")[-1]
+    assert "answers" not in completed  # the event names the submission and proves it; it holds no text
+    submission = session.get(TaskSubmission, completed["submission_id"])
+    assert submission.answers == answers.PREPARE and completed["answers_sha256"] == answers_digest(answers.PREPARE)
+    assert verify_submissions(session).mismatched == []
+
+    session.execute(TaskSubmission.__table__.update().where(TaskSubmission.id == submission.id)
+                    .values(answers={**answers.PREPARE, "preparation_notes": "changed behind the app's back"}))
+    session.commit()
+    assert verify_submissions(session).mismatched == [submission.id]
+    session.execute(TaskSubmission.__table__.update().where(TaskSubmission.id == submission.id)
+                    .values(answers=answers.PREPARE))
+    session.commit()
+
+    clock.set(NOW)
+    retention.apply_retention(session)
+    session.commit()
+    session.refresh(submission)
+    assert submission.answers == {} and submission.anonymised_at is not None
+    report = verify_submissions(session)
+    assert report.mismatched == [] and report.anonymised == 1
+    assert verify_chain(session).ok

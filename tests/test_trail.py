@@ -104,3 +104,30 @@ def test_the_verify_page_proves_the_chain_and_records_the_check(app, database_ur
     assert f"The chain is broken at event {last_seq - 1}" in page.text
     assert f"Event {last_seq - 1} is missing" in page.text
     assert "Broken</strong> at event" in client.get("/trail").text
+
+
+def test_submitted_answers_changed_behind_the_back_are_found_by_the_cli_and_the_page(app, database_url, session, capsys,
+                                                                                      monkeypatch):
+    from engine.accounts import User
+    from engine.qa.allocation import AllocationRequest, allocate_audit
+    from engine.runtime.instances import complete_task
+    from engine.runtime.models import HumanTask
+    from tests import answers
+    from tests.conftest import user_named
+    case_reference = session.scalar(text("SELECT reference FROM cases ORDER BY id DESC LIMIT 1"))
+    audit = allocate_audit(session, AllocationRequest(case_reference, user_named(session, "tm.mash1").id,
+                                                      user_named(session, "hos.disabled").id), user_named(session, "qa.lead"))
+    session.commit()
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
+    complete_task(session, task.id, session.get(User, audit.auditor_id), answers.PREPARE)
+    session.commit()
+    session.close()
+    monkeypatch.setenv("QA_DATABASE_URL", database_url)
+    assert cli.main(["verify-chain"]) == 0
+    behind_the_back(database_url, "UPDATE task_submissions SET answers = :a", a=json.dumps({"file_read": True}))
+    assert cli.main(["verify-chain"]) == 1
+    assert "no longer match" in capsys.readouterr().err
+    client = app.test_client()
+    sign_in(client, "qa.lead")
+    page = client.post("/trail/verify")
+    assert page.status_code == 409 and "no longer match the trail" in page.text

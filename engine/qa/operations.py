@@ -118,7 +118,7 @@ def record_escalation_acknowledgement(context: ServiceContext, data: dict, audit
     escalation.immediate_actions = data["immediate_actions"]
     escalation.review_date = _date(data.get("review_date"))
     _record(context, audit, "audit.escalation_acknowledged",
-            {"reason": escalation.reason, "immediate_actions": escalation.immediate_actions})
+            {"reason": escalation.reason, "escalation_id": escalation.id})
     return True
 
 
@@ -195,7 +195,7 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     audit.closure_notes = data.get("notes")
     audit.status, audit.closed_at = "closed", now
     _record(context, audit, "audit.closed", {"outcome": audit.closure_outcome,
-                                             "outstanding_reason": data.get("outstanding_reason")})
+                                             "outstanding": [a.ref for a in actions if a.ref in outstanding]})
     return True
 
 

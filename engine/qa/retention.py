@@ -11,11 +11,12 @@ Record types and what happens when one is past its period:
 - `trail_export` (counted from when it was made): the zip file is deleted; the row
   with its SHA-256 stays.
 
-Events are never touched: they are hash-chained and prove what happened. Most hold
-references and ids only; some hold text (a completed task's submitted answers, an
-escalation's immediate actions, a closure's reason for outstanding actions). Those
-stay in the chain, so the chain still verifies; the inspector export withholds the
-payloads of anonymised audits' events instead (see engine/qa/trail_export.py).
+Events are never touched: they are hash-chained and prove what happened. They hold
+references, ids, grades and dates; a completed task's answers live in a
+TaskSubmission that its event names with the answers' SHA-256
+(engine/runtime/submissions.py), so anonymising blanks the submission and the chain
+still verifies. The inspector export also withholds the payloads of anonymised
+audits' events (see engine/qa/trail_export.py).
 """
 import json
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from engine.qa.trail_export import export_directory
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
 from engine.runtime.models import HumanTask, ProcessInstance, TaskDraft
+from engine.runtime.submissions import anonymise_submissions
 from engine.runtime.timers import ScheduledJob
 
 ANONYMISED = "[anonymised]"
@@ -181,6 +183,8 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
     instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
     if instance is not None and instance.serialized:
         instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))
+    if instance is not None:
+        anonymise_submissions(session, instance.id)
     session.add(RetainedRecord(record_type="audit", record_id=audit.id, action="anonymise", applied_at=clock.now()))
     events.record(session, "audit.anonymised", actor_id=actor_id, instance_id=audit.instance_id,
                   subject=("audit", audit.id), payload={"audit": audit.reference, "keep_days": keep_days})

@@ -42,6 +42,7 @@ from engine.qa.retention_models import RetainedRecord, TrailExport
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
 from engine.runtime.models import ChainHead, Event
+from engine.runtime.submissions import submissions_by_id
 
 EXPORT_ROLES = ("qa_lead", "director")
 CHUNK = 400
@@ -366,15 +367,22 @@ class _Loader:
                 event = dict(row)
                 event["payload"] = json.loads(event["payload"])
                 found[event["seq"]] = (by_instance.get(event["instance_id"]) or int(event["subject_id"]), event)
+        submissions = submissions_by_id(session, {event["payload"]["submission_id"] for _, event in found.values()
+                                                  if "submission_id" in event["payload"]})
         trail: dict[int, list[dict]] = {}
         for seq in sorted(found):
             audit_id, event = found[seq]
+            submission = submissions.get(event["payload"].get("submission_id"))
+            if submission is not None:  # what was submitted, checkable against the payload's answers_sha256
+                event["submitted_answers"] = None if submission.anonymised_at else submission.answers
             trail.setdefault(audit_id, []).append(event)
         return trail
 
     def _event_json(self, event: dict, withheld: bool) -> dict:
         return {**event, "occurred_at": as_utc(event["occurred_at"]).isoformat(), "actor": self.names.get(event["actor_id"]),
-                "payload": None if withheld else event["payload"], "payload_withheld": withheld}
+                "payload": None if withheld else event["payload"], "payload_withheld": withheld,
+                **({"submitted_answers": None if withheld else event["submitted_answers"]}
+                   if "submitted_answers" in event else {})}
 
     def _record(self, audit: Audit, case_reference: str, related: dict, reflection, trail: list) -> dict:
         anonymised = audit.id in self.anonymised

@@ -34,6 +34,7 @@ from engine.runtime.persistence import dump_workflow, load_workflow
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
+from engine.runtime.submissions import record_submission
 
 # How a process that is not running is named when someone tries to work on it.
 STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the QA lead retries it",
@@ -91,9 +92,11 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
         raise TaskNotOpen("This task is not open: it has not been reached yet or is already done.")
     spiff_task.data.update(answers)
     failure = _advance(session, workflow, spiff_task.run)
+    submission = record_submission(session, instance.id, task.id, answers)
     events.record(session, "task.completed", actor_id=user.id, instance_id=instance.id,
                   subject=("human_task", task.id),
-                  payload={"task": task.spec_name, "title": task.title, "answers": answers,
+                  payload={"task": task.spec_name, "title": task.title, "submission_id": submission.id,
+                           "answers_sha256": submission.answers_sha256,
                            **({"on_behalf": on_behalf} if on_behalf else {})})
     session.query(TaskDraft).filter(TaskDraft.human_task_id == task.id).delete()
     _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid, failure=failure)

@@ -88,6 +88,24 @@ class TaskDraft(Base):
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class TaskSubmission(Base):
+    """The answers a person submitted to complete a task.
+
+    The audit trail's `task.completed` event holds only this row's id and the SHA-256 of
+    its answers: the chain proves what was submitted, while the text itself (free text
+    about a child) can be anonymised at the end of its retention without breaking the chain.
+    """
+    __tablename__ = "task_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    answers: Mapped[dict] = mapped_column(JSON)
+    answers_sha256: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Event(Base):
     """One entry of the append-only, hash-chained audit trail."""
     __tablename__ = "events"

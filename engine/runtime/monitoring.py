@@ -31,6 +31,7 @@ from engine.runtime.errors import InvalidFormData, WorkflowError
 from engine.runtime.instances import workflow_of
 from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
+from engine.runtime.submissions import submissions_by_id
 
 SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
 MONITOR_ROLES = SEE_EVERY_INSTANCE + ("head_of_service",)
@@ -273,8 +274,16 @@ def timeline(session: Session, instance: ProcessInstance, audit: Audit | None, *
         query = query.where(Event.kind.not_in(READ_KINDS))
     rows = session.scalars(query.order_by(Event.seq)).all()
     names = _names(session, {row.actor_id for row in rows})
-    return [{"seq": row.seq, "at": row.occurred_at, "kind": row.kind, "actor": names.get(row.actor_id, "System"),
-             "payload": json.loads(row.payload)} for row in rows]
+    entries = [{"seq": row.seq, "at": row.occurred_at, "kind": row.kind, "actor": names.get(row.actor_id, "System"),
+                "payload": json.loads(row.payload)} for row in rows]
+    submissions = submissions_by_id(session, {e["payload"]["submission_id"] for e in entries
+                                              if "submission_id" in e["payload"]})
+    for entry in entries:
+        submission = submissions.get(entry["payload"].get("submission_id"))
+        if submission is not None:  # the data submitted, shown beside the digest the chain holds
+            entry["payload"] = {**entry["payload"], "answers": submission.answers,
+                                **({"answers_anonymised_at": submission.anonymised_at} if submission.anonymised_at else {})}
+    return entries
 
 
 def instance_diagram(session: Session, instance: ProcessInstance) -> dict:

@@ -20,6 +20,7 @@ from engine.qa.trail_export import (ExportError, ExportFilters, can_export, expo
                                     start_in_background)
 from engine.runtime import events
 from engine.runtime.events import verify_chain
+from engine.runtime.submissions import verify_submissions
 from engine.runtime.models import Event
 from webapp.extensions import db
 from webapp.form_rendering import read_date
@@ -48,12 +49,16 @@ def trail():
 def verify():
     """Recompute every link of the chain now; name the first broken one if any."""
     report = verify_chain(db.session)
+    submissions = verify_submissions(db.session)
     db.session.rollback()
     events.record(db.session, "trail.verified", actor_id=current_user.id, subject=("trail", "chain"),
                   payload={"ok": report.ok, "checked": report.checked, "head_hash": report.head_hash,
-                           "first_broken_seq": report.first_broken_seq, "problem": report.problem})
+                           "first_broken_seq": report.first_broken_seq, "problem": report.problem,
+                           "submissions_checked": submissions.checked,
+                           "submissions_mismatched": submissions.mismatched})
     db.session.commit()
-    return render_template("trail_verify.html", report=report), 200 if report.ok else 409
+    intact = report.ok and not submissions.mismatched
+    return render_template("trail_verify.html", report=report, submissions=submissions), 200 if intact else 409
 
 
 @blueprint.route("/trail/exports", methods=["POST"])
