@@ -81,9 +81,23 @@ def _locked_head(session: Session) -> ChainHead | None:
                           .execution_options(populate_existing=True))
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_pending_events(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_events(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction leaves no events. A savepoint's rollback drops only the
+    events queued inside it, which its owner does with `discard_since`."""
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def pending_count(session: Session) -> int:
+    """How many events this transaction has queued so far (a mark for `discard_since`)."""
+    return len(session.info.get(_PENDING, []))
+
+
+def discard_since(session: Session, mark: int) -> None:
+    """Forget the events queued after `mark`: their savepoint was rolled back."""
+    if _PENDING in session.info:
+        del session.info[_PENDING][mark:]
 
 
 @dataclass

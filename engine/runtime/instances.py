@@ -245,14 +245,10 @@ def _advance(session: Session, workflow: BpmnWorkflow, first_step: Callable[[], 
     Returns None, or what failed when the model itself failed: the failing step's
     writes are rolled back, its task is left in ERROR and the rest is kept for the
     QA lead. Refusals (WorkflowError) propagate so the caller rolls back everything."""
-    savepoints = []
-    # Events queued so far in this transaction. SQLAlchemy reports a savepoint's rollback
-    # like a whole transaction's, and the trail then drops every queued event
-    # (engine/runtime/events.py); the steps before the failing one keep theirs.
-    queued = session.info.setdefault(events._PENDING, [])
+    savepoints = []  # (savepoint, how many events were queued when it began)
 
     def begin(_task):
-        savepoints.append((session.begin_nested(), len(queued)))
+        savepoints.append((session.begin_nested(), events.pending_count(session)))
 
     def finish(task):
         try:
@@ -270,9 +266,9 @@ def _advance(session: Session, workflow: BpmnWorkflow, first_step: Callable[[], 
         raise
     except Exception as error:  # a script, expression or service operation broke: keep it for a retry
         if savepoints:
-            savepoint, kept = savepoints.pop()
+            savepoint, mark = savepoints.pop()
             savepoint.rollback()
-            session.info[events._PENDING] = queued[:kept]
+            events.discard_since(session, mark)  # the steps before the failing one keep theirs
         return _describe_failure(workflow, error)
     return None
 
