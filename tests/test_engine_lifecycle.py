@@ -154,3 +154,20 @@ def test_closure_cannot_claim_all_completed_while_the_tracker_shows_otherwise(se
     action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
     assert action.not_completed_reason.startswith("Worker on long-term leave") and action.verified_by_id is None
     assert session.get(Audit, audit.id).status == "closed"
+
+
+def test_the_moderation_cannot_be_reassigned_or_claimed_by_the_auditor(session):
+    """Separation of duties the model declares per lane (process.json `must_not_be`)
+    holds for administrative reassignment too, not only at allocation."""
+    from engine.runtime.administration import AdministrationError, reassign_task
+    qa_lead = user_named(session, "qa.lead")
+    audit = _allocate(session, auditor="qa.lead", moderator="psw")  # the QA lead may audit
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool()),
+                       ("record_feedback", answers.FEEDBACK), ("grade_audit", answers.grading("good", actions=1))):
+        _do(session, audit, spec, audit.auditor_id, data)
+    _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
+    moderation = _open_task(session, audit, "moderate_audit")
+    with pytest.raises(AdministrationError, match="they are its auditor"):
+        reassign_task(session, moderation.id, qa_lead, qa_lead.id, "Moderator on leave")
+    session.rollback()
+    assert session.get(HumanTask, moderation.id).assignee_id == audit.moderator_id

@@ -181,3 +181,11 @@ def test_the_manifest_edits_an_editor_may_make():
     assert json.loads(text)["lanes"] == {"QA lead": {"role": "qa_officer", "person": "reviewer"}}
     with pytest.raises(DraftError, match="'bpmn_process_id' in process.json cannot be changed"):
         edit_manifest(files, {"bpmn_process_id": "other"})
+
+
+def test_saving_lanes_keeps_their_separation_of_duties():
+    from engine.runtime.model_drafts import _checked_lanes
+    lanes = _checked_lanes({"Moderator": {"role": "qa_lead", "person": "moderator", "must_not_be": ["auditor"]},
+                            "QA lead": {"role": "qa_lead", "person": ""}})
+    assert lanes == {"Moderator": {"role": "qa_lead", "person": "moderator", "must_not_be": ["auditor"]},
+                     "QA lead": {"role": "qa_lead", "person": None}}

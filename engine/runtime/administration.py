@@ -23,7 +23,7 @@ from engine.clock import clock
 from engine.runtime import events
 from engine.runtime.errors import ConcurrentUpdate, NotAllowed, WorkflowError
 from engine.runtime.instances import (change_workflow, complete_locked_task, lock_instance, lock_task,
-                                      workflow_of)
+                                      separation_of_duties_problem, workflow_of)
 from engine.runtime.models import HumanTask, ProcessInstance
 from engine.runtime.services import EXPRESSION_HELPERS, SAFE_BUILTINS
 
@@ -143,6 +143,9 @@ def reassign_task(session: Session, task_id: int, admin: User, assignee_id: int,
         raise AdministrationError("assignee_id", f"The task is already {person.display_name}'s.")
     if not person.has_role(task.role):
         raise AdministrationError("assignee_id", f"{person.display_name} does not hold the role this task needs.")
+    conflict = separation_of_duties_problem(session, task, person)
+    if conflict:
+        raise AdministrationError("assignee_id", conflict)
     before = {"assignee_id": task.assignee_id}
     task.assignee_id = person.id
     _record(session, "task.reassigned", admin, instance, reason, before, {"assignee_id": person.id}, task=task)

@@ -136,6 +136,9 @@ def claim_task(session: Session, task_id: int, user: User) -> HumanTask:
         raise NotAllowed(f"This task is already assigned to {_name(session, task.assignee_id)}.")
     if not user.has_role(task.role):
         raise NotAllowed("Only someone with the role this task needs can claim it.")
+    conflict = separation_of_duties_problem(session, task, user)
+    if conflict:
+        raise NotAllowed(conflict)
     task.assignee_id = user.id
     events.record(session, "task.claimed", actor_id=user.id, instance_id=task.instance_id,
                   subject=("human_task", task.id), payload={"task": task.spec_name})
@@ -190,10 +193,25 @@ def workflow_of(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     return _load(session, instance, None)
 
 
+def separation_of_duties_problem(session: Session, task: HumanTask, user: User) -> str | None:
+    """Why `user` may not hold `task`, under the separation of duties its lane declares
+    (process.json: a lane's `must_not_be` lists the data keys naming people who must not
+    take its tasks, e.g. the moderator is never the auditor), or None."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    manifest = session.get(ProcessVersion, instance.process_version_id).manifest
+    keys = manifest["lanes"].get(task.lane, {}).get("must_not_be", [])
+    if not keys:
+        return None
+    data = task_data(session, task)
+    for key in keys:
+        if data.get(key) == user.id:
+            return f"{user.display_name} cannot take this task: they are its {key.replace('_', ' ')}."
+    return None
+
+
 def task_data(session: Session, task: HumanTask) -> dict:
     """The data a READY task sees (answers before it and its inputs), for display."""
     instance = session.get(ProcessInstance, task.instance_id)
-    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
     workflow = _load(session, instance, None)
     spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
     return dict(spiff_task.data) if spiff_task is not None else {}

@@ -298,6 +298,11 @@ def _checked_lanes(lanes) -> dict:
             raise DraftError(f"Lane '{name}' needs a role.")
         person = (mapping.get("person") or "").strip() or None
         checked[str(name)] = {"role": mapping.get("role", ""), "person": person}
+        excluded = mapping.get("must_not_be") or []
+        if not isinstance(excluded, list) or not all(isinstance(key, str) for key in excluded):
+            raise DraftError(f"Lane '{name}': must_not_be lists the data keys of people who may not take its tasks.")
+        if excluded:  # separation of duties (engine.runtime.instances.separation_of_duties_problem)
+            checked[str(name)]["must_not_be"] = excluded
     return checked
 
 
