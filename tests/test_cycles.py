@@ -304,3 +304,35 @@ def test_the_cycle_model_ships_with_a_diagram_of_every_step():
     host, timer = shapes["start_early"], shapes["start_date_reached"]
     bottom = float(host.get("y")) + float(host.get("height"))
     assert float(timer.get("y")) < bottom < float(timer.get("y")) + float(timer.get("height"))  # on the task's edge
+
+
+def test_the_actions_tracker_goes_to_heads_of_service_and_review_managers_when_the_cycle_closes(session, database_url):
+    """Framework section 7: on completion of the cycle the tracker is distributed to the heads of
+    service for the relevant areas and the conference and review managers."""
+    from engine.notification_models import Notification
+    from engine.qa.models import Service
+    from engine.runtime.instances import complete_task
+    from tests import answers
+    cycle = start(session)
+    qa_lead = user_named(session, "qa.lead")
+    cycles.confirm_cycle(session, cycle, qa_lead)
+    session.commit()
+    audit = session.scalar(select(Audit).where(Audit.cycle_id == cycle.id).order_by(Audit.id))
+    for spec_name, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool()),
+                            ("record_feedback", answers.FEEDBACK), ("grade_audit", answers.grading("good", actions=1))):
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
+                                                      HumanTask.spec_name == spec_name, HumanTask.state == "ready"))
+        complete_task(session, task.id, session.get(User, audit.auditor_id), data)
+        session.commit()
+    closes = cycle.closes_on
+    fire(session, database_url, datetime(closes.year, closes.month, closes.day, 8, 1, tzinfo=timezone.utc))
+    [closed] = events_of(session, "cycle.closed")
+    assert closed["tracker_rows_distributed"] == 1
+    [distributed] = events_of(session, "tracker.distributed")
+    head_of_service = session.get(Service, audit.service_id).head_of_service_id
+    recipients = {sent["user_id"] for sent in distributed["recipients"]}
+    assert recipients == {head_of_service, user_named(session, "cr.manager").id}
+    assert distributed["actor_id"] == qa_lead.id  # in the name of the QA lead who confirmed the cycle
+    sent = session.scalars(select(Notification).where(Notification.recipient_id == head_of_service,
+                                                      Notification.subject.like("Audit actions tracker%"))).all()
+    assert len(sent) == 1 and "/tracker?" in sent[0].link

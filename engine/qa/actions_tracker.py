@@ -257,6 +257,12 @@ def workbook(rows: list[dict], title: str = "Audit actions tracker") -> bytes:
     return out.getvalue()
 
 
+def cycle_has_actions(session: Session, cycle_id: int) -> bool:
+    """Whether any audit of the cycle agreed an action (nothing to distribute otherwise)."""
+    return session.scalar(select(AuditAction.id).join(Audit, Audit.id == AuditAction.audit_id)
+                          .where(Audit.cycle_id == cycle_id).limit(1)) is not None
+
+
 def distribute(session: Session, user: User, *, cycle_id: int | None, tracker_url: str) -> dict:
     """Send the tracker at the end of a cycle: each head of service their service's actions,
     each conference and review manager all of them, in the app and by email with the XLSX.

@@ -11,13 +11,16 @@ from sqlalchemy import func, select
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa import cycles
+from engine.email_delivery import absolute_link
+from engine.qa import actions_tracker, cycles
 from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import Audit, Case
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.services import ServiceContext, service_operation
+
+TRACKER_PATH = "/tracker"  # the actions tracker page, made absolute with QA_BASE_URL as the web's own link is
 
 CONFIRM_FIELD = "confirmed"  # the review form's one answer: refusals are shown against it
 
@@ -69,6 +72,17 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
             "closes_at": cycles.moment(cycle.closes_on, start_time)}
 
 
+def _distribute_tracker(session, cycle: AuditCycle) -> int:
+    """The framework sends the audit actions tracker to the heads of service and the conference
+    and review managers when a cycle ends; it goes out in the name of the QA lead who confirmed
+    the cycle. Returns how many action rows were sent (0 when the cycle agreed none)."""
+    qa_lead = session.get(User, cycle.confirmed_by_id) if cycle.confirmed_by_id else None
+    if qa_lead is None or not actions_tracker.cycle_has_actions(session, cycle.id):
+        return 0
+    return actions_tracker.distribute(session, qa_lead, cycle_id=cycle.id,
+                                      tracker_url=absolute_link(TRACKER_PATH))["rows"]
+
+
 @service_operation("close_audit_cycle")
 def close_audit_cycle(context: ServiceContext, data: dict, cycle_id: int):
     """Close the cycle with a count of where its audits stand, and schedule the next one."""
@@ -80,7 +94,8 @@ def close_audit_cycle(context: ServiceContext, data: dict, cycle_id: int):
     following = cycles.schedule_next_cycle(session, cycle, context.actor_id) if cycle.cadence_weeks else None
     summary = {"audits": sum(statuses.values()), "by_status": statuses,
                "next_cycle": following.number if following else None,
-               "next_starts_on": following.starts_on.isoformat() if following else None}
+               "next_starts_on": following.starts_on.isoformat() if following else None,
+               "tracker_rows_distributed": _distribute_tracker(session, cycle)}
     events.record(session, "cycle.closed", actor_id=context.actor_id, instance_id=context.instance_id,
                   subject=("audit_cycle", cycle.id), payload={"cycle": cycle.number, **summary})
     return summary
