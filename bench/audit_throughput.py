@@ -24,8 +24,6 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from statistics import median, quantiles
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +42,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 import engine.qa  # noqa: F401  (registers the service operations the process calls)
 from engine.accounts import User
-from engine.database import make_engine, make_session_factory, sqlalchemy_url
+from engine.database import make_engine, make_session_factory, sqlalchemy_url, temporary_postgres_database
 from engine.migrations import upgrade
 from engine.qa import demo_data
 from engine.qa.models import Case, Team
@@ -283,21 +280,9 @@ def on_sqlite(audits: int) -> Measurement:
         return application_over_http("app SQLite", url, audits)
 
 
-@contextmanager
 def fresh_postgres_database(server_url: str):
-    """A new, uniquely named database on the server, dropped afterwards whatever happens."""
-    name = f"qa_bench_{uuid.uuid4().hex[:12]}"
-    server = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        server.dispose()
+    """A new database on the server for one bench column, dropped afterwards."""
+    return temporary_postgres_database(server_url, "qa_bench")
 
 
 def postgres_problem(server_url: str) -> str:

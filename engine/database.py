@@ -4,10 +4,12 @@ The engine uses plain SQLAlchemy so it can run without Flask; the web app hands
 Flask-SQLAlchemy the same declarative base, so both see one set of tables.
 """
 import os
+import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
@@ -84,3 +86,22 @@ def sqlalchemy_url(url: str) -> str:
 def make_session_factory(url: str = DEFAULT_DATABASE_URL):
     """A session factory for code that runs outside Flask (CLI, scheduler, bench)."""
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def temporary_postgres_database(server_url: str, prefix: str, template: str | None = None):
+    """A new, uniquely named PostgreSQL database (a copy of `template` if given) for tests and
+    benchmarks; yields its URL and drops it afterwards, ending any connection left open."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    server = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            copy = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with server.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        server.dispose()

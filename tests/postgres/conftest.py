@@ -12,15 +12,13 @@ paying for migrations and demo data each time, and no test sees another's audits
 Every database made here is dropped afterwards, even if connections were left open.
 """
 import os
-import uuid
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import engine.qa  # noqa: F401  (registers the service operations the demo process calls)
-from engine.database import make_engine, make_session_factory
+from engine.database import make_engine, make_session_factory, temporary_postgres_database
 from engine.migrations import upgrade
 from engine.qa import demo_data
 from engine.runtime.registry import publish_all_from_disk
@@ -53,23 +51,9 @@ def postgres_server_url() -> str:
     return url
 
 
-@contextmanager
 def new_database(server_url: str, template: str | None = None):
-    """Create a uniquely named database (optionally copied from `template`), yield its
-    URL, then drop it. FORCE ends connections a failing test may have left behind."""
-    name = f"qa_test_{uuid.uuid4().hex[:12]}"
-    server = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            copy = f' TEMPLATE "{template}"' if template else ""
-            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        server.dispose()
+    """A uniquely named database for one test (optionally a copy of `template`), dropped afterwards."""
+    return temporary_postgres_database(server_url, "qa_test", template)
 
 
 def seed(url: str) -> None:
