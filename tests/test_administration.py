@@ -20,7 +20,7 @@ from engine.runtime.models import TaskSubmission
 from engine.runtime.submissions import answers_digest
 from tests import answers
 from tests.conftest import sign_in, user_named
-from tests.test_administration_retry import fail_scoring
+from tests.scoring_model import fail_scoring
 from tests.test_monitoring import allocate
 from tests.test_timers import FILES as TIMER_FILES
 from tests.test_web_lifecycle import posted, read
