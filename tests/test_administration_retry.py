@@ -1,6 +1,6 @@
 """A model that fails shows as an error, keeps what people gave it, and can be retried.
 
-The small "scoring" model below turns a score someone types into a band with a
+The small "scoring" model (tests/scoring_model.py) turns a score someone types into a band with a
 script task, then a gateway routes on the band. A score that is not a number makes
 the script raise: the instance must be saved in status 'error' (the answers kept,
 the failed task in ERROR, an 'instance.failed' event), and the QA lead corrects the
