@@ -155,7 +155,11 @@ def _message(email: OutboxEmail, sender: str) -> EmailMessage:
 
 def _record_sent(session: Session, email: OutboxEmail) -> None:
     email.status, email.sent_at, email.attempts = "sent", clock.now(), email.attempts + 1
-    events.record(session, "notification.emailed", subject=("notification", email.notification_id),
+    if email.notification_id is None:
+        # An email to someone outside the council (a feedback link): its body holds a
+        # single-use link and its address is a member of the public's, neither kept once sent.
+        email.recipient_address, email.text_body, email.html_body = "", "", ""
+    events.record(session, "notification.emailed", subject=_subject(email),
                   payload={"email_id": email.id, "attempt": email.attempts})
 
 
@@ -166,9 +170,14 @@ def _record_failure(session: Session, email: OutboxEmail, error: Exception) -> N
         email.status = "failed"
     else:
         email.next_attempt_at = clock.now() + FIRST_RETRY_AFTER * 2 ** (email.attempts - 1)
-    events.record(session, "notification.email_failed", subject=("notification", email.notification_id),
+    events.record(session, "notification.email_failed", subject=_subject(email),
                   payload={"email_id": email.id, "attempt": email.attempts, "gave_up": email.status == "failed",
                            "error": type(error).__name__})
+
+
+def _subject(email: OutboxEmail) -> tuple[str, object]:
+    """What an email event is about: its notification, or the email itself for one sent outside."""
+    return ("notification", email.notification_id) if email.notification_id else ("email", email.id)
 
 
 class _Mailer:

@@ -35,7 +35,8 @@ class OutboxEmail(Base):
     __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    # None for an email to someone outside the council (a feedback request), who has no notifications.
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
     recipient_address: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))
     text_body: Mapped[str] = mapped_column(Text)

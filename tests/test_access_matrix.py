@@ -39,14 +39,17 @@ SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's
                   "the case's head of service", "the moderator (head of service)", "principal social worker",
                   "QA lead", "QA officer", "assistant director", "director"}
 ALLOCATES = {"QA lead", "QA officer"}
+ASKS_FOR_FEEDBACK = {"the auditor (team manager)", "QA lead", "QA officer"}
 SIGNED_IN = set(PEOPLE) - {"anonymous"}
 
 
 def _page_expectations(who: str) -> dict[str, int]:
+    public = {"/feedback": 200, "/feedback/thank-you": 200}
     if who == "anonymous":
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
-                                         "/tasks/{task}", "POST /tasks/{task}")}
-    return {
+                                         "/tasks/{task}", "POST /tasks/{task}",
+                                         "/audits/{audit}/feedback-requests/new")} | public
+    return public | {
         "/inbox": 200,
         "/audits": 200,
         "/audits/{audit}": 200 if who in SEES_THE_AUDIT else 403,
@@ -54,6 +57,7 @@ def _page_expectations(who: str) -> dict[str, int]:
         "/tasks/{task}": 200 if who in SEES_THE_AUDIT else 403,
         # Saving a draft of the auditor's task: only the auditor may.
         "POST /tasks/{task}": 302 if who == "the auditor (team manager)" else 403,
+        "/audits/{audit}/feedback-requests/new": 200 if who in ASKS_FOR_FEEDBACK else 403,
     }
 
 

@@ -64,6 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import trail, retention
     app.register_blueprint(trail.blueprint)
     app.register_blueprint(retention.blueprint)
+    from webapp.views import feedback_requests, public_feedback
+    app.register_blueprint(feedback_requests.blueprint)
+    app.register_blueprint(public_feedback.blueprint)
     from webapp import api
     api.register(app)
 

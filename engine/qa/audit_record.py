@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.qa.feedback_requests import requests_for_audit
 from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction,
                               Escalation, Feedback, Reflection, Service, Team)
 from engine.runtime import events
@@ -62,6 +63,7 @@ def audit_record(session: Session, audit: Audit) -> dict:
         "feedback": [{"source": f.source, "status": f.status, "method": f.method, "date": f.feedback_date,
                       "rating": f.rating, "summary": f.summary}
                      for f in session.scalars(select(Feedback).where(Feedback.audit_id == audit.id).order_by(Feedback.id))],
+        "feedback_requests": requests_for_audit(session, audit.id),
         "reflection": _reflection(session.get(Reflection, audit.id)),
         "escalations": [{"reason": e.reason, "head_of_service": names.get(e.head_of_service_id) or _name(session, e.head_of_service_id),
                          "notified_at": e.notified_at, "due_on": e.due_on, "acknowledged_at": e.acknowledged_at,

@@ -70,6 +70,10 @@ def report_pdf(report: dict, council_name: str) -> bytes:
     story += _section("Feedback", None, [["From", "Obtained", "Declined", "Unable", "Not appropriate", "Response rate"]]
                       + [[SOURCE_LABELS[f["source"]], f["obtained"], f["declined"], f["unable"], f["not_appropriate"],
                           _pc(f["response_rate"])] for f in report["feedback"]])
+    story += _section("Feedback links sent to children, families and professionals", None,
+                      [["To", "Sent", "Answered", "Response rate"]]
+                      + [[row["audience"], row["sent"], row["answered"], _pc(row["rate"])]
+                         for row in report["feedback_links"]["audiences"]])
     story += _themes(report["themes"])
     document.build(story)
     return buffer.getvalue()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
+from engine.qa.feedback_requests import anonymise_responses
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
 from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
 from engine.qa.trail_export import export_directory
@@ -180,6 +181,7 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
         _blank(item, ("summary",))
     for escalation in session.scalars(select(Escalation).where(Escalation.audit_id == audit.id)):
         _blank(escalation, ("immediate_actions",))
+    anonymise_responses(session, audit.id, ANONYMISED)
     instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
     if instance is not None and instance.serialized:
         instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))

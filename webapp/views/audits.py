@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.accounts import ROLES, User
 from engine.clock import clock
 from engine.qa.access import can_allocate, can_view_audit, visible_audits
+from engine.qa.feedback_requests import can_request as can_request_feedback
 from engine.qa.audit_record import read_audit
 from engine.qa.models import AREAS, GRADES, Audit, Team
 from webapp.extensions import db
@@ -62,7 +63,8 @@ def audit(audit_id: int):
                     if key.endswith("_id") and isinstance(value, int)})
     history = [{"at": event["at"], "actor": event["actor"], "what": humanise_kind(event["kind"]),
                 "details": event_details(event["payload"], names)} for event in record["history"]]
-    return render_template("audit.html", audit=record, history=history, today=clock.today())
+    return render_template("audit.html", audit=record, history=history, today=clock.today(),
+                           can_request_feedback=can_request_feedback(current_user, found))
 
 
 def humanise_kind(kind: str) -> str:
