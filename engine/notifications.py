@@ -27,6 +27,8 @@ KIND_LABELS = {
     "overdue": "Overdue",
     "escalation": "Escalation",
     "inadequate_audit": "Inadequate audit",
+    "survey_invitation": "Practitioner survey",
+    "survey_reminder": "Practitioner survey reminder",
 }
 LIST_LIMIT = 200
 

@@ -21,6 +21,7 @@ JOB_MODULES = (
     "engine.runtime.timers",
     "engine.email_delivery",
     "engine.qa.retention",
+    "engine.qa.staff_survey",
 )
 log = logging.getLogger(__name__)
 

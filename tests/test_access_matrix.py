@@ -40,6 +40,7 @@ SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's
                   "QA lead", "QA officer", "assistant director", "director"}
 ALLOCATES = {"QA lead", "QA officer"}
 ASKS_FOR_FEEDBACK = {"the auditor (team manager)", "QA lead", "QA officer"}
+READS_SURVEY_RESULTS = {"principal social worker", "assistant director", "director", "QA lead"}
 SIGNED_IN = set(PEOPLE) - {"anonymous"}
 
 
@@ -48,7 +49,7 @@ def _page_expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
                                          "/tasks/{task}", "POST /tasks/{task}",
-                                         "/audits/{audit}/feedback-requests/new")} | public
+                                         "/audits/{audit}/feedback-requests/new", "/survey", "/surveys")} | public
     return public | {
         "/inbox": 200,
         "/audits": 200,
@@ -58,6 +59,9 @@ def _page_expectations(who: str) -> dict[str, int]:
         # Saving a draft of the auditor's task: only the auditor may.
         "POST /tasks/{task}": 302 if who == "the auditor (team manager)" else 403,
         "/audits/{audit}/feedback-requests/new": 200 if who in ASKS_FOR_FEEDBACK else 403,
+        # Everyone signed in reaches the survey page (it says when none is open for them).
+        "/survey": 200,
+        "/surveys": 200 if who in READS_SURVEY_RESULTS else 403,
     }
 
 

@@ -67,6 +67,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import feedback_requests, public_feedback
     app.register_blueprint(feedback_requests.blueprint)
     app.register_blueprint(public_feedback.blueprint)
+    from webapp.views import staff_survey
+    app.register_blueprint(staff_survey.blueprint)
     from webapp import api
     api.register(app)
 
