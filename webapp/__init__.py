@@ -67,8 +67,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import feedback_requests, public_feedback
     app.register_blueprint(feedback_requests.blueprint)
     app.register_blueprint(public_feedback.blueprint)
-    from webapp.views import staff_survey
+    from webapp.views import staff_survey, complaints_log
     app.register_blueprint(staff_survey.blueprint)
+    app.register_blueprint(complaints_log.blueprint)
     from webapp import api
     api.register(app)
 

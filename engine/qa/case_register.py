@@ -40,8 +40,10 @@ class RegisterFormatError(ValueError):
     """The file itself cannot be read as a case register (wrong type or missing columns)."""
 
 
-def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
-    """(line number, row) pairs from a CSV or XLSX file; the header is line 1."""
+def read_rows(filename: str, content: bytes, required: tuple[str, ...] = COLUMNS) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or XLSX file; the header is line 1 and must name
+    every column in `required` (any case; spaces read as underscores). Other imports of
+    council spreadsheets use it too."""
     lowered = filename.lower()
     if lowered.endswith(".csv"):
         try:
@@ -60,7 +62,7 @@ def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
     if not rows:
         raise RegisterFormatError("The file is empty.")
     header = [str(name).strip().lower().replace(" ", "_") for name in rows[0]]
-    missing = [column for column in COLUMNS if column not in header]
+    missing = [column for column in required if column not in header]
     if missing:
         raise RegisterFormatError(f"The file has no column for: {', '.join(missing)}.")
     for number, values in enumerate(rows[1:], start=2):
@@ -122,7 +124,7 @@ def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | Non
     worker = people.get(str(row.get("worker", "")).strip().lower())
     if worker is None:
         return None, f"there is no active member of staff '{row.get('worker')}'"
-    opened_on = _date(row.get("opened_on"))
+    opened_on = parse_date(row.get("opened_on"))
     if opened_on is None:
         return None, f"'{row.get('opened_on')}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
     return {"reference": reference, "cohort": cohort, "team_id": team.id, "worker_id": worker.id,
@@ -148,7 +150,8 @@ def _apply(session: Session, existing: dict, parsed: dict, report: ImportReport)
     report.updated += 1
 
 
-def _date(value) -> date | None:
+def parse_date(value) -> date | None:
+    """A date from a spreadsheet cell: a real date, YYYY-MM-DD or DD/MM/YYYY; None otherwise."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -75,6 +75,10 @@ def report_pdf(report: dict, council_name: str) -> bytes:
                       + [[row["audience"], row["sent"], row["answered"], _pc(row["rate"])]
                          for row in report["feedback_links"]["audiences"]])
     story += _themes(report["themes"])
+    story += _section("Compliments and complaints by theme", None,
+                      [["Theme", "Complaints", "Upheld in whole or part", "Compliments"]]
+                      + [[row["label"], row["complaints"], row["upheld"], row["compliments"]]
+                         for row in report["complaints_themes"]])
     document.build(story)
     return buffer.getvalue()
 

@@ -24,6 +24,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import AREAS, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
+from engine.qa.complaints_log import themes_summary
 from engine.qa.feedback_requests import response_summary
 from engine.qa.operations import FEEDBACK_SOURCES
 
@@ -181,6 +182,7 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
         "inadequate": _inadequate(session, where, scope.extra, names["teams"]),
         "feedback": _feedback(session, where),
         "feedback_links": response_summary(session, select(Audit.id).where(where)),
+        "complaints_themes": themes_summary(session, period.start, period.end, scope.service_id, scope.team_id),
         "trend": [{"period": p, **_shares(_grades(session, and_(_in_period(p), scope.clause()))["overall"], targets)}
                   for p in trend_periods(session, period)],
     }

@@ -1,0 +1,30 @@
+"""The compliments and complaints log at phone width: the QA lead adds one, with a mistake
+first, and reads it in the log; each page axe-clean and no wider than the screen."""
+import pytest
+
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_qa_lead_adds_a_complaint_and_reads_the_log_at_320px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/complaints/new")
+    assert_accessible(page)
+    page.get_by_label("Reference in the complaints system").fill("CMP-77")
+    page.get_by_label("Type").select_option("complaint")
+    page.get_by_label("Date received").fill("2026-11-20")
+    page.get_by_label("Service").select_option("Children in Care")
+    page.get_by_label("Theme").select_option("family_time")
+    page.get_by_role("button", name="Add to the log").click()
+    assert "A complaint needs its stage" in page.inner_text(".govuk-error-summary")
+    assert_accessible(page)
+    page.get_by_label("Stage (complaints only)").select_option("stage_1")
+    page.get_by_role("button", name="Add to the log").click()
+    assert "CMP-77 has been added to the log" in page.inner_text("main")
+    assert "Contact and family time" in page.inner_text("main")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.goto("/complaints/import")
+    assert_accessible(page)
