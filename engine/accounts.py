@@ -26,6 +26,7 @@ ROLES = {
     "assistant_director": "Assistant director",
     "director": "Director of children's services",
     "process_owner": "Process owner",
+    "participation_officer": "Participation officer",
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)

@@ -41,6 +41,7 @@ SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's
 ALLOCATES = {"QA lead", "QA officer"}
 ASKS_FOR_FEEDBACK = {"the auditor (team manager)", "QA lead", "QA officer"}
 READS_SURVEY_RESULTS = {"principal social worker", "assistant director", "director", "QA lead"}
+READS_PARTICIPATION = {"principal social worker", "QA lead", "QA officer", "assistant director", "director"}
 READS_COMPLAINTS = {"the case's head of service", "the moderator (head of service)", "another head of service",
                     "principal social worker", "QA lead", "QA officer", "assistant director", "director"}
 SIGNED_IN = set(PEOPLE) - {"anonymous"}
@@ -52,7 +53,8 @@ def _page_expectations(who: str) -> dict[str, int]:
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
                                          "/tasks/{task}", "POST /tasks/{task}",
                                          "/audits/{audit}/feedback-requests/new", "/survey", "/surveys",
-                                         "/complaints", "/complaints/new", "/complaints/import")} | public
+                                         "/complaints", "/complaints/new", "/complaints/import",
+                                         "/participation", "/participation/new")} | public
     return public | {
         "/inbox": 200,
         "/audits": 200,
@@ -68,6 +70,8 @@ def _page_expectations(who: str) -> dict[str, int]:
         "/complaints": 200 if who in READS_COMPLAINTS else 403,
         "/complaints/new": 200 if who in ALLOCATES else 403,
         "/complaints/import": 200 if who in ALLOCATES else 403,
+        "/participation": 200 if who in READS_PARTICIPATION else 403,
+        "/participation/new": 200 if who in ALLOCATES else 403,
     }
 
 

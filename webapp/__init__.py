@@ -70,6 +70,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import staff_survey, complaints_log
     app.register_blueprint(staff_survey.blueprint)
     app.register_blueprint(complaints_log.blueprint)
+    from webapp.views import participation
+    app.register_blueprint(participation.blueprint)
     from webapp import api
     api.register(app)
 
