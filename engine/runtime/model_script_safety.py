@@ -1,7 +1,7 @@
 """The static safety check for the Python a diagram carries: scripts, conditions, timers.
 
 SpiffWorkflow runs a diagram's scripts and expressions with `exec` and `eval`. Restricted
-builtins (engine.runtime.services.SAFE_BUILTINS) stop `open` and `import`, but not
+builtins (engine.runtime.script_names.SAFE_BUILTINS) stop `open` and `import`, but not
 attribute walking (`().__class__.__base__.__subclasses__()`): whoever can publish a
 script could run any code on the server. So before a model is saved, tried or published
 every piece of Python in it is parsed and checked against an allow-list:
@@ -18,9 +18,7 @@ every piece of Python in it is parsed and checked against an allow-list:
 import ast
 from dataclasses import dataclass, field
 
-from engine.runtime.services import EXPRESSION_HELPERS, SAFE_BUILTINS
-
-ENGINE_GLOBALS = ("date", "datetime", "timedelta")
+from engine.runtime.script_names import known_globals
 BLOCKED_ATTRIBUTES = {"format", "format_map", "mro"}
 MAX_EXPONENT = 64
 
@@ -57,11 +55,6 @@ class ScriptCheck:
     @property
     def safe(self) -> bool:
         return not self.problems
-
-
-def known_globals() -> set[str]:
-    """Names every script and expression may use without them being task data."""
-    return set(SAFE_BUILTINS) | set(EXPRESSION_HELPERS) | set(ENGINE_GLOBALS)
 
 
 def check_python(source: str, *, script: bool) -> ScriptCheck:

@@ -33,7 +33,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.clock import clock
 from engine.runtime.model_graph import ALL_NS, CONTAINERS, ModelGraph, Node, service_operator, spiff_properties, spiff_text
-from engine.runtime.model_script_safety import check_python, known_globals
+from engine.runtime.model_script_safety import check_python
+from engine.runtime.script_names import known_globals
 from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model, content_hash
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 
