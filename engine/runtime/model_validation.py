@@ -9,7 +9,8 @@ there:
 - every lane has a role; every user task has a form that exists and is valid;
 - every step can be reached from a start, and every path from it can reach an end;
   gateways that choose a path say how (a condition on each flow but the default);
-- every script and expression passes the static safety check (model_script_safety);
+- every script and expression passes the static safety check (model_script_safety): those
+  below with their data, and every other place the BPMN holds code (model_code_places) too;
 - conditions, timers, scripts and service parameters read only data that the start of
   the process or a step before them provides (forms, service results, script variables);
 - timer expressions evaluate to an ISO 8601 date, duration or cycle;
@@ -32,6 +33,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.clock import clock
+from engine.runtime.model_code_places import code_places
 from engine.runtime.model_graph import ALL_NS, CONTAINERS, ModelGraph, Node, service_operator, spiff_properties, spiff_text
 from engine.runtime.model_script_safety import check_python
 from engine.runtime.script_names import known_globals
@@ -41,6 +43,7 @@ from engine.runtime.services import ServiceContext, ServiceScriptEngine
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 _ISO_LIKE = re.compile(r"^(R\d*|P|PT)\w*$")
 _CHECKED_PROPERTIES = ("dueDateKey", "detailKey")
+_DATA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -99,7 +102,7 @@ def _validate(files: dict[str, str]) -> ValidationReport:
     documents = _documents(files, manifest.get("bpmn_files", []))
     if documents:
         graph = ModelGraph(documents)
-        checker = _Checker(graph, manifest, _forms(files), _decisions(files, manifest), report.problems)
+        checker = _Checker(graph, documents, manifest, _forms(files), _decisions(files, manifest), report.problems)
         checker.run()
         report.start_names = sorted(checker.start | checker.inferred_start)
         report.problems[:] = [_at_lane(problem, graph) for problem in report.problems]
@@ -108,8 +111,9 @@ def _validate(files: dict[str, str]) -> ValidationReport:
 
 
 class _Checker:
-    def __init__(self, graph: ModelGraph, manifest: dict, forms: dict, decisions: list, problems: list):
-        self.graph, self.manifest, self.forms, self.decisions = graph, manifest, forms, decisions
+    def __init__(self, graph: ModelGraph, documents: dict, manifest: dict, forms: dict, decisions: list,
+                 problems: list):
+        self.graph, self.documents, self.manifest, self.forms, self.decisions = graph, documents, manifest, forms, decisions
         self.dmn_outputs = {decision.get("id"): {out.get("name") for out in decision.iter("{*}output") if out.get("name")}
                             for _, decision in decisions}
         self.problems = problems
@@ -122,6 +126,7 @@ class _Checker:
         self._produced: dict[str, set[str]] = {}
         self._own: dict[str, set[str]] = {}
         self._available: dict[str, set[str]] = {}
+        self._checked: set[tuple[str | None, str]] = set()  # (element, source) checked with its data
 
     def run(self) -> None:
         for container in self.graph.containers.values():
@@ -129,6 +134,7 @@ class _Checker:
         self._check_lanes()
         self._check_data()
         self._check_decisions()
+        self._check_other_code()
         if self.inferred_start:
             self.problems.append(Problem(
                 "These names are read but no step produces them, so they must come with the start of the "
@@ -252,8 +258,12 @@ class _Checker:
 
     def _check_loop(self, node: Node, loop, available: set[str], label: str) -> None:
         collection = loop.find("bpmn:loopDataInputRef", ALL_NS)
-        if collection is not None and (collection.text or "").strip() and collection.text.strip() not in available:
-            self._unknown(collection.text.strip(), available, node, f"the collection {label} repeats over")
+        name = (collection.text or "").strip() if collection is not None else ""
+        if name and not _DATA_NAME.fullmatch(name):
+            self.error(f"the collection {label} repeats over must be the name of a list in the data, not an "
+                       "expression", node.id, node.file, code="unsafe")
+        elif name and name not in available:
+            self._unknown(name, available, node, f"the collection {label} repeats over")
         for tag, what in (("loopCardinality", "number of instances"), ("completionCondition", "completion condition")):
             expression = loop.find(f"bpmn:{tag}", ALL_NS)
             if expression is not None and (expression.text or "").strip():
@@ -278,6 +288,7 @@ class _Checker:
             self.error(f"the timer of {label} evaluates to {value!r}, {problem}", node.id, node.file)
 
     def _check_code(self, source: str, script: bool, available: set[str], what: str, element_id, file):
+        self._checked.add((element_id, (source or "").strip()))
         check = check_python(source, script=script)
         for problem in check.problems:
             self.error(f"{what}: {problem}", element_id, file, code="unsafe")
@@ -309,6 +320,16 @@ class _Checker:
                        "produced by a step before this point", element_id, file, severity)
         else:
             self.inferred_start.add(name)
+
+    def _check_other_code(self) -> None:
+        """Code in places the checks above do not read with their data (a message payload, a loop
+        condition, a correlation, ...): at least as safe, so it never runs when it is not."""
+        for place in code_places(self.graph, self.documents):
+            if (place.element_id, place.source.strip()) in self._checked:
+                continue
+            self._checked.add((place.element_id, place.source.strip()))
+            for problem in check_python(place.source, script=place.script).problems:
+                self.error(f"{place.what}: {problem}", place.element_id, place.file, code="unsafe")
 
     def _check_decisions(self) -> None:
         """Decision tables are Python too: their input expressions, the rules' entries (where
