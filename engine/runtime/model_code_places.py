@@ -8,6 +8,7 @@ and any service task parameter, wherever it sits — on a step, a flow, or a mes
 signal, error or correlation property defined once for the whole diagram. Each place says
 which element it belongs to, so the process owner is told at that element.
 """
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -65,8 +66,9 @@ def _place(graph: ModelGraph, root, element, file: str, words: str, source: str,
         if owner.getparent() is root and owner_id:  # defined once for the diagram: a message, a signal, ...
             kind = etree.QName(owner).localname
             label = f"'{owner.get('name')}' ({owner_id})" if owner.get("name") else f"'{owner_id}'"
+            words_for_kind = re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower()  # correlationProperty: correlation property
             return CodePlace(_first_user(root, kind, owner_id, element) or owner_id, file,
-                             f"the {words} of {kind} {label}", source, script)
+                             f"the {words} of {words_for_kind} {label}", source, script)
     return CodePlace(None, file, f"the {words} in {file}", source, script)
 
 

@@ -43,7 +43,6 @@ from engine.runtime.services import ServiceContext, ServiceScriptEngine
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 _ISO_LIKE = re.compile(r"^(R\d*|P|PT)\w*$")
 _CHECKED_PROPERTIES = ("dueDateKey", "detailKey")
-_DATA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -258,12 +257,8 @@ class _Checker:
 
     def _check_loop(self, node: Node, loop, available: set[str], label: str) -> None:
         collection = loop.find("bpmn:loopDataInputRef", ALL_NS)
-        name = (collection.text or "").strip() if collection is not None else ""
-        if name and not _DATA_NAME.fullmatch(name):
-            self.error(f"the collection {label} repeats over must be the name of a list in the data, not an "
-                       "expression", node.id, node.file, code="unsafe")
-        elif name and name not in available:
-            self._unknown(name, available, node, f"the collection {label} repeats over")
+        if collection is not None and (collection.text or "").strip() and collection.text.strip() not in available:
+            self._unknown(collection.text.strip(), available, node, f"the collection {label} repeats over")
         for tag, what in (("loopCardinality", "number of instances"), ("completionCondition", "completion condition")):
             expression = loop.find(f"bpmn:{tag}", ALL_NS)
             if expression is not None and (expression.text or "").strip():

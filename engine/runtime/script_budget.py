@@ -40,6 +40,7 @@ _FORMAT_SPEC = re.compile(r"%[^a-zA-Z%]*[a-zA-Z%]")
 class ModelCodeError(SpiffWorkflowException):
     """Model code was stopped by the gate. A SpiffWorkflow exception, so the engine reports it
     at the task like any failing script (adding where it happened as notes)."""
+    task = None  # the SpiffWorkflow task whose code it was, once known
 
     def __str__(self):
         return ". ".join([str(self.args[0]) if self.args else "", *self.notes])

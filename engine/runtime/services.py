@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
+from engine.runtime.script_budget import ModelCodeError
 from engine.runtime.script_gate import GatedEnvironment
 from engine.runtime.script_names import (ENGINE_GLOBALS, EXPRESSION_HELPERS, SAFE_BUILTINS,  # noqa: F401 (re-exported)
                                          expression_helper)
@@ -45,9 +46,28 @@ class ServiceScriptEngine(PythonScriptEngine):
                                                        **EXPRESSION_HELPERS}))
         self.context = context
 
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return super().evaluate(task, expression, external_context)
+        except ModelCodeError as error:
+            raise _at(error, task)
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return super().execute(task, script, external_context)
+        except ModelCodeError as error:
+            raise _at(error, task)
+
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         operation = OPERATIONS.get(operation_name)
         if operation is None:
             raise WorkflowTaskException(f"Unknown service operation '{operation_name}'", task=task)
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         return json.dumps(operation(self.context, task.data, **params))
+
+
+def _at(error: ModelCodeError, task) -> ModelCodeError:
+    """Say which task the stopped code belongs to (a loop, timer or event evaluates its code
+    before its task is marked as failed), so the error names the element."""
+    error.task = error.task or task
+    return error
