@@ -29,6 +29,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.runtime.script_names import SAFE_BUILTINS
 
+TIME_CHECK_EVERY = 64  # loop steps between looks at the clock (each step is bounded by the size budget)
 MAX_INT_BITS = 10_000  # about 3,000 digits: far beyond any date or score arithmetic
 BLOCKED_ATTRIBUTES = frozenset({"format", "format_map", "mro"}) | INSPECT_ATTRIBUTES
 # Methods that hand back something already held (no new value to count against the size budget).
@@ -118,7 +119,8 @@ class Budget:
             if self.steps > self.limits.steps:
                 raise ScriptLimitExceeded(f"its loops ran more than {self.limits.steps:,} times, the limit for one "
                                           "script or expression (QA_SCRIPT_MAX_STEPS)")
-            self.tick()
+            if not self.steps % TIME_CHECK_EVERY:
+                self.tick()
             yield item
 
     # --- guards RestrictedPython calls -----------------------------------------------------
@@ -126,26 +128,22 @@ class Budget:
     def getattr(self, value, name: str):
         if name.startswith("_") or name in BLOCKED_ATTRIBUTES:
             raise ModelCodeRefused(f"'.{name}' is not allowed in model code")
-        self.tick()
         found = getattr(value, name)
         if callable(found) and not isinstance(found, type):
             return self._method(found, name, value)
         return found
 
     def getitem(self, value, key):
-        self.tick()
         found = value[key]
         if isinstance(key, slice) and isinstance(found, _SIZED):
             self.charge(len(found), "a slice")
         return found
 
     def binop(self, symbol: str, left, right):
-        self.tick()
         _check_binop(self, symbol, left, right)
         return _BINARY[symbol](left, right)
 
     def inplace(self, symbol: str, left, right):
-        self.tick()
         plain = symbol[:-1]
         if plain in _BINARY:
             _check_binop(self, plain, left, right)
@@ -157,7 +155,6 @@ class Budget:
         return value
 
     def apply(self, function, *args, **kwargs):
-        self.tick()
         return function(*args, **kwargs)
 
     # --- budgeted builtins and methods -------------------------------------------------------
@@ -182,7 +179,6 @@ class Budget:
     def _copying(self, builtin):
         """`list`, `sorted` and the like: count what they copy (before copying when its size is known)."""
         def copy(*args, **kwargs):
-            self.tick()
             if args and hasattr(args[0], "__len__"):
                 self.charge(len(args[0]), f"{builtin.__name__}()")
                 return builtin(*args, **kwargs)
@@ -195,7 +191,6 @@ class Budget:
         predict = _PREDICTIONS.get(name)
 
         def call(*args, **kwargs):
-            self.tick()
             if predict is not None:
                 size, args = predict(owner, args, kwargs)
                 self.charge(size, f"'.{name}()'")
