@@ -10,7 +10,7 @@ from engine.runtime.model_drafts import create_draft
 from engine.runtime.models import ProcessInstance
 from engine.runtime.registry import publish
 from engine.runtime.sandbox import Scenario, run
-from engine.runtime.script_budget import Limits, ScriptLimitExceeded
+from engine.runtime.script_budget import Limits, ModelCodeRefused, ScriptLimitExceeded
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 from tests.conftest import sign_in, user_named
 from tests.model_samples import flow, process_files
@@ -47,6 +47,8 @@ def test_each_budget_stops_code_with_a_message_naming_its_limit(monkeypatch):
     for script in doubling:
         assert "QA_SCRIPT_MAX_SIZE" in stopped(script, {"text": "x" * 100}), script
     assert "whole number" in stopped("n = 10**64\nfor i in range(10):\n    n = n ** 64")
+    with pytest.raises(ModelCodeRefused, match="allowed up to 1000"):
+        environment().execute("s = f'{text:>1000000000}'", {"text": "x"})
     monkeypatch.setattr(script_budget, "LIMITS", Limits(seconds=60, steps=10_000, size=10**6))
     assert "its loops ran more than 10,000 times" in stopped("n = 0\nfor i in range(200):\n    for j in range(200):\n"
                                                              "        n += 1")

@@ -316,5 +316,4 @@ _PREDICTIONS = {"ljust": _widening, "rjust": _widening, "center": _widening, "zf
 _BINARY = {"+": operator.add, "*": operator.mul, "%": operator.mod, "**": operator.pow, "<<": operator.lshift}
 _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
             "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-            ">>=": operator.irshift, "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand,
-            "@=": operator.imatmul}
+            ">>=": operator.irshift, "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand}
