@@ -62,7 +62,11 @@ def test_ordinary_scripts_are_well_within_the_budget():
         "weak = [c['ref'] for c in cases if c['grade'] == 'inadequate']\n"
         "summary = ', '.join(sorted(weak)[:5]) + f' and {len(weak) - 5} more'\n"
         "by_grade = {}\nfor c in cases:\n    by_grade[c['grade']] = by_grade.get(c['grade'], 0) + 1\n"
-        "due = (date(2027, 1, 11) + timedelta(days=14)).isoformat()", data)
+        "due = (date(2027, 1, 11) + timedelta(days=14)).isoformat()\n"
+        "teams = sorted(['b', 'A', 'c'], key=str.lower)\ncounts = dict.fromkeys(teams, 0)\n"
+        "label = str.join('/', teams) + '-' + str(len(teams)).zfill(3)", data)
+    assert data["teams"] == ["A", "b", "c"] and data["counts"] == {"A": 0, "b": 0, "c": 0}
+    assert data["label"] == "A/b/c-003"
     assert data["by_grade"] == {"good": 1333, "inadequate": 667} and data["due"] == "2027-01-25"
     weak = sorted(c["ref"] for c in data["cases"] if c["grade"] == "inadequate")
     assert data["summary"] == ", ".join(weak[:5]) + " and 662 more"

@@ -90,8 +90,9 @@ class Budget:
 
     def builtins(self) -> dict:
         return {**SAFE_BUILTINS, "slice": slice,  # RestrictedPython writes a[1:2] as a[slice(1, 2)]
-                "range": self.range, "str": self.str, "sum": self.sum,
-                **{name: self._copying(SAFE_BUILTINS[name]) for name in ("list", "tuple", "set", "dict", "sorted")}}
+                "range": self.range, "str": _Measured(str, self.str), "sum": self.sum,
+                **{name: _Measured(SAFE_BUILTINS[name], self._copying(SAFE_BUILTINS[name]))
+                   for name in ("list", "tuple", "set", "dict", "sorted")}}
 
     # --- the three budgets ----------------------------------------------------------------
 
@@ -191,7 +192,12 @@ class Budget:
         predict = _PREDICTIONS.get(name)
 
         def call(*args, **kwargs):
-            if predict is not None:
+            if predict is not None and isinstance(owner, (type, _Measured)):  # str.join(',', parts)
+                if args:
+                    size, rest = predict(args[0], args[1:], kwargs)
+                    self.charge(size, f"'.{name}()'")
+                    return method(args[0], *rest, **kwargs)
+            elif predict is not None:
                 size, args = predict(owner, args, kwargs)
                 self.charge(size, f"'.{name}()'")
                 return method(*args, **kwargs)
@@ -200,6 +206,20 @@ class Budget:
                 self.charge(len(result), f"'.{name}()'")
             return result
         return call
+
+
+class _Measured:
+    """A builtin type whose calls are measured, keeping its class methods (`dict.fromkeys`,
+    `str.lower` as a sort key): attribute reads go to the type, through the attribute guard."""
+
+    def __init__(self, kind, measured_call):
+        self._kind, self._call = kind, measured_call
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._kind, name)
 
 
 def rendered_size(value, limit: int) -> int:
