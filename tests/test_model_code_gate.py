@@ -80,6 +80,12 @@ class Place:
     live_named: str = "evil"    # the element a live instance's error names
 
 
+def with_data_object(association: str) -> dict[str, str]:
+    """A script task joined to a data object by `association` (SpiffWorkflow reads only its references)."""
+    return process_files('<bpmn:dataObject id="notes"/><bpmn:dataObjectReference id="notes_ref" dataObjectRef="notes"/>'
+                         + straight(script_task(association)))
+
+
 def _payload(code):
     return f"<bpmn:extensionElements><spiffworkflow:messagePayload>{code}</spiffworkflow:messagePayload></bpmn:extensionElements>"
 
@@ -149,17 +155,13 @@ PLACES = [
         'id="test_record_score" resultVariable="recorded"><spiffworkflow:parameters><spiffworkflow:parameter '
         f'id="score" type="str" value="{c}"/></spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>'
         '</bpmn:extensionElements></bpmn:serviceTask>')), "parameter 'score' of service task 'Record' (evil)"),
-    Place("data input association", lambda c: process_files(
-        '<bpmn:dataObject id="notes"/><bpmn:dataObjectReference id="notes_ref" dataObjectRef="notes"/>'
-        + straight(script_task('<bpmn:dataInputAssociation id="evil_in"><bpmn:sourceRef>notes_ref</bpmn:sourceRef>'
-                               f'<bpmn:targetRef>evil</bpmn:targetRef><bpmn:transformation>{c}</bpmn:transformation>'
-                               '</bpmn:dataInputAssociation>'))),
+    Place("data input association", lambda c: with_data_object(
+        '<bpmn:dataInputAssociation id="evil_in"><bpmn:sourceRef>notes_ref</bpmn:sourceRef><bpmn:targetRef>evil'
+        f'</bpmn:targetRef><bpmn:transformation>{c}</bpmn:transformation></bpmn:dataInputAssociation>'),
           "data transformation of script task 'Evil step' (evil)", evaluated=False),
-    Place("data output association", lambda c: process_files(
-        '<bpmn:dataObject id="notes"/><bpmn:dataObjectReference id="notes_ref" dataObjectRef="notes"/>'
-        + straight(script_task('<bpmn:dataOutputAssociation id="evil_out"><bpmn:targetRef>notes_ref</bpmn:targetRef>'
-                               f'<bpmn:assignment><bpmn:from>{c}</bpmn:from><bpmn:to>notes</bpmn:to></bpmn:assignment>'
-                               '</bpmn:dataOutputAssociation>'))),
+    Place("data output association", lambda c: with_data_object(
+        '<bpmn:dataOutputAssociation id="evil_out"><bpmn:targetRef>notes_ref</bpmn:targetRef><bpmn:assignment>'
+        f'<bpmn:from>{c}</bpmn:from><bpmn:to>notes</bpmn:to></bpmn:assignment></bpmn:dataOutputAssociation>'),
           "assignment of script task 'Evil step' (evil)", evaluated=False),
 ]
 
