@@ -109,6 +109,11 @@ class Budget:
                                       "the limit for one script or expression (QA_SCRIPT_MAX_SIZE)")
         self.tick()
 
+    @property
+    def remaining(self) -> int:
+        """How much more may be built: measuring a value never walks further than this."""
+        return max(self.limits.size - self.size, 0)
+
     def getiter(self, iterable):
         """Every loop and comprehension iterates through here: one step per item."""
         self.tick()
@@ -152,7 +157,7 @@ class Budget:
 
     def formatted(self, value):
         """An f-string's value: counted at the size it will take as text."""
-        self.charge(rendered_size(value, self.limits.size), "an f-string")
+        self.charge(rendered_size(value, self.remaining), "an f-string")
         return value
 
     def apply(self, function, *args, **kwargs):
@@ -169,7 +174,7 @@ class Budget:
 
     def str(self, *args, **kwargs):
         if len(args) == 1 and not kwargs:
-            self.charge(rendered_size(args[0], self.limits.size), "str()")
+            self.charge(rendered_size(args[0], self.remaining), "str()")
         return str(*args, **kwargs)
 
     def sum(self, iterable, start=0):
@@ -259,7 +264,7 @@ def _check_binop(budget: Budget, symbol: str, left, right) -> None:
     elif symbol == "<<" and _whole(left) and _whole(right):
         _check_bits(left.bit_length() + right, "'<<'")
     elif symbol == "%" and isinstance(left, (str, bytes)):
-        budget.charge(_formatted_size(left, right, budget.limits.size), "'%' formatting")
+        budget.charge(_formatted_size(left, right, budget.remaining), "'%' formatting")
 
 
 def _formatted_size(template, values, limit: int) -> int:
