@@ -23,6 +23,7 @@ EXPRESSION_TAGS = {
     "messagePayload": "message payload", "payloadExpression": "payload",
     "messagePath": "correlation expression", "formalExpression": "expression", "expression": "correlation expression",
     "transformation": "data transformation", "from": "assignment", "to": "assignment",
+    "activationCondition": "activation condition", "dataPath": "correlation expression",
 }
 _REFERENCES = {"message": "messageRef", "signal": "signalRef", "error": "errorRef", "escalation": "escalationRef"}
 
