@@ -62,6 +62,7 @@ def test_a_badly_written_holiday_is_named(monkeypatch, variable):
 @pytest.mark.parametrize("due, days, message", [
     ("soon", 1, "'soon' is not a date"), (None, 1, "'None' is not a date"),
     ("2026-12-30", -1, "not a number of working days"), ("2026-12-30", "3", "not a number of working days"),
+    ("2026-12-30", 10**9, "not a number of working days \\(0 to 2600\\)"),  # a helper bounds its own work
 ])
 def test_bad_arguments_say_what_is_wrong(due, days, message):
     with pytest.raises(ValueError, match=message):

@@ -16,6 +16,9 @@ from engine.qa.working_days import add_working_days, is_working_day
 from engine.runtime.services import expression_helper
 
 WORKING_DAY_STARTS = time(8, 0)
+# Helpers run outside model code's budget (engine/runtime/script_budget.py), so they bound
+# their own work: ten years of working days is past any timescale a process states.
+MAX_WORKING_DAYS = 2600
 
 
 @expression_helper("working_days_before")
@@ -68,8 +71,8 @@ def _as_date(value) -> date:
 
 
 def _count(days) -> int:
-    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-        raise ValueError(f"'{days}' is not a number of working days (0 or more)")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_WORKING_DAYS:
+        raise ValueError(f"'{days}' is not a number of working days (0 to {MAX_WORKING_DAYS})")
     return days
 
 

@@ -292,7 +292,7 @@ def _advance(session: Session, workflow: BpmnWorkflow, first_step: Callable[[], 
 
 
 def _describe_failure(workflow: BpmnWorkflow, error: Exception) -> str:
-    failed = workflow.get_tasks(state=TaskState.ERROR)
+    failed = workflow.get_tasks(state=TaskState.ERROR) or [t for t in [getattr(error, "task", None)] if t is not None]
     where = ", ".join(f"'{t.task_spec.bpmn_name or t.task_spec.bpmn_id}' ({t.task_spec.bpmn_id})"
                       for t in failed) or "an engine step"
     return f"{where} failed: {type(error).__name__}: {error}"

@@ -1,28 +1,31 @@
 """The static safety check for the Python a diagram carries: scripts, conditions, timers.
 
 SpiffWorkflow runs a diagram's scripts and expressions with `exec` and `eval`. Restricted
-builtins (engine.runtime.services.SAFE_BUILTINS) stop `open` and `import`, but not
+builtins (engine.runtime.script_names.SAFE_BUILTINS) stop `open` and `import`, but not
 attribute walking (`().__class__.__base__.__subclasses__()`): whoever can publish a
-script could run any code on the server. So before a model is saved, tried or published
-every piece of Python in it is parsed and checked against an allow-list:
+script could run any code on the server. So every piece of Python is checked against an
+allow-list twice: before a model is saved, tried or published (model_validation, to tell the
+process owner at the element), and again each time the engine evaluates it (script_gate,
+before RestrictedPython compiles it with its run-time guards):
 
 - only plain statements and expressions (assignments, `if`, `for`, comparisons, calls,
   literals, subscripts, list/dict/set comprehensions); no imports, function or class
   definitions, lambdas, generators, `while`, `try`, `with`, `global`;
 - no name or attribute that starts with an underscore, and no `format`/`format_map`
   (a format string can reach attributes: "{0.__class__}");
-- no huge powers (`10 ** 10 ** 10` would hang the server evaluating a timer);
+- no huge powers (`10 ** 10 ** 10` would hang the server evaluating a timer), and no f-string
+  format computed or wider than MAX_FORMAT_WIDTH (`f"{x:>999999999}"` would fill the memory);
 - every name read is a builtin from SAFE_BUILTINS, an expression helper, `date`,
   `datetime`, `timedelta`, or task data (the caller decides which data exists).
 """
 import ast
+import re
 from dataclasses import dataclass, field
 
-from engine.runtime.services import EXPRESSION_HELPERS, SAFE_BUILTINS
-
-ENGINE_GLOBALS = ("date", "datetime", "timedelta")
+from engine.runtime.script_names import known_globals
 BLOCKED_ATTRIBUTES = {"format", "format_map", "mro"}
 MAX_EXPONENT = 64
+MAX_FORMAT_WIDTH = 1000
 
 _ALLOWED = (
     ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.Pass,
@@ -57,11 +60,6 @@ class ScriptCheck:
     @property
     def safe(self) -> bool:
         return not self.problems
-
-
-def known_globals() -> set[str]:
-    """Names every script and expression may use without them being task data."""
-    return set(SAFE_BUILTINS) | set(EXPRESSION_HELPERS) | set(ENGINE_GLOBALS)
 
 
 def check_python(source: str, *, script: bool) -> ScriptCheck:
@@ -116,6 +114,13 @@ def _node_problem(node: ast.AST) -> str | None:
             return f"'.{node.attr}' is not allowed: attributes may not start with an underscore"
         if node.attr in BLOCKED_ATTRIBUTES:
             return f"'.{node.attr}' is not allowed: use an f-string instead"
+    if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+        spec = node.format_spec
+        if not all(isinstance(part, ast.Constant) for part in getattr(spec, "values", [spec])):
+            return "a format in an f-string must be written out, not computed"
+        widths = [int(n) for part in spec.values for n in re.findall(r"\d+", str(part.value))]
+        if any(width > MAX_FORMAT_WIDTH for width in widths):
+            return f"widths and precisions in an f-string format are allowed up to {MAX_FORMAT_WIDTH}"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         exponent = node.right
         if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int)

@@ -9,7 +9,8 @@ there:
 - every lane has a role; every user task has a form that exists and is valid;
 - every step can be reached from a start, and every path from it can reach an end;
   gateways that choose a path say how (a condition on each flow but the default);
-- every script and expression passes the static safety check (model_script_safety);
+- every script and expression passes the static safety check (model_script_safety): those
+  below with their data, and every other place the BPMN holds code (model_code_places) too;
 - conditions, timers, scripts and service parameters read only data that the start of
   the process or a step before them provides (forms, service results, script variables);
 - timer expressions evaluate to an ISO 8601 date, duration or cycle;
@@ -32,8 +33,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.clock import clock
+from engine.runtime.model_code_places import code_places
 from engine.runtime.model_graph import ALL_NS, CONTAINERS, ModelGraph, Node, service_operator, spiff_properties, spiff_text
-from engine.runtime.model_script_safety import check_python, known_globals
+from engine.runtime.model_script_safety import check_python
+from engine.runtime.script_names import known_globals
 from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model, content_hash
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 
@@ -98,7 +101,7 @@ def _validate(files: dict[str, str]) -> ValidationReport:
     documents = _documents(files, manifest.get("bpmn_files", []))
     if documents:
         graph = ModelGraph(documents)
-        checker = _Checker(graph, manifest, _forms(files), _decisions(files, manifest), report.problems)
+        checker = _Checker(graph, documents, manifest, _forms(files), _decisions(files, manifest), report.problems)
         checker.run()
         report.start_names = sorted(checker.start | checker.inferred_start)
         report.problems[:] = [_at_lane(problem, graph) for problem in report.problems]
@@ -107,8 +110,9 @@ def _validate(files: dict[str, str]) -> ValidationReport:
 
 
 class _Checker:
-    def __init__(self, graph: ModelGraph, manifest: dict, forms: dict, decisions: list, problems: list):
-        self.graph, self.manifest, self.forms, self.decisions = graph, manifest, forms, decisions
+    def __init__(self, graph: ModelGraph, documents: dict, manifest: dict, forms: dict, decisions: list,
+                 problems: list):
+        self.graph, self.documents, self.manifest, self.forms, self.decisions = graph, documents, manifest, forms, decisions
         self.dmn_outputs = {decision.get("id"): {out.get("name") for out in decision.iter("{*}output") if out.get("name")}
                             for _, decision in decisions}
         self.problems = problems
@@ -121,6 +125,7 @@ class _Checker:
         self._produced: dict[str, set[str]] = {}
         self._own: dict[str, set[str]] = {}
         self._available: dict[str, set[str]] = {}
+        self._checked: set[tuple[str | None, str]] = set()  # (element, source) checked with its data
 
     def run(self) -> None:
         for container in self.graph.containers.values():
@@ -128,6 +133,7 @@ class _Checker:
         self._check_lanes()
         self._check_data()
         self._check_decisions()
+        self._check_other_code()
         if self.inferred_start:
             self.problems.append(Problem(
                 "These names are read but no step produces them, so they must come with the start of the "
@@ -277,6 +283,7 @@ class _Checker:
             self.error(f"the timer of {label} evaluates to {value!r}, {problem}", node.id, node.file)
 
     def _check_code(self, source: str, script: bool, available: set[str], what: str, element_id, file):
+        self._checked.add((element_id, (source or "").strip()))
         check = check_python(source, script=script)
         for problem in check.problems:
             self.error(f"{what}: {problem}", element_id, file, code="unsafe")
@@ -308,6 +315,16 @@ class _Checker:
                        "produced by a step before this point", element_id, file, severity)
         else:
             self.inferred_start.add(name)
+
+    def _check_other_code(self) -> None:
+        """Code in places the checks above do not read with their data (a message payload, a loop
+        condition, a correlation, ...): at least as safe, so it never runs when it is not."""
+        for place in code_places(self.graph, self.documents):
+            if (place.element_id, place.source.strip()) in self._checked:
+                continue
+            self._checked.add((place.element_id, place.source.strip()))
+            for problem in check_python(place.source, script=place.script).problems:
+                self.error(f"{place.what}: {problem}", place.element_id, place.file, code="unsafe")
 
     def _check_decisions(self) -> None:
         """Decision tables are Python too: their input expressions, the rules' entries (where

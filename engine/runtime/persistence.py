@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.runtime.services import ServiceContext, ServiceScriptEngine
+
 _model_being_loaded: ContextVar = ContextVar("model_being_loaded")
 
 
@@ -30,7 +32,9 @@ class _WorkflowWithSpecByReference(BpmnWorkflowConverter):
 
     def from_dict(self, dct):
         model = _model_being_loaded.get()
-        workflow = self.target_class(model.spec, model.subprocess_specs, deserializing=True)
+        # Never SpiffWorkflow's default (ungated) script engine, even before the caller sets its own.
+        workflow = self.target_class(model.spec, model.subprocess_specs, deserializing=True,
+                                     script_engine=ServiceScriptEngine(ServiceContext(None, None, None)))
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)

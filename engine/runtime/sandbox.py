@@ -3,8 +3,8 @@
 A scenario is the data the process starts with, the answer given at each user task (and
 timers let fire) in order, and the result each service task should pretend to return.
 `run` builds the draft (refusing any that fails validation, so no unchecked script ever
-runs), starts it in memory with a script engine whose `call_service` never calls the
-real operation, replays the scenario and reports the path: the elements completed, the
+runs; what does run still passes the script gate, with its budget), starts it in memory
+with a script engine whose `call_service` never calls the real operation, replays the scenario and reports the path: the elements completed, the
 sequence flows taken, what waits for an answer or a timer, and any error at its element.
 Nothing is read from or written to the database; each run starts afresh, so a page can
 post the scenario so far and get the same path back.
@@ -109,7 +109,7 @@ class SandboxRun:
 
 
 class SandboxScriptEngine(ServiceScriptEngine):
-    """The product's script engine (same restricted builtins and helpers), except that
+    """The product's script engine (the same gate, budget and helpers), except that
     service tasks return the scenario's simulated result instead of calling anything."""
 
     def __init__(self, results: dict, calls: list[ServiceCall]):

@@ -6,26 +6,20 @@ The runtime knows operations only by name. The QA domain registers its own with
 the task data and the task's evaluated parameters, and returns JSON-plain data that
 the diagram stores in the task's result variable.
 """
-import builtins
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
-OPERATIONS: dict[str, Callable] = {}
-# Functions a diagram's expressions may call (e.g. working-day arithmetic for timers).
-EXPRESSION_HELPERS: dict[str, Callable] = {}
+from engine.runtime.script_budget import ModelCodeError
+from engine.runtime.script_gate import GatedEnvironment
+from engine.runtime.script_names import (ENGINE_GLOBALS, EXPRESSION_HELPERS, SAFE_BUILTINS,  # noqa: F401 (re-exported)
+                                         expression_helper)
 
-# Builtins a diagram's expressions and scripts may use: enough for conditions and
-# small data shaping, nothing that reaches files, imports or the interpreter.
-SAFE_BUILTINS = {name: getattr(builtins, name)
-                 for name in ("abs", "all", "any", "bool", "dict", "enumerate", "filter", "float",
-                              "int", "len", "list", "map", "max", "min", "range", "round", "set",
-                              "sorted", "str", "sum", "tuple", "zip")}
+OPERATIONS: dict[str, Callable] = {}
 
 
 @dataclass
@@ -44,25 +38,25 @@ def service_operation(name: str):
     return register
 
 
-def expression_helper(name: str):
-    """Offer a function to every script and expression in a diagram as `name`.
-
-    Names should be distinctive: task data that used the same key would shadow it
-    (SpiffWorkflow refuses such data)."""
-    def register(function: Callable) -> Callable:
-        EXPRESSION_HELPERS[name] = function
-        return function
-    return register
-
-
 class ServiceScriptEngine(PythonScriptEngine):
-    """Evaluates expressions with restricted builtins and dispatches service tasks."""
+    """Evaluates model code through the gate (script_gate) and dispatches service tasks."""
 
     def __init__(self, context: ServiceContext):
-        super().__init__(environment=TaskDataEnvironment({
-            "__builtins__": SAFE_BUILTINS, "date": date, "datetime": datetime, "timedelta": timedelta,
-            **EXPRESSION_HELPERS}))
+        super().__init__(environment=GatedEnvironment({"__builtins__": SAFE_BUILTINS, **ENGINE_GLOBALS,
+                                                       **EXPRESSION_HELPERS}))
         self.context = context
+
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return super().evaluate(task, expression, external_context)
+        except ModelCodeError as error:
+            raise _at(error, task)
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return super().execute(task, script, external_context)
+        except ModelCodeError as error:
+            raise _at(error, task)
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         operation = OPERATIONS.get(operation_name)
@@ -70,3 +64,10 @@ class ServiceScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"Unknown service operation '{operation_name}'", task=task)
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         return json.dumps(operation(self.context, task.data, **params))
+
+
+def _at(error: ModelCodeError, task) -> ModelCodeError:
+    """Say which task the stopped code belongs to (a loop, timer or event evaluates its code
+    before its task is marked as failed), so the error names the element."""
+    error.task = error.task or task
+    return error
