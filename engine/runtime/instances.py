@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from uuid import UUID
 
 from engine.accounts import User
@@ -226,11 +227,13 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
 def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's instance first, then read the task afresh, so a second
     person who arrives a moment later sees the first person's result."""
-    task = session.get(HumanTask, task_id)
-    if task is None:
+    instance = session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery())
+        .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
         raise TaskNotFound("There is no such task.")
-    instance = lock_instance(session, task.instance_id)
-    session.refresh(task)
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
     if task.state == "completed":
         raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
                           f"on {task.completed_at:%d %B %Y at %H:%M}.")
@@ -323,7 +326,9 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
         raise ConcurrentUpdate("Someone else changed this process at the same moment. "
                                "Your answers are kept as a draft; please look again.")
     for key, value in values.items():
-        setattr(instance, key, value)
+        # The row is already written: keep the object in step without marking it dirty,
+        # or the next flush would write the serialized workflow a second time.
+        set_committed_value(instance, key, value)
     _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
     if failure:
         events.record(session, "instance.failed", actor_id=actor_id, instance_id=instance.id,
