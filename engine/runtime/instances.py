@@ -369,6 +369,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             row.state, row.completed_at = "cancelled", now
     lanes = model.manifest["lanes"]
     subject_key = model.manifest.get("subject_key")
+    added = []
     for uuid, spiff_task in ready.items():
         spec = spiff_task.task_spec
         lane = lanes.get(spec.lane, {})
@@ -384,8 +385,10 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
             due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
-        session.add(row)
-        session.flush()
+        added.append(row)
+    session.add_all(added)
+    session.flush()  # one INSERT for all the new rows (their ids name them in the trail)
+    for row in added:
         events.record(session, "task.ready", actor_id=actor_id, instance_id=instance.id,
                       subject=("human_task", row.id),
                       payload={"task": row.spec_name, "title": row.title, "assignee_id": row.assignee_id,
