@@ -16,9 +16,10 @@ instances) and a large one (20,000), on SQLite and, when a server is reachable, 
 PostgreSQL. The ratio large/small shows how a page grows with the number of
 instances: the budget is that it grows far slower than the data.
 
-    .venv/bin/python -m bench.monitoring                       # 20,000 and 200 instances
+    .venv/bin/python -m bench.monitoring                       # 200 and 20,000 instances; PostgreSQL also 100,000
     .venv/bin/python -m bench.monitoring --instances 5000      # quicker
     python bench/monitoring.py --postgres-url ""               # SQLite only
+    .venv/bin/python -m bench.monitoring --postgres-largest 0  # PostgreSQL without the 100,000 point
 """
 import argparse
 import os
@@ -52,6 +53,9 @@ from tests.test_monitoring import allocate, do, grade
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_INSTANCES = 20_000
 SMALL_INSTANCES = 200
+# The production database is also measured with a council five times the default:
+# the pages must stay flat from 200 to 100,000 instances.
+POSTGRES_LARGEST = 100_000
 EVENTS_PER_INSTANCE = 10
 DEFAULT_REPEAT = 15
 CYCLES = 9
@@ -386,24 +390,27 @@ def measure(label: str, url: str, sizes: list[int], events_per_instance: int, re
 
 # ------------------------------------------------------------------ report
 
-def report(columns: list[Column], sizes: list[int]) -> str:
-    small, large = min(sizes), max(sizes)
+def report(columns: list[Column]) -> str:
+    """Per request: the median at each council size, and each larger size's median over the smallest's."""
     lines = []
     for column in columns:
         if column.skipped:
             lines.append(f"{column.label}: not measured ({column.skipped})")
             continue
         lines.append(f"\n{column.label}")
-        for size in sorted(column.sizes):
+        sizes = sorted(column.sizes)
+        for size in sizes:
             shown = ", ".join(f"{value:,} {name}" for name, value in column.sizes[size].items())
             lines.append(f"  council of {size:,}: {shown}")
-        header = f"  {'request':<34}{'small med':>10}{'large med':>11}{'large p95':>11}{'large/small':>13}"
+        small, larger = sizes[0], sizes[1:]
+        header = f"  {'request':<34}" + "".join(f"{f'med @{size:,}':>14}" for size in sizes) \
+            + f"{f'p95 @{sizes[-1]:,}':>15}" + "".join(f"{f'{size:,}/{small:,}':>15}" for size in larger)
         lines.append(header)
-        for name in column.timings[large]:
-            small_median = median(column.timings[small][name])
-            large_runs = column.timings[large][name]
-            lines.append(f"  {name:<34}{small_median:>8.1f}ms{median(large_runs):>9.1f}ms"
-                         f"{p95(large_runs):>9.1f}ms{median(large_runs) / small_median:>12.2f}x")
+        for name in column.timings[small]:
+            medians = [median(column.timings[size][name]) for size in sizes]
+            lines.append(f"  {name:<34}" + "".join(f"{value:>12.1f}ms" for value in medians)
+                         + f"{p95(column.timings[sizes[-1]][name]):>13.1f}ms"
+                         + "".join(f"{value / medians[0]:>14.2f}x" for value in medians[1:]))
     return "\n".join(lines)
 
 
@@ -414,8 +421,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-per-instance", type=int, default=EVENTS_PER_INSTANCE)
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT)
     parser.add_argument("--postgres-url", default=os.environ.get("QA_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    parser.add_argument("--postgres-largest", type=int, default=POSTGRES_LARGEST,
+                        help="a further, larger council measured on PostgreSQL only (0 to leave it out)")
     args = parser.parse_args(argv)
     sizes = sorted({args.small, args.instances})
+    postgres_sizes = sorted(set(sizes) | ({args.postgres_largest} if args.postgres_largest else set()))
     clock.set(datetime.now(timezone.utc))
     columns = []
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as folder:
@@ -429,9 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         column = Column("PostgreSQL")
         with fresh_postgres_database(args.postgres_url) as url:
-            measure("PostgreSQL", url, sizes, args.events_per_instance, args.repeat, column)
+            measure("PostgreSQL", url, postgres_sizes, args.events_per_instance, args.repeat, column)
         columns.append(column)
-    print(report(columns, sizes))
+    print(report(columns))
     return 0
 
 

@@ -73,3 +73,23 @@ def test_the_scheduler_runs_the_timer_job_from_its_job_list(database_url):
         assert {job.id for job in scheduler.get_jobs()} >= {"fire_due_timers"}
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_a_batch_fires_every_due_instance_and_one_that_cannot_be_loaded_stays_due(session, database_url):
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, FILES)
+    started = [start_instance(session, "reminder", {}, actor_id=None) for _ in range(7)]
+    session.commit()
+    broken = started[3]
+    broken.serialized = "{not a workflow"
+    session.commit()
+    clock.advance(timedelta(days=2, minutes=1))
+
+    assert fire_due_timers(make_session_factory(database_url), batch_size=3) == 6  # and it returns
+    session.expire_all()
+    moved_on = set(session.scalars(select(HumanTask.instance_id).where(HumanTask.state == "ready")))
+    assert moved_on == {instance.id for instance in started} - {broken.id}
+    still_due = session.get(ProcessInstance, broken.id)
+    assert still_due.next_timer_at is not None and still_due.revision == 1
+    from engine.runtime.events import verify_chain
+    assert verify_chain(session).ok

@@ -50,6 +50,10 @@ def event_hash(fields: dict) -> str:
 
 @sa_event.listens_for(Session, "before_commit")
 def _seal_pending_events(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint's release is not the commit: sealing here would lock the chain head
+        # from the first step on, holding back every other writer until the real commit.
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from uuid import UUID
 
 from engine.accounts import User
@@ -226,11 +227,13 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
 def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's instance first, then read the task afresh, so a second
     person who arrives a moment later sees the first person's result."""
-    task = session.get(HumanTask, task_id)
-    if task is None:
+    instance = session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery())
+        .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
         raise TaskNotFound("There is no such task.")
-    instance = lock_instance(session, task.instance_id)
-    session.refresh(task)
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
     if task.state == "completed":
         raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
                           f"on {task.completed_at:%d %B %Y at %H:%M}.")
@@ -323,7 +326,9 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
         raise ConcurrentUpdate("Someone else changed this process at the same moment. "
                                "Your answers are kept as a draft; please look again.")
     for key, value in values.items():
-        setattr(instance, key, value)
+        # The row is already written: keep the object in step without marking it dirty,
+        # or the next flush would write the serialized workflow a second time.
+        set_committed_value(instance, key, value)
     _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
     if failure:
         events.record(session, "instance.failed", actor_id=actor_id, instance_id=instance.id,
@@ -364,6 +369,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             row.state, row.completed_at = "cancelled", now
     lanes = model.manifest["lanes"]
     subject_key = model.manifest.get("subject_key")
+    added = []
     for uuid, spiff_task in ready.items():
         spec = spiff_task.task_spec
         lane = lanes.get(spec.lane, {})
@@ -379,8 +385,10 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
             due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
-        session.add(row)
-        session.flush()
+        added.append(row)
+    session.add_all(added)
+    session.flush()  # one INSERT for all the new rows (their ids name them in the trail)
+    for row in added:
         events.record(session, "task.ready", actor_id=actor_id, instance_id=instance.id,
                       subject=("human_task", row.id),
                       payload={"task": row.spec_name, "title": row.title, "assignee_id": row.assignee_id,

@@ -18,7 +18,9 @@ class ProcessVersion(Base):
     process_key: Mapped[str] = mapped_column(String(80), index=True)
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    files: Mapped[dict] = mapped_column(JSON)
+    # Deferred: the parsed model is cached by content hash, so the files (every BPMN and
+    # form, the largest column) are read only when a version is parsed or shown.
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)
     # The process's metadata file, parsed: its name, BPMN process id and lane map.
     manifest: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="published")

@@ -1,12 +1,13 @@
 """Timers: BPMN timer events fire from a due-time column, never by polling every instance.
 
 After each transaction the runtime stores an instance's earliest waiting timer in
-`process_instances.next_timer_at`. `fire_due_timers` claims due instances one at a
-time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite), so several
+`process_instances.next_timer_at`. `fire_due_timers` claims due instances in batches
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite), so several
 scheduler processes can run at once and each timer still fires exactly once.
 SpiffWorkflow reads the wall clock inside its timer module; we point it at the
 product clock so tests can run days of process time in milliseconds.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -16,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import clock
+from engine.runtime import events
 from engine.runtime.models import ProcessInstance
+
+log = logging.getLogger(__name__)
 
 
 class _ProductClockDatetime(datetime):
@@ -31,31 +35,61 @@ class _ProductClockDatetime(datetime):
 spiff_timer.datetime = _ProductClockDatetime
 
 
-def claim_next_due(session: Session) -> ProcessInstance | None:
-    """Lock one running instance whose timer is due, skipping any another process holds."""
-    return session.scalar(
-        select(ProcessInstance)
-        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= clock.now())
-        .order_by(ProcessInstance.next_timer_at).limit(1)
-        .with_for_update(skip_locked=True))
+BATCH_SIZE = 50
 
 
-def fire_due_timers(session_factory: sessionmaker, limit: int | None = None) -> int:
-    """Fire every due timer, one instance per transaction; returns how many instances moved on.
+def claim_due_batch(session: Session, size: int, skip: set[int] = frozenset()) -> list[ProcessInstance]:
+    """Lock up to `size` running instances whose timers are due, skipping any another
+    process holds (and the ids in `skip`), earliest first."""
+    query = (select(ProcessInstance)
+             .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= clock.now())
+             .order_by(ProcessInstance.next_timer_at).limit(size)
+             .with_for_update(skip_locked=True))
+    if skip:
+        query = query.where(ProcessInstance.id.not_in(skip))
+    return list(session.scalars(query))
 
-    A scheduler that was down simply finds more instances due when it returns.
+
+def fire_due_timers(session_factory: sessionmaker, limit: int | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Fire every due timer, a batch of instances per transaction; returns how many instances moved on.
+
+    Claiming a batch under `FOR UPDATE SKIP LOCKED` and committing once per batch lets
+    several schedulers work side by side: each takes rows the others skip, and the
+    event chain's head (locked at each commit) is taken once per batch, not per timer.
+    Each instance fires in its own savepoint, so one that cannot be saved is left due
+    for the next run without holding back the rest. A scheduler that was down simply
+    finds more instances due when it returns.
     """
     from engine.runtime.instances import fire_timers  # the runtime imports this module first
     fired = 0
+    failed: set[int] = set()
     while limit is None or fired < limit:
+        size = batch_size if limit is None else min(batch_size, limit - fired)
         with session_factory() as session:
-            instance = claim_next_due(session)
-            if instance is None:
+            due = claim_due_batch(session, size, failed)
+            if not due:
                 return fired
-            fire_timers(session, instance)
+            for instance in due:
+                if _fire_in_savepoint(session, instance, fire_timers):
+                    fired += 1
+                else:
+                    failed.add(instance.id)
             session.commit()
-            fired += 1
     return fired
+
+
+def _fire_in_savepoint(session: Session, instance: ProcessInstance, fire) -> bool:
+    mark = events.pending_count(session)
+    savepoint = session.begin_nested()
+    try:
+        fire(session, instance)
+        savepoint.commit()
+        return True
+    except Exception:  # the row or the database refused: leave it due, keep the batch's others
+        savepoint.rollback()
+        events.discard_since(session, mark)
+        log.exception("firing the timers of process instance %s failed; it stays due", instance.id)
+        return False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""How many SQL statements the hot paths issue: a count, not a time, so a change that
+adds a query per row (or per task in the tree) fails here loudly instead of slowly in production.
+
+The counts are for a small generic two-step model, so they measure the runtime itself:
+loading, guarding, running, saving, projecting the next task, notifying and sealing the trail.
+"""
+import json
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from engine.runtime.inbox import assigned_to, claimable_by
+from engine.runtime.instances import complete_task, start_instance
+from engine.runtime.models import HumanTask
+from engine.runtime.registry import publish
+from tests.conftest import user_named
+
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="two_steps" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="QA lead">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>first</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>second</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="first" name="First"><bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="note-schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="second" name="Second"><bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="note-schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" />
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />
+    <bpmn:sequenceFlow id="f3" sourceRef="second" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+FILES = {
+    "process.json": json.dumps({"key": "two_steps", "name": "Two steps", "bpmn_process_id": "two_steps",
+                                "bpmn_files": ["two_steps.bpmn"], "lanes": {"QA lead": {"role": "qa_lead", "person": None}}}),
+    "two_steps.bpmn": BPMN,
+    "forms/note-schema.json": json.dumps({"type": "object", "properties": {"note": {"type": "string"}}}),
+}
+# Begin, lock the instance (found by the task's id), read the task, read the version,
+# keep the submission, drop drafts, save the workflow, read the open task rows, close
+# the completed one, add the next one, find the role's people and notify them, seal the
+# trail (read the chain head, move it, insert the events): pinned, so that a new query
+# on this path is a decision, not an accident.
+COMPLETION_STATEMENTS = 15
+INBOX_STATEMENTS = 2
+
+
+@contextmanager
+def counted(session):
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _start(session, count: int) -> list[int]:
+    publish(session, FILES)
+    instances = [start_instance(session, "two_steps", {}, actor_id=None) for _ in range(count)]
+    session.commit()
+    return [session.scalar(select(HumanTask.id).where(HumanTask.instance_id == i.id)) for i in instances]
+
+
+def test_completing_a_task_issues_a_fixed_number_of_statements(session):
+    first, _ = _start(session, 2)
+    session.expunge_all()  # a request starts with nothing loaded but the signed-in person
+    lead = user_named(session, "qa.lead")
+    session.commit()
+    with counted(session) as statements:
+        complete_task(session, first, lead, {"note": "done"})
+        session.commit()
+    assert len(statements) == COMPLETION_STATEMENTS, "\n".join(statements)
+
+
+def test_listing_the_inbox_costs_the_same_for_one_task_or_forty(session):
+    lead = user_named(session, "qa.lead")
+    _start(session, 1)
+    with counted(session) as one:
+        assigned_to(session, lead), claimable_by(session, lead)
+    _start(session, 39)
+    with counted(session) as forty:
+        assigned_to(session, lead), (listed := claimable_by(session, lead))
+    assert len([task for task in listed if task.spec_name == "first"]) == 40
+    assert len(one) == len(forty) == INBOX_STATEMENTS, "\n".join(forty)
