@@ -24,6 +24,7 @@ from engine.runtime.registry import MANIFEST_NAME, may_publish, user_task_proper
 from engine.runtime.sandbox import SandboxRefused, Scenario, delete_scenario, run, save_scenario
 from engine.runtime.services import OPERATIONS
 from webapp.extensions import db
+from webapp.security_headers import allows_inline_style_attributes
 from webapp.form_rendering import UnsupportedField, describe_form, parse_submission
 
 blueprint = Blueprint("model_editor", __name__)
@@ -37,6 +38,7 @@ def _only_process_owners():
 
 
 @blueprint.route("/models/<key>/draft/modeler")
+@allows_inline_style_attributes  # bpmn-js-properties-panel builds its containers with style attributes
 def modeler(key: str):
     """The editor for one of the draft's BPMN files (the first unless `file` names another)."""
     draft = _draft(key)

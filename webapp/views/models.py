@@ -19,6 +19,7 @@ from engine.runtime.model_import import ImportRefused, export_zip, read_upload
 from engine.runtime.registry import may_publish
 from webapp.extensions import db
 from webapp.navigation import add_item
+from webapp.request_limits import accepts_upload
 
 blueprint = Blueprint("models", __name__)
 add_item("models.index", "Process models", may_view_models)
@@ -121,6 +122,7 @@ def retire(key: str, number: int):
 
 
 @blueprint.route("/models/upload", methods=["GET", "POST"])
+@accepts_upload()
 def upload():
     """Upload a .bpmn or .zip: a new process's first draft, or a replacement for a process's draft."""
     _editors_only()
