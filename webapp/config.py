@@ -3,6 +3,7 @@ import os
 import secrets
 
 from engine.database import INSTANCE_DIR, database_url_from_environment, sqlalchemy_url
+from engine.whole_numbers import whole_number
 
 MEGABYTE = 1024 * 1024
 
@@ -20,13 +21,14 @@ def _secret_key() -> str:
 
 
 def _whole_number(variable: str, default: int) -> int:
-    """A positive whole number from the environment; a wrong value stops the app at start, loudly."""
+    """A whole number from the environment; a wrong value stops the app at start, loudly."""
     text = os.environ.get(variable, "").strip()
     if not text:
         return default
-    if not text.isascii() or not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise ValueError(f"{variable} must be a whole number, not {text!r}")
-    return int(text)
+    return number
 
 
 def from_environment() -> dict:
