@@ -8,7 +8,7 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import config, formatting, navigation
+from webapp import config, formatting, navigation, request_limits, security_headers, url_converters
 from webapp.extensions import csrf, db, login_manager
 
 
@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
+    url_converters.register(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -25,6 +26,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     formatting.register(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    request_limits.register(app)
+    security_headers.register(app)
 
     @app.context_processor
     def layout_context():

@@ -3,6 +3,9 @@ import os
 import secrets
 
 from engine.database import INSTANCE_DIR, database_url_from_environment, sqlalchemy_url
+from engine.whole_numbers import whole_number
+
+MEGABYTE = 1024 * 1024
 
 
 def _secret_key() -> str:
@@ -17,6 +20,17 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _whole_number(variable: str, default: int) -> int:
+    """A whole number from the environment; a wrong value stops the app at start, loudly."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    number = whole_number(text)
+    if number is None:
+        raise ValueError(f"{variable} must be a whole number, not {text!r}")
+    return number
+
+
 def from_environment() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
@@ -29,6 +43,11 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": os.environ.get("QA_INSECURE_COOKIES") != "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to believe (0: none).
+        "TRUST_PROXY_COUNT": _whole_number("QA_TRUST_PROXY", 0),
+        # Every request body is refused past this; uploads of files have their own, larger limit.
+        "MAX_CONTENT_LENGTH": _whole_number("QA_MAX_REQUEST_MB", 2) * MEGABYTE,
+        "MAX_UPLOAD_LENGTH": _whole_number("QA_MAX_UPLOAD_MB", 20) * MEGABYTE,
         "API_TITLE": "Case file audit API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.qa import case_references
 from engine.qa.models import Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -57,7 +58,9 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
         raise AllocationError("audit_type", "Select the type of audit: random, thematic or dip sample.")
-    reference = request.case_reference.strip().upper()
+    reference = case_references.normalised(request.case_reference)
+    if problem := case_references.reference_error(reference):
+        raise AllocationError("case_reference", problem)
     case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None or case.status != "open":
         raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")

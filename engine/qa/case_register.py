@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
+from engine.qa import case_references
 from engine.qa.models import COHORTS, Case, Team
 from engine.runtime import events
 
@@ -110,11 +111,9 @@ def import_register(session: Session, filename: str, content: bytes, *, actor_id
 
 
 def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | None]:
-    reference = str(row.get("case_reference", "")).strip().upper()
-    if not reference:
-        return None, "the case reference is missing"
-    if len(reference) > 40:
-        return None, "the case reference is longer than 40 characters"
+    reference = case_references.normalised(row.get("case_reference", ""))
+    if problem := case_references.reference_problem(reference):
+        return None, problem
     cohort = COHORT_BY_LABEL.get(str(row.get("cohort", "")).strip().lower())
     if cohort is None:
         return None, f"'{row.get('cohort')}' is not a known cohort ({', '.join(COHORTS.values())})"

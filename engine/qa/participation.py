@@ -18,6 +18,7 @@ from engine.qa.feedback_requests import AUDIENCES, response_summary
 from engine.qa.models import Audit, Feedback
 from engine.qa.participation_models import ParticipationRecord
 from engine.runtime import events
+from engine.whole_numbers import whole_number
 
 FORUMS = {
     "children_in_care_council": "Children in care council",
@@ -83,13 +84,13 @@ def record_views(session: Session, user: User, answers: dict) -> ParticipationRe
                                        ("cohort", COHORTS, "who took part"), ("theme", THEMES, "the theme")):
         if text.get(field_name) not in choices:
             raise ParticipationError(field_name, f"Select {label}.")
-    participants = text.get("participants", "")
-    if not participants.isdigit() or not 1 <= int(participants) <= 10000:
+    participants = whole_number(text.get("participants"), minimum=1, maximum=10000)
+    if participants is None:
         raise ParticipationError("participants", "Enter how many children and young people took part, as a number.")
     if not text.get("what_they_said"):
         raise ParticipationError("what_they_said", "Enter what they told you, in their words where you can (no names).")
     record = ParticipationRecord(gathered_on=gathered_on, forum=text["forum"], cohort=text["cohort"],
-                                 participants=int(participants), theme=text["theme"],
+                                 participants=participants, theme=text["theme"],
                                  what_they_said=text["what_they_said"][:4000],
                                  what_we_did=text.get("what_we_did", "")[:4000], recorded_by_id=user.id,
                                  recorded_at=clock.now())

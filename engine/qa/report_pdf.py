@@ -9,6 +9,7 @@ the numbers (and for screen readers).
 """
 import io
 import textwrap
+from xml.sax.saxutils import escape
 from datetime import date, datetime
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -43,8 +44,8 @@ def report_pdf(report: dict, council_name: str) -> bytes:
     period = report["period"]
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
                                  title=f"{period.label}: case file audit report", author=council_name)
-    story = [Paragraph(f"{council_name}: case file audit report", STYLES["Title"]),
-             Paragraph(f"{period.label} ({_day(period.start)} to {_day(period.end)}). {report['scope_label']}. "
+    story = [_paragraph(f"{council_name}: case file audit report", STYLES["Title"]),
+             _paragraph(f"{period.label} ({_day(period.start)} to {_day(period.end)}). {report['scope_label']}. "
                        f"Figures as at {_day(report['as_of'])}.", STYLES["Normal"]),
              Spacer(1, 4 * mm)]
     story += _headline(report)
@@ -96,13 +97,13 @@ def _headline(report: dict) -> list:
 
 
 def _section(title: str, drawing, rows) -> list:
-    parts = [Paragraph(title, STYLES["Heading2"])]
+    parts = [_paragraph(title, STYLES["Heading2"])]
     if drawing is not None:
         parts = [KeepTogether(parts + [drawing])]
     if rows and len(rows) > 1:
         parts.append(_table(rows))
     elif rows is not None:
-        parts.append(Paragraph("No audits in this period.", STYLES["Normal"]))
+        parts.append(_paragraph("No audits in this period.", STYLES["Normal"]))
     return parts + [Spacer(1, 3 * mm)]
 
 
@@ -194,7 +195,7 @@ def _moderation(moderation: dict) -> list:
     summary = (f"{moderation['moderated']} audits moderated; the moderator agreed with {moderation['agreed']} "
                f"({_pc(moderation['agreement_rate'])}). Grades raised: {moderation['upgrades']}; "
                f"lowered: {moderation['downgrades']}.")
-    return [KeepTogether([Paragraph("Moderation", STYLES["Heading2"]), Paragraph(summary, STYLES["Normal"]),
+    return [KeepTogether([_paragraph("Moderation", STYLES["Heading2"]), _paragraph(summary, STYLES["Normal"]),
                           Spacer(1, 2 * mm), _table(rows)]), Spacer(1, 3 * mm)]
 
 
@@ -220,11 +221,18 @@ def _themes(themes: dict) -> list:
     strengths = [f"{a['label']}: Good or better in {_pc(a['good_or_better'])} of audits" for a in themes["strengths"]]
     development = [f"{a['label']}: below Good in {_pc(a['below_good'])} of audits, {a['actions']} actions"
                    for a in themes["development"]]
-    parts = [Paragraph("Recurring strengths", STYLES["Heading2"])]
-    parts += [Paragraph(f"• {line}", STYLES["Normal"]) for line in strengths or ["None in this period."]]
-    parts.append(Paragraph("Areas for development", STYLES["Heading2"]))
-    parts += [Paragraph(f"• {line}", STYLES["Normal"]) for line in development or ["None in this period."]]
+    parts = [_paragraph("Recurring strengths", STYLES["Heading2"])]
+    parts += [_paragraph(f"• {line}", STYLES["Normal"]) for line in strengths or ["None in this period."]]
+    parts.append(_paragraph("Areas for development", STYLES["Heading2"]))
+    parts += [_paragraph(f"• {line}", STYLES["Normal"]) for line in development or ["None in this period."]]
     return parts
+
+
+def _paragraph(text: str, style) -> Paragraph:
+    """A paragraph of plain text. ReportLab reads a Paragraph's text as markup (<b>, <font>,
+    <para>, entities), and these texts carry names, references and words people typed: every
+    one is escaped, so "<" or "&" is printed as typed and can neither break the PDF nor style it."""
+    return Paragraph(escape(text), style)
 
 
 def _pc(value) -> str:
@@ -252,9 +260,9 @@ def audit_pdf(record: dict) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                                  title=f"Audit {record['reference']}", pageCompression=0)
-    story = [Paragraph(f"Case file audit {record['reference']}: case {record['case_reference']}", STYLES["Title"])]
+    story = [_paragraph(f"Case file audit {record['reference']}: case {record['case_reference']}", STYLES["Title"])]
     if record["anonymised"]:
-        story.append(Paragraph(ANONYMISED_NOTE, STYLES["Normal"]))
+        story.append(_paragraph(ANONYMISED_NOTE, STYLES["Normal"]))
     story += _pairs([("Case profile", record["profile"]), ("People", record["people"]),
                      ("Dates", [(label, _when(value)) for label, value in record["dates"]])])
     story += _rows("Grades by area, before and after moderation",
@@ -288,7 +296,7 @@ def _history(record: dict) -> list:
         lines.append(f"{_when(at):<18} {who[:24]:<24} {what[0]}")
         lines += [" " * 44 + more for more in what[1:]]
     header = f"{'When':<18} {'Who':<24} What"
-    return [Paragraph("History: every event, with who viewed the audit", STYLES["Heading2"]),
+    return [_paragraph("History: every event, with who viewed the audit", STYLES["Heading2"]),
             Preformatted("\n".join([header, "-" * 114] + lines), HISTORY_STYLE)]
 
 
@@ -307,12 +315,12 @@ def _pairs(sections: list[tuple[str, list]]) -> list:
 
 def _rows(title: str, header: list[str], rows, widths_mm) -> list:
     if not rows:
-        return [Paragraph(title, STYLES["Heading2"]), Paragraph("None recorded.", STYLES["Normal"])]
+        return [_paragraph(title, STYLES["Heading2"]), _paragraph("None recorded.", STYLES["Normal"])]
     characters = [max(4, int(width * 0.62)) for width in widths_mm]  # Helvetica 8pt: about 1.6 mm a character
     body = [[_wrap(cell, limit) for cell, limit in zip(row, characters)] for row in rows]
     table = Table([header] + body, colWidths=[w * mm for w in widths_mm], repeatRows=1, hAlign="LEFT",
                   style=TABLE_STYLE)
-    return [Paragraph(title, STYLES["Heading2"]), table]
+    return [_paragraph(title, STYLES["Heading2"]), table]
 
 
 def _wrap(value, width: int) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
+from engine.qa import case_references
 from engine.qa.feedback_requests import anonymise_responses
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
 from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
@@ -106,7 +107,9 @@ def set_rule(session: Session, user: User, record_type: str, keep_days: int) -> 
 def place_hold(session: Session, user: User, case_reference: str, reason: str) -> LegalHold:
     """Stop retention for one case. The reason stays in the hold, not in the event."""
     _check_manager(user)
-    reference = case_reference.strip().upper()
+    reference = case_references.normalised(case_reference)
+    if problem := case_references.reference_error(reference):
+        raise RetentionError("case_reference", problem)
     case = session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
         raise RetentionError("case_reference", f"There is no case with the reference '{reference}'.")

@@ -14,6 +14,7 @@ from engine.accounts import User
 from engine.runtime.model_draft_models import ModelDraft, ModelScenario, VersionRecord
 from engine.runtime.models import ProcessInstance, ProcessVersion
 from engine.runtime.registry import MANIFEST_NAME
+from engine.whole_numbers import whole_number
 
 
 @dataclass
@@ -71,10 +72,11 @@ def files_at(session: Session, key: str, ref: str) -> dict[str, str] | None:
     if ref == "draft":
         draft = session.scalar(select(ModelDraft).where(ModelDraft.process_key == key))
         return draft.files if draft else None
-    if not ref.isdigit():
+    number = whole_number(ref, minimum=1)
+    if number is None:
         return None
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == key,
-                                                          ProcessVersion.version == int(ref)))
+                                                          ProcessVersion.version == number))
     return version.files if version else None
 
 

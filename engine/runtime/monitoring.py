@@ -32,6 +32,7 @@ from engine.runtime.instances import workflow_of
 from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.runtime.submissions import submissions_by_id
+from engine.whole_numbers import whole_number
 
 SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
 MONITOR_ROLES = SEE_EVERY_INSTANCE + ("head_of_service",)
@@ -76,8 +77,8 @@ class QueryFilters:
             if field.name in cls.FLAGS:
                 setattr(filters, field.name, raw in ("yes", "1", "true"))
             elif field.name in cls.NUMBERS:
-                if raw.isdigit() and int(raw) > 0:
-                    setattr(filters, field.name, int(raw))
+                if (number := whole_number(raw, minimum=1)) is not None:
+                    setattr(filters, field.name, number)
                 else:
                     errors[field.name] = f"{label.capitalize()} must be chosen from the list"
             elif field.name in cls.CHOICES and raw not in cls.CHOICES[field.name]:
@@ -448,8 +449,8 @@ def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
         text = filters.q.upper()
         matches = [Case.reference.startswith(text, autoescape=True),
                    ProcessInstance.business_key.startswith(text, autoescape=True)]
-        if text.isdigit():
-            matches += [Audit.id == int(text), ProcessInstance.id == int(text)]
+        if (number := whole_number(text, minimum=1)) is not None:
+            matches += [Audit.id == number, ProcessInstance.id == number]
         conditions.append(or_(*matches))
     if filters.process:
         conditions.append(ProcessInstance.process_key == filters.process)

@@ -69,10 +69,16 @@ def live_server(database_url):
 
 @pytest.fixture
 def page(browser, live_server, request):
-    """A fresh browser context on the live app; on failure, a full-page screenshot in /tmp."""
+    """A fresh browser context on the live app; on failure, a full-page screenshot in /tmp.
+
+    Every Content-Security-Policy violation on any page the test visits is collected
+    (`csp_violations(page)`) and fails the test at its end: each journey is also a check
+    that the app's own scripts and styles work under its policy."""
     context = browser.new_context(base_url=live_server)
     context.set_default_timeout(TIMEOUT_MS)
+    violations = _collect_csp_violations(context)
     page = context.new_page()
+    page.csp_violations = violations
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -81,6 +87,31 @@ def page(browser, live_server, request):
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failing page: {path} (at {page.url})")
     context.close()
+    if report is not None and report.passed:
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+REPORT_VIOLATION = """
+document.addEventListener("securitypolicyviolation", (event) => window.reportCspViolation(
+  `${event.effectiveDirective} refused ${event.blockedURI || "inline"} on ${event.documentURI}` +
+  ` from ${event.sourceFile || "the page"}:${event.lineNumber}` + (event.sample ? ` (${event.sample})` : "")));
+"""
+
+
+def _collect_csp_violations(context) -> list[str]:
+    """Every `securitypolicyviolation` event in any page of `context`, and the browser's own
+    console reports of them, as lines of text."""
+    violations: list[str] = []
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
+    context.add_init_script(REPORT_VIOLATION)
+    context.on("console", lambda message: violations.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    return violations
+
+
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations reported so far in `page`'s browser context."""
+    return page.csp_violations
 
 
 def sign_in(page, username: str, password: str = demo_data.DEMO_PASSWORD) -> None:

@@ -20,7 +20,7 @@ from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed
                                    TaskNotOpen, WorkflowError)
 from webapp.extensions import db
 
-HANDLED_CODES = (400, 401, 403, 404, 405, 409, 415, 422, 500)
+HANDLED_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 500)
 
 MESSAGES = {
     400: "The request could not be read: send JSON with Content-Type: application/json.",
@@ -29,6 +29,7 @@ MESSAGES = {
     404: "There is nothing here: check the address.",
     405: "This address does not accept that method.",
     409: "This cannot be done now: something changed.",
+    413: "The request body is too large.",
     415: "Send the body as JSON with Content-Type: application/json.",
     422: "There is a problem with what was sent: `errors` says what, field by field.",
     500: "Sorry, there is a problem with the service. Nothing was changed; try again later.",

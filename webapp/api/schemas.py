@@ -8,14 +8,21 @@ times always carry their UTC offset.
 import json
 
 from marshmallow import Schema, fields, post_load
-from marshmallow.validate import Length, OneOf
+from marshmallow.validate import Length, OneOf, Range
 
 from engine.database import as_utc
 from engine.qa.allocation import AllocationRequest
 from engine.qa.models import AREAS, AUDIT_STATUSES, GRADES
+from engine.whole_numbers import MAX_INTEGER
 
 MODERATION_OUTCOMES = ("agreed", "disagreed")
 TASK_STATES = ("ready", "completed", "cancelled")
+
+
+def database_id(**kwargs) -> fields.Integer:
+    """An id sent by a client: a whole number within the INTEGER columns' range, else a field error."""
+    return fields.Integer(strict=True, validate=Range(min=1, max=MAX_INTEGER, error="Must be an id from {min} to {max}."),
+                          **kwargs)
 
 
 class UtcDateTime(fields.DateTime):
@@ -93,8 +100,8 @@ class TaskAnswersSchema(Schema):
 class AllocationSchema(Schema):
     """The request to allocate a case for audit; loads into the engine's AllocationRequest."""
     case_reference = fields.String(required=True, validate=Length(min=1, max=40))
-    auditor_id = fields.Integer(required=True, strict=True)
-    moderator_id = fields.Integer(required=True, strict=True)
+    auditor_id = database_id(required=True)
+    moderator_id = database_id(required=True)
     audit_type = fields.String(load_default="random", validate=Length(min=1, max=30))
     due_on = fields.Date(load_default=None, allow_none=True,
                          metadata={"description": "Default: 15 working days from today"})

@@ -17,6 +17,7 @@ from engine.runtime.errors import InvalidFormData, WorkflowError
 from engine.runtime.instances import form_schema, ui_schema_name
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import (ErrorLink, Field, Option, apply_row_command, describe_form, drop_blank_rows,
                                    parse_submission, read_date, walk)
@@ -87,7 +88,7 @@ def reassign(instance_id: int, task_id: int):
     if request.method == "POST":
         chosen = request.form.get("assignee_id", "")
         errors = _perform(lambda: administration.reassign_task(
-            db.session, task.id, _me(), int(chosen) if chosen.isdigit() else 0, request.form.get("reason", "")),
+            db.session, task.id, _me(), whole_number(chosen) or 0, request.form.get("reason", "")),
             f"Task reassigned: {task.title}")
         if not errors:
             return redirect(url_for("monitoring.instance", instance_id=instance.id))

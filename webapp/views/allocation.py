@@ -16,6 +16,7 @@ from engine.qa.access import can_allocate
 from engine.qa.allocation import (AUDIT_TYPES, MODERATOR_ROLES, AllocationError, AllocationRequest,
                                   allocate_audit, default_timescales)
 from engine.qa.models import Team
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date, walk
 from webapp.formatting import long_date
@@ -66,10 +67,9 @@ def _read_request(values, errors: dict[str, str]) -> AllocationRequest | None:
         errors["case_reference"] = "Enter the case reference"
     people = {}
     for key, label in (("auditor_id", "auditor"), ("moderator_id", "moderator")):
-        raw = values.get(key, "")
-        if not raw.isdigit():
+        people[key] = whole_number(values.get(key, ""), minimum=1) or 0
+        if not people[key]:
             errors[key] = f"Choose the {label}"
-        people[key] = int(raw) if raw.isdigit() else 0
     dates = {}
     for key, label in DATE_LABELS.items():
         text = read_date(values, key)

@@ -20,30 +20,29 @@ from engine.runtime import events
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink
 from webapp.navigation import add_item
+from webapp.request_limits import accepts_upload
 
 blueprint = Blueprint("case_register", __name__)
 add_item("case_register.register", "Case register", register_jobs.can_import)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ACCEPTED = (".csv", ".xlsx")
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
 @login_required
+@accepts_upload(advice="Import a larger register with `python -m engine.cli import-cases`.")
 def register():
     """The upload form and the register as it stands (open cases per team)."""
     _require()
     error = None
     if request.method == "POST":
         upload = request.files.get("register")
-        content = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
+        content = upload.read() if upload else b""  # no larger than the upload limit (webapp.request_limits)
         name = PurePath(upload.filename or "").name if upload else ""
         if not name or not content:
             error = "Choose the register file to import"
         elif not name.lower().endswith(ACCEPTED):
             error = "The register must be a CSV or XLSX file"
-        elif len(content) > MAX_UPLOAD_BYTES:
-            error = "The file is larger than 20 MB: import it with `python -m engine.cli import-cases`"
         else:
             return redirect(url_for("case_register.outcome", job_id=_import(
                 name, content, good_rows_only=request.form.get("good_rows_only") == "yes")))

@@ -11,8 +11,10 @@ from engine.clock import clock
 from engine.qa import complaints_log
 from engine.qa.case_register import RegisterFormatError
 from engine.qa.models import Service, Team
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.navigation import add_item
+from webapp.request_limits import accepts_upload
 
 blueprint = Blueprint("complaints_log", __name__)
 add_item("complaints_log.log", "Compliments and complaints", complaints_log.can_read)
@@ -60,6 +62,7 @@ def new():
 
 @blueprint.route("/complaints/import", methods=["GET", "POST"])
 @login_required
+@accepts_upload()
 def import_file():
     _require_recorder()
     if request.method == "GET":
@@ -86,7 +89,7 @@ def import_file():
 
 
 def _service_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return whole_number(value, minimum=1)
 
 
 def _choices() -> dict:

@@ -17,6 +17,7 @@ from engine.qa.cycle_tracker import COLUMNS, EXPORT_TYPES, export_tracker, read_
 from engine.qa.models import COHORTS, Case, Team
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData, WorkflowError
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option
 from webapp.navigation import add_item
@@ -182,10 +183,10 @@ def _settings(values, errors: dict[str, str]) -> dict:
     """The start form's answers, typed; blank or non-numbers become messages."""
     settings = {"sample_basis": values.get("sample_basis", "")}
     for key, label in (("sample_size", "the sample size"), ("cadence_weeks", "the weeks until the next cycle")):
-        text = values.get(key, "").strip()
-        if not text.isdigit():
+        number = whole_number(values.get(key, ""))
+        if number is None:
             errors[key] = f"Enter {label} as a whole number"
-        settings[key] = int(text) if text.isdigit() else 0
+        settings[key] = number or 0
     if errors:
         raise _Refused(errors)
     return settings
@@ -254,8 +255,7 @@ def _role_names(user: User) -> str:
 
 
 def _number(values, key: str) -> int:
-    text = values.get(key, "")
-    return int(text) if text.isdigit() else 0
+    return whole_number(values.get(key, "")) or 0
 
 
 def _names(user_ids: set) -> dict[int, str]:

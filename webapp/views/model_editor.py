@@ -23,7 +23,10 @@ from engine.runtime.model_validation import validate_model
 from engine.runtime.registry import MANIFEST_NAME, may_publish, user_task_properties
 from engine.runtime.sandbox import SandboxRefused, Scenario, delete_scenario, run, save_scenario
 from engine.runtime.services import OPERATIONS
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
+from webapp.views.models import posted_revision
+from webapp.security_headers import allows_inline_style_attributes
 from webapp.form_rendering import UnsupportedField, describe_form, parse_submission
 
 blueprint = Blueprint("model_editor", __name__)
@@ -37,6 +40,7 @@ def _only_process_owners():
 
 
 @blueprint.route("/models/<key>/draft/modeler")
+@allows_inline_style_attributes  # bpmn-js-properties-panel builds its containers with style attributes
 def modeler(key: str):
     """The editor for one of the draft's BPMN files (the first unless `file` names another)."""
     draft = _draft(key)
@@ -70,7 +74,8 @@ def content(key: str):
 def save_diagram(key: str):
     """Save one BPMN file and the lane map from the modeler; a stale revision is refused (409)."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("revision"), int) or not isinstance(body.get("xml"), str):
+    if (not isinstance(body, dict) or not isinstance(body.get("xml"), str)
+            or whole_number(str(body.get("revision")), minimum=1) is None):
         return jsonify(error="The editor sent something this page does not understand. Nothing was saved."), 400
     draft = _draft(key)
     manifest = _manifest(draft.files)
@@ -102,7 +107,7 @@ def form(key: str, name: str):
     error = None
     if request.method == "POST" and request.form.get("action") == "save":
         try:
-            save_draft(db.session, key, current_user, _revision(), {schema_path: schema_text, ui_path: ui_text})
+            save_draft(db.session, key, current_user, posted_revision(), {schema_path: schema_text, ui_path: ui_text})
             db.session.commit()
             flash(f"{name}-schema.json saved in the draft.", "success")
             return redirect(url_for("model_editor.form", key=key, name=name))
@@ -330,10 +335,3 @@ def _forms(files) -> dict:
 
 def _form_names(files) -> list[str]:
     return sorted(p[len("forms/"):] for p in files if p.startswith("forms/") and not p.endswith("-uischema.json"))
-
-
-def _revision() -> int:
-    value = request.form.get("revision", "")
-    if not value.isdigit():
-        abort(400)
-    return int(value)

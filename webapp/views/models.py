@@ -17,8 +17,10 @@ from engine.runtime.model_drafts import (approval_required, approve_draft, creat
                                          may_view_models, open_draft, publish_draft, retire_version, save_draft)
 from engine.runtime.model_import import ImportRefused, export_zip, read_upload
 from engine.runtime.registry import may_publish
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.navigation import add_item
+from webapp.request_limits import accepts_upload
 
 blueprint = Blueprint("models", __name__)
 add_item("models.index", "Process models", may_view_models)
@@ -84,7 +86,7 @@ def download(key: str):
 def start_draft(key: str):
     _editors_only()
     version = request.form.get("version", "")
-    return _act(key, lambda: open_draft(db.session, key, current_user, version_number=int(version) if version.isdigit() else None),
+    return _act(key, lambda: open_draft(db.session, key, current_user, version_number=whole_number(version, minimum=1)),
                 "Draft opened: change it in the editor; nothing live changes until it is published.",
                 url_for("model_editor.modeler", key=key))
 
@@ -92,7 +94,7 @@ def start_draft(key: str):
 @blueprint.route("/models/<key>/draft/approve", methods=["POST"])
 def approve(key: str):
     _editors_only()
-    return _act(key, lambda: approve_draft(db.session, key, current_user, _revision()),
+    return _act(key, lambda: approve_draft(db.session, key, current_user, posted_revision()),
                 "Draft approved: it can be published as it is now.")
 
 
@@ -102,7 +104,7 @@ def publish(key: str):
     note = request.form.get("note", "")
 
     def run():
-        version = publish_draft(db.session, key, current_user, _revision(), note)
+        version = publish_draft(db.session, key, current_user, posted_revision(), note)
         return f"Version {version.version} published (content hash {version.content_hash[:12]}). New instances start on it."
     return _act(key, run)
 
@@ -110,7 +112,7 @@ def publish(key: str):
 @blueprint.route("/models/<key>/draft/discard", methods=["POST"])
 def discard(key: str):
     _editors_only()
-    return _act(key, lambda: discard_draft(db.session, key, current_user, _revision()), "Draft discarded.")
+    return _act(key, lambda: discard_draft(db.session, key, current_user, posted_revision()), "Draft discarded.")
 
 
 @blueprint.route("/models/<key>/versions/<int:number>/retire", methods=["POST"])
@@ -121,6 +123,7 @@ def retire(key: str, number: int):
 
 
 @blueprint.route("/models/upload", methods=["GET", "POST"])
+@accepts_upload()
 def upload():
     """Upload a .bpmn or .zip: a new process's first draft, or a replacement for a process's draft."""
     _editors_only()
@@ -139,7 +142,7 @@ def upload():
             raise ImportRefused(f"The upload is the process '{model.key}', not '{into}'.")
         if draft is not None:
             removed = {path: None for path in draft.files if path not in model.files}
-            save_draft(db.session, into, current_user, _revision(), {**model.files, **removed},
+            save_draft(db.session, into, current_user, posted_revision(), {**model.files, **removed},
                        note=f"Uploaded {upload_file.filename}")
         else:
             create_draft(db.session, model.files, current_user, note=f"Uploaded {upload_file.filename}")
@@ -161,16 +164,18 @@ def move_instances(key: str):
     """The QA lead previews which running instances of a version can move to another, then moves them."""
     if not may_migrate(current_user):
         abort(403)
-    source, target = request.values.get("from", ""), request.values.get("to", "")
-    if not (source.isdigit() and target.isdigit()):
+    source = whole_number(request.values.get("from"), minimum=1)
+    target = whole_number(request.values.get("to"), minimum=1)
+    if source is None or target is None:
         flash("Choose the version instances are on and the version to move them to.", "info")
         return redirect(url_for("models.process", key=key))
     try:
         if request.method == "POST":
-            chosen = [int(i) for i in request.form.getlist("instance") if i.isdigit()]
+            chosen = [number for text in request.form.getlist("instance")
+                      if (number := whole_number(text, minimum=1)) is not None]
             if not chosen:
                 raise WorkflowError("Choose at least one instance to move.")
-            results = migrate(db.session, key, int(source), int(target), chosen, current_user)
+            results = migrate(db.session, key, source, target, chosen, current_user)
             db.session.commit()
             moved = [r for r in results if r.movable]
             flash(f"{len(moved)} instance(s) moved to version {target}.", "success")
@@ -178,7 +183,7 @@ def move_instances(key: str):
                 if not result.movable:
                     flash(f"{result.business_key or result.instance_id} not moved: {'; '.join(result.reasons)}", "info")
             return redirect(url_for("models.process", key=key))
-        found = preview(db.session, key, int(source), int(target), current_user)
+        found = preview(db.session, key, source, target, current_user)
         db.session.commit()
     except WorkflowError as refused:
         db.session.rollback()
@@ -207,11 +212,12 @@ def _upload_refused(into: str, message: str, problems=()):
     return render_template("model_upload.html", into=into, message=message, problems=list(problems)), 422
 
 
-def _revision() -> int:
-    value = request.form.get("revision", "")
-    if not value.isdigit():
+def posted_revision() -> int:
+    """The draft revision the form was made from (optimistic concurrency); a form without one is a 400."""
+    revision = whole_number(request.form.get("revision"), minimum=1)
+    if revision is None:
         abort(400)
-    return int(value)
+    return revision
 
 
 def _editors_only() -> None:

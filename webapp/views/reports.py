@@ -15,6 +15,7 @@ from engine.qa.access import audit_scope
 from engine.qa.models import AREAS, GRADES, Service, Team
 from engine.qa.report_pdf import GRADE_COLOURS, report_pdf
 from engine.runtime import events
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.navigation import add_item
 
@@ -80,8 +81,9 @@ def _report_from_request() -> tuple[dict, list[str]]:
 def _known_id(text: str | None, model, problems: list[str], label: str) -> int | None:
     if not text:
         return None
-    if text.isdigit() and db.session.get(model, int(text)) is not None:
-        return int(text)
+    number = whole_number(text, minimum=1)
+    if number is not None and db.session.get(model, number) is not None:
+        return number
     problems.append(f"There is no such {label}: showing all of them.")
     return None
 

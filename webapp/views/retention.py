@@ -13,6 +13,7 @@ from engine.qa import retention
 from engine.qa.models import Case
 from engine.qa.retention_models import LegalHold, RetainedRecord
 from engine.runtime.models import Event
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.navigation import add_item
 
@@ -39,13 +40,13 @@ def change_rules():
     """Save every period that changed; none is saved if any is wrong."""
     errors, current = {}, retention.rules(db.session)
     for record_type in retention.RECORD_TYPES:
-        text = request.form.get(record_type, "").strip()
-        if not text.isdigit():
+        days = whole_number(request.form.get(record_type, ""))
+        if days is None:
             errors[record_type] = "Enter a whole number of days"
             continue
-        if int(text) != current[record_type]:
+        if days != current[record_type]:
             try:
-                retention.set_rule(db.session, current_user._get_current_object(), record_type, int(text))
+                retention.set_rule(db.session, current_user._get_current_object(), record_type, days)
             except retention.RetentionError as refused:
                 errors[refused.field] = str(refused)
     return _commit_or_show(errors, "Retention periods saved.")

@@ -14,6 +14,7 @@ from engine.qa import actions_tracker as tracker_rules
 from engine.qa.actions_tracker import TrackerFilters
 from engine.runtime.errors import InvalidFormData, NotAllowed, WorkflowError
 from engine.runtime.monitoring import saved_filters
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, read_date
 from webapp.navigation import add_item
@@ -105,9 +106,10 @@ def distribute():
     if request.method == "POST":
         chosen = request.form.get("cycle", "")
         try:
-            if chosen and not chosen.isdigit():
+            cycle_id = whole_number(chosen, minimum=1)
+            if chosen and cycle_id is None:
                 raise InvalidFormData({"cycle": "Choose a cycle from the list"})
-            sent = tracker_rules.distribute(db.session, _me(), cycle_id=int(chosen) if chosen else None,
+            sent = tracker_rules.distribute(db.session, _me(), cycle_id=cycle_id,
                                             tracker_url=url_for("tracker.tracker", _external=True))
             db.session.commit()
         except InvalidFormData as invalid:

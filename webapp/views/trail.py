@@ -22,6 +22,7 @@ from engine.runtime import events
 from engine.runtime.events import verify_chain
 from engine.runtime.submissions import verify_submissions
 from engine.runtime.models import Event
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import read_date
 from webapp.formatting import long_date
@@ -116,9 +117,9 @@ def _read_filters(form, errors: dict[str, str]) -> ExportFilters | None:
     choices = {}
     for key in ("service_id", "team_id"):
         text = form.get(key, "")
-        if text and not text.isdigit():
+        choices[key] = whole_number(text, minimum=1)
+        if text and choices[key] is None:
             errors[key] = "Choose from the list."
-        choices[key] = int(text) if text.isdigit() else None
     choices["audit_type"] = form.get("audit_type") or None
     period = form.get("period", "")
     if period in ("6", "12"):

@@ -131,9 +131,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const data = JSON.parse(source.textContent);
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
     const draw = DRAW[canvas.dataset.chart];
-    if (draw) {
+    const box = canvas.closest("[data-chart-box]");
+    if (draw && box) {
+      // Set through the CSSOM: the Content-Security-Policy refuses style attributes in the page.
+      box.style.height = `${Number(box.dataset.chartHeight) || 320}px`;
       draw(canvas, data);
-      canvas.closest("[data-chart-box]")?.removeAttribute("hidden");
+      box.removeAttribute("hidden");
     }
   });
 });

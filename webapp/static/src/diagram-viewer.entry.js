@@ -6,36 +6,11 @@
 // path: [[sourceId, targetId], ...]} for one instance, or {xml, counts: {elementId:
 // {waiting, failed}}} for a process version. Each step gets a marker class
 // (app-step--<state>), flows taken get app-path, and counts become overlays. A line
-// of text under the diagram says the same for people who cannot see it.
+// of text under the diagram says the same for people who cannot see it. The styles are in
+// app.scss (a stylesheet file: the Content-Security-Policy allows no inline style).
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 
-const STYLE = `
-.app-diagram__canvas { height: 520px; border: 1px solid #b1b4b6; background: #fff; }
-.app-diagram__legend li { display: inline-block; margin-right: 20px; }
-.app-diagram__key { display: inline-block; width: 14px; height: 14px; border: 2px solid; vertical-align: middle; }
-.app-diagram__key--completed { border-color: #00703c; background: #cce2d8; }
-.app-diagram__key--active { border-color: #1d70b8; background: #bbd4ea; }
-.app-diagram__key--waiting { border-color: #f47738; background: #fcd6c3; }
-.app-diagram__key--failed { border-color: #d4351c; background: #f6d7d2; }
-.app-diagram__key--path { border-color: #00703c; border-width: 0 0 4px 0; }
-.app-step--completed:not(.djs-connection) .djs-visual > :first-child { stroke: #00703c !important; fill: #cce2d8 !important; }
-.app-step--active:not(.djs-connection) .djs-visual > :first-child { stroke: #1d70b8 !important; fill: #bbd4ea !important; stroke-width: 4px !important; }
-.app-step--waiting:not(.djs-connection) .djs-visual > :first-child { stroke: #f47738 !important; fill: #fcd6c3 !important; }
-.app-step--failed:not(.djs-connection) .djs-visual > :first-child { stroke: #d4351c !important; fill: #f6d7d2 !important; stroke-width: 4px !important; }
-.app-path .djs-visual > path { stroke: #00703c !important; stroke-width: 3px !important; }
-.app-count { display: inline-block; min-width: 22px; padding: 2px 6px; border-radius: 12px; color: #fff;
-  font: bold 14px/18px arial, sans-serif; text-align: center; }
-.app-count--waiting { background: #1d70b8; }
-.app-count--failed { background: #d4351c; }
-`;
-
 const STATE_WORDS = { failed: "Failed", active: "Open now", waiting: "Waiting", completed: "Completed" };
-
-function addStyle() {
-  const style = document.createElement("style");
-  style.textContent = STYLE;
-  document.head.appendChild(style);
-}
 
 function nameOf(registry, id) {
   const element = registry.get(id);
@@ -98,7 +73,6 @@ async function show(container) {
 document.addEventListener("DOMContentLoaded", () => {
   const container = document.getElementById("diagram");
   if (!container) return;
-  addStyle();
   show(container).catch((error) => {
     const status = document.getElementById("diagram-status");
     container.dataset.ready = "failed";
