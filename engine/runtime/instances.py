@@ -364,6 +364,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             row.state, row.completed_at = "cancelled", now
     lanes = model.manifest["lanes"]
     subject_key = model.manifest.get("subject_key")
+    team_key = model.manifest.get("team_key")
     for uuid, spiff_task in ready.items():
         spec = spiff_task.task_spec
         lane = lanes.get(spec.lane, {})
@@ -378,6 +379,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             assignee_id=spiff_task.data.get(person_key) if person_key else None,
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
+            team_id=_as_id(spiff_task.data.get(team_key)) if team_key else None,
             due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
         session.add(row)
         session.flush()
@@ -394,6 +396,11 @@ def _lookup(data: dict, dotted: str | None):
     for part in (dotted or "").split(".") if dotted else []:
         value = value.get(part) if isinstance(value, dict) else None
     return value if dotted else None
+
+
+def _as_id(value) -> int | None:
+    """A row id from task data, or None for anything that is not one (data is the model's to shape)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _as_date(value) -> date | None:
