@@ -18,6 +18,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import database_url_from_environment, make_session_factory
 
 JOB_MODULES = (
+    "engine.runtime.heartbeat",
     "engine.runtime.timers",
     "engine.email_delivery",
     "engine.qa.retention",

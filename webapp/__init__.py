@@ -64,6 +64,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import trail, retention
     app.register_blueprint(trail.blueprint)
     app.register_blueprint(retention.blueprint)
+    from webapp.views import health
+    app.register_blueprint(health.blueprint)
     from webapp import api
     api.register(app)
 
