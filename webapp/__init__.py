@@ -8,7 +8,7 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import config, formatting, navigation
+from webapp import config, formatting, navigation, request_log
 from webapp.extensions import csrf, db, login_manager
 
 
@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     formatting.register(app)
+    request_log.register(app)
     _register_blueprints(app)
     _register_error_pages(app)
 
