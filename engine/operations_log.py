@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 FORMAT_VARIABLE = "QA_LOG_FORMAT"
 LEVEL_VARIABLE = "QA_LOG_LEVEL"
 FORMATS = ("text", "json")
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The process id tells gunicorn's workers (and several schedulers) apart.
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 
 class ConfigurationError(ValueError):
@@ -24,11 +25,12 @@ class ConfigurationError(ValueError):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and the record's `fields`."""
+    """One JSON object per record: time, level, logger, process id, message and the record's `fields`."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+                "level": record.levelname, "logger": record.name, "pid": record.process,
+                "message": record.getMessage()}
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
