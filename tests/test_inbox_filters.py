@@ -193,3 +193,22 @@ def test_the_migration_fills_the_team_of_tasks_already_open(database_url, sessio
     teams = dict(session.execute(select(HumanTask.id, HumanTask.team_id)).all())
     audits = dict(session.execute(select(Audit.reference, Audit.team_id)).all())
     assert [teams[made["task"]] for made in three] == [audits[made["audit"]] for made in three]
+
+
+def test_an_audit_started_before_team_key_gives_its_later_tasks_the_team_the_migration_set(session, monkeypatch):
+    from engine.qa import allocation
+    started_without_team = allocation.start_instance
+
+    def old_start(session, key, data, **kwargs):  # what allocation passed before the team was in the data
+        return started_without_team(session, key, {k: v for k, v in data.items() if k != "team_id"}, **kwargs)
+
+    monkeypatch.setattr(allocation, "start_instance", old_start)
+    [made, *_] = allocate_three(session)
+    assert made["task_team"] is None
+    session.execute(update(HumanTask).where(HumanTask.id == made["task"]).values(team_id=made["team_id"]))
+    complete_task(session, made["task"], user_named(session, AUDITOR), answers.PREPARE)
+    session.commit()
+    instance_id = session.get(HumanTask, made["task"]).instance_id
+    later = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                    HumanTask.state == "ready")).all()
+    assert later and {task.team_id for task in later} == {made["team_id"]}
