@@ -59,7 +59,7 @@ def inbox():
                "teams": sorted(teams.items(), key=lambda item: item[1])}
     return render_template(
         "inbox.html", tabs=tabs, filters=filters, errors=errors, choices=choices, today=today,
-        filtered=filters != inbox_queries.InboxFilters(tab=filters.tab, page=filters.page),
+        narrowed=filters != inbox_queries.InboxFilters(q=filters.q, tab=filters.tab, page=filters.page),
         tab_labels=INBOX_TABS, due_filters=inbox_queries.DUE_FILTERS, sorts=INBOX_SORTS,
         process_names=processes, team_names=teams, is_overdue=inbox_queries.is_overdue,
         page_links={tab: partial(_inbox_page_link, filters, tab) for tab in inbox_queries.TABS})
