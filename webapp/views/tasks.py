@@ -50,19 +50,26 @@ def inbox():
     filters, errors = inbox_queries.InboxFilters.from_query(request.args)
     today = clock.today()
     tabs = inbox_queries.list_inbox(db.session, user, filters, today)
-    values = inbox_queries.filter_values(db.session, user)
-    processes, steps = process_names(db.session), step_labels(db.session)
-    teams = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(values["teams"]))).all())
-    choices = {"processes": [(key, processes.get(key, key)) for key in values["processes"]],
-               "steps": sorted({(step, steps.get((key, step), step)) for key, step in values["steps"]},
-                               key=lambda item: item[1]),
-               "teams": sorted(teams.items(), key=lambda item: item[1])}
+    processes = process_names(db.session)
+    choices, teams = _inbox_choices(user, processes)
     return render_template(
         "inbox.html", tabs=tabs, filters=filters, errors=errors, choices=choices, today=today,
         narrowed=filters != inbox_queries.InboxFilters(q=filters.q, tab=filters.tab, page=filters.page),
         tab_labels=INBOX_TABS, due_filters=inbox_queries.DUE_FILTERS, sorts=INBOX_SORTS,
         process_names=processes, team_names=teams, is_overdue=inbox_queries.is_overdue,
         page_links={tab: partial(_inbox_page_link, filters, tab) for tab in inbox_queries.TABS})
+
+
+def _inbox_choices(user: User, processes: dict[str, str]) -> tuple[dict, dict[int, str]]:
+    """What each inbox filter offers (value, label), named for people, and the team names."""
+    values = inbox_queries.filter_values(db.session, user)
+    steps = step_labels(db.session)
+    teams = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(values["teams"]))).all())
+    choices = {"processes": [(key, processes.get(key, key)) for key in values["processes"]],
+               "steps": sorted({(step, steps.get((key, step), step)) for key, step in values["steps"]},
+                               key=lambda item: item[1]),
+               "teams": sorted(teams.items(), key=lambda item: item[1])}
+    return choices, teams
 
 
 def _inbox_page_link(filters: inbox_queries.InboxFilters, tab: str, number: int) -> str:
