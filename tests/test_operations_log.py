@@ -102,3 +102,21 @@ def session_factory_sqlite(database_url):
     factory = make_session_factory(database_url)
     yield factory
     factory.kw["bind"].dispose()
+
+
+def test_sql_errors_that_reach_the_logs_carry_no_bound_values(app, database_url):
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.database import make_engine
+    from webapp.extensions import db
+    engine = make_engine(database_url)
+    try:
+        with pytest.raises(SQLAlchemyError) as refused, engine.connect() as connection:
+            connection.execute(text("INSERT INTO no_such_table (reference) VALUES (:reference)"),
+                               {"reference": "CS123456"})
+        assert "CS123456" not in str(refused.value)
+    finally:
+        engine.dispose()
+    with app.app_context():
+        assert db.engine.hide_parameters

@@ -22,7 +22,8 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url_from_environment()),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Bound values stay out of SQL error messages, which reach the logs (see engine.database.make_engine).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # /healthz fails the scheduler when its last heartbeat is older than this.
         "HEARTBEAT_MAX_AGE_SECONDS": int(os.environ.get(HEARTBEAT_MAX_AGE_VARIABLE)
                                          or DEFAULT_HEARTBEAT_MAX_AGE.total_seconds()),
