@@ -72,8 +72,11 @@ def database_url_from_environment() -> str:
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **options):
-    """Create an engine for `url` (SQLite or PostgreSQL)."""
-    return create_engine(sqlalchemy_url(url), **options)
+    """Create an engine for `url` (SQLite or PostgreSQL).
+
+    Bound values are left out of SQL error messages (`hide_parameters`): they may be case
+    content, and error messages end up in logs."""
+    return create_engine(sqlalchemy_url(url), **{"hide_parameters": True, **options})
 
 
 def sqlalchemy_url(url: str) -> str:

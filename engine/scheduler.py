@@ -9,6 +9,8 @@ is named in JOB_MODULES below.
 """
 import importlib
 import logging
+import signal
+import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -16,8 +18,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 import engine.qa  # noqa: F401  (service operations the jobs' processes may call)
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import database_url_from_environment, make_session_factory
+from engine.operations_log import configure_logging, log_line
 
 JOB_MODULES = (
+    "engine.runtime.heartbeat",
     "engine.runtime.timers",
     "engine.email_delivery",
     "engine.qa.retention",
@@ -40,14 +44,37 @@ def _add_jobs(scheduler, database_url: str):
 
 
 def _logged(job, session_factory):
+    """The job wrapped to log one line per run (job, outcome, duration, counts), whatever happens.
+
+    A failure's line names only the exception's type: its message may quote data. The
+    traceback follows at DEBUG level for whoever turns that on to diagnose it."""
     def run():
+        started = time.monotonic()
         try:
             done = job.run(session_factory)
-            if done:
-                log.info("%s: %s", job.name, done)
-        except Exception:  # one failing run must not stop the scheduler; the next run retries
-            log.exception("%s failed", job.name)
+        except Exception as error:  # one failing run must not stop the scheduler; the next run retries
+            log_line(log, logging.ERROR, {"job": job.name, "outcome": "failed", "error": type(error).__name__,
+                                          "duration_ms": _since(started)})
+            log.debug("%s failed", job.name, exc_info=True)
+            return
+        log_line(log, logging.INFO, {"job": job.name, "outcome": "ok", "duration_ms": _since(started),
+                                     **_counts(done)})
     return run
+
+
+def _since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _counts(done) -> dict[str, int]:
+    """What a job reports doing (a number, a dict of numbers, or nothing) as named counts."""
+    if isinstance(done, bool) or done is None:
+        return {}
+    if isinstance(done, int):
+        return {"count": done}
+    if isinstance(done, dict):
+        return {str(key): value for key, value in done.items() if isinstance(value, int)}
+    return {}
 
 
 def start_background_scheduler(database_url: str) -> BackgroundScheduler:
@@ -58,9 +85,22 @@ def start_background_scheduler(database_url: str) -> BackgroundScheduler:
 
 
 def main() -> None:
-    """Run the scheduler in the foreground as its own process."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _add_jobs(BlockingScheduler(timezone=LOCAL_ZONE), database_url_from_environment()).start()
+    """Run the scheduler in the foreground as its own process, until SIGTERM or SIGINT.
+
+    Stopping lets a job that is running finish its transaction first, so a stop (a deploy,
+    systemd, a container platform) never leaves half a timer fired."""
+    configure_logging()
+    scheduler = _add_jobs(BlockingScheduler(timezone=LOCAL_ZONE), database_url_from_environment())
+
+    def stop(signal_number, frame):
+        log.info("scheduler stopping on %s", signal.Signals(signal_number).name)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started: %s", ", ".join(job.name for job in scheduled_jobs()))
+    scheduler.start()
+    log.info("scheduler stopped")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
-from engine.runtime.inbox import assigned_to, claimable_by
+from engine.clock import clock
+from engine.runtime.inbox import InboxFilters, list_inbox
 from engine.runtime.instances import complete_task, start_instance
 from engine.runtime.models import HumanTask
 from engine.runtime.registry import publish
@@ -50,7 +51,7 @@ FILES = {
 # trail (read the chain head, move it, insert the events): pinned, so that a new query
 # on this path is a decision, not an accident.
 COMPLETION_STATEMENTS = 15
-INBOX_STATEMENTS = 2
+INBOX_STATEMENTS = 4  # every tab's count in one, then a page of each of the three tabs
 
 
 @contextmanager
@@ -89,10 +90,11 @@ def test_completing_a_task_issues_a_fixed_number_of_statements(session):
 def test_listing_the_inbox_costs_the_same_for_one_task_or_forty(session):
     lead = user_named(session, "qa.lead")
     _start(session, 1)
+    filters = InboxFilters(tab="claimable")
     with counted(session) as one:
-        assigned_to(session, lead), claimable_by(session, lead)
+        list_inbox(session, lead, filters, clock.today())
     _start(session, 39)
     with counted(session) as forty:
-        assigned_to(session, lead), (listed := claimable_by(session, lead))
-    assert len([task for task in listed if task.spec_name == "first"]) == 40
+        listed = list_inbox(session, lead, filters, clock.today())["claimable"]
+    assert listed.total == 40
     assert len(one) == len(forty) == INBOX_STATEMENTS, "\n".join(forty)

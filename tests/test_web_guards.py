@@ -290,7 +290,7 @@ def test_a_task_past_its_due_date_is_tagged_overdue_in_the_inbox(app, session):
     audit = allocated(session)
     due_on = read(session, lambda s: s.get(Audit, audit["id"]).due_on)
     auditor = Browsers(app)["tm.mash1"]
-    assert "Overdue" not in auditor.get("/inbox").text
+    assert "Overdue</strong>" not in auditor.get("/inbox").text
     clock.set(datetime.combine(due_on + timedelta(days=1), time(12), tzinfo=timezone.utc))
     inbox = auditor.get("/inbox").text
     assert inbox.count("govuk-tag--red\">Overdue</strong>") == 1 and "Prepare the audit" in inbox

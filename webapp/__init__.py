@@ -8,7 +8,7 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import config, formatting, navigation, request_limits, security_headers, url_converters
+from webapp import config, formatting, navigation, request_limits, request_log, security_headers, url_converters
 from webapp.extensions import csrf, db, login_manager
 
 
@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     formatting.register(app)
+    request_log.register(app)
     _register_blueprints(app)
     _register_error_pages(app)
     request_limits.register(app)
@@ -75,6 +76,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(complaints_log.blueprint)
     from webapp.views import participation
     app.register_blueprint(participation.blueprint)
+    from webapp.views import health
+    app.register_blueprint(health.blueprint)
     from webapp import api
     api.register(app)
 

@@ -3,6 +3,7 @@ import os
 import secrets
 
 from engine.database import INSTANCE_DIR, database_url_from_environment, sqlalchemy_url
+from engine.health import DEFAULT_HEARTBEAT_MAX_AGE, HEARTBEAT_MAX_AGE_VARIABLE
 from engine.whole_numbers import whole_number
 
 MEGABYTE = 1024 * 1024
@@ -35,7 +36,11 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url_from_environment()),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Bound values stay out of SQL error messages, which reach the logs (see engine.database.make_engine).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # /healthz fails the scheduler when its last heartbeat is older than this.
+        "HEARTBEAT_MAX_AGE_SECONDS": int(os.environ.get(HEARTBEAT_MAX_AGE_VARIABLE)
+                                         or DEFAULT_HEARTBEAT_MAX_AGE.total_seconds()),
         "COUNCIL_NAME": os.environ.get("QA_COUNCIL_NAME", "Northbridge Council"),
         # Cookies are Secure unless explicitly running the plain-HTTP demo on this machine.
         "SESSION_COOKIE_SECURE": os.environ.get("QA_INSECURE_COOKIES") != "1",

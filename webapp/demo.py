@@ -13,6 +13,7 @@ os.environ["QA_INSECURE_COOKIES"] = "1"
 
 from engine import cli  # noqa: E402
 from engine.database import database_url_from_environment  # noqa: E402
+from engine.operations_log import configure_logging  # noqa: E402
 from engine.qa.demo_data import DEMO_PASSWORD  # noqa: E402
 from engine.scheduler import start_background_scheduler  # noqa: E402
 from webapp import create_app  # noqa: E402
@@ -30,6 +31,7 @@ DEMO_LOGINS = (
 
 
 def main() -> None:
+    configure_logging()
     database_url = database_url_from_environment()
     port = int(os.environ.get("PORT", 5000))
     cli.setup_demo(database_url, seed=cli.DEMO_SEED, with_history=True)

@@ -34,7 +34,7 @@ from engine.qa.models import AREAS, Audit, AuditAction, Case, Service, Team
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData, NotAllowed, WorkflowError
 from engine.runtime.models import Event
-from engine.runtime.monitoring import QueryFilters
+from engine.runtime.query_filters import QueryFilters
 
 SEE_EVERY_ACTION = ("qa_lead", "qa_officer", "principal_social_worker", "assistant_director", "director",
                     "conference_review_manager")

@@ -100,7 +100,7 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                            "moderation_due_on": moderation_due_on})
     instance = start_instance(session, PROCESS_KEY, {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
-        "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
+        "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
         "team_manager": team.manager_id, "head_of_service": head_of_service_id,
         "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
     }, actor_id=allocated_by.id, business_key=audit.reference)

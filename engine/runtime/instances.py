@@ -370,6 +370,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
     lanes = model.manifest["lanes"]
     subject_key = model.manifest.get("subject_key")
     added = []
+    team_key = model.manifest.get("team_key")
     for uuid, spiff_task in ready.items():
         spec = spiff_task.task_spec
         lane = lanes.get(spec.lane, {})
@@ -384,6 +385,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             assignee_id=spiff_task.data.get(person_key) if person_key else None,
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
+            team_id=_team_of(session, instance, spiff_task.data, team_key),
             due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
         added.append(row)
     session.add_all(added)
@@ -402,6 +404,23 @@ def _lookup(data: dict, dotted: str | None):
     for part in (dotted or "").split(".") if dotted else []:
         value = value.get(part) if isinstance(value, dict) else None
     return value if dotted else None
+
+
+def _team_of(session: Session, instance: ProcessInstance, data: dict, team_key: str | None) -> int | None:
+    """The task's team from its data; else, for an instance started before its process named a
+    team key, the team its earlier tasks were given (the upgrade's migration filled those)."""
+    if not team_key:
+        return None
+    team_id = _as_id(data.get(team_key))
+    if team_id is None:
+        team_id = session.scalar(select(HumanTask.team_id).where(
+            HumanTask.instance_id == instance.id, HumanTask.team_id.is_not(None)).limit(1))
+    return team_id
+
+
+def _as_id(value) -> int | None:
+    """A row id from task data, or None for anything that is not one (data is the model's to shape)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _as_date(value) -> date | None:

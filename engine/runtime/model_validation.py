@@ -119,7 +119,7 @@ class _Checker:
         start = manifest.get("start_data")
         self.start_declared = start is not None
         self.start_examples = start if isinstance(start, dict) else {}
-        self.start = set(start or []) | ({manifest["subject_key"]} if manifest.get("subject_key") else set())
+        self.start = set(start or []) | {manifest[key] for key in ("subject_key", "team_key") if manifest.get(key)}
         self.primary = manifest.get("bpmn_process_id")
         self.inferred_start: set[str] = set()
         self._produced: dict[str, set[str]] = {}

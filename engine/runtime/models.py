@@ -59,7 +59,9 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (UniqueConstraint("instance_id", "task_uuid"),
                       Index("ix_human_tasks_inbox", "state", "assignee_id"),
-                      Index("ix_human_tasks_role", "state", "role"))
+                      Index("ix_human_tasks_role", "state", "role"),
+                      Index("ix_human_tasks_completed", "state", "completed_by_id"),
+                      Index("ix_human_tasks_team", "team_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
@@ -72,6 +74,9 @@ class HumanTask(Base):
     form_key: Mapped[str | None] = mapped_column(String(120))
     business_key: Mapped[str] = mapped_column(String(80), default="")
     subject: Mapped[str] = mapped_column(String(200), default="")
+    # The team the work is about, from the data key the manifest's `team_key` names
+    # (kept as a plain id: the runtime knows no teams table), so inboxes filter by team.
+    team_id: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(20), default="ready")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -123,6 +128,16 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SchedulerHeartbeat(Base):
+    """When a scheduler process last ran its heartbeat job: /healthz reads it to tell
+    whether timers are being fired at all. One row per scheduler name."""
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    process: Mapped[str] = mapped_column(String(200), default="")
 
 
 class ChainHead(Base):

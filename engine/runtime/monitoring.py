@@ -9,7 +9,7 @@ lead filters instances by the team, service, cycle, auditor and moderator of the
 audit they run, and people who see only some audits see only those instances.
 """
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from math import ceil
 from typing import ClassVar
@@ -30,7 +30,8 @@ from engine.runtime.diagram_layout import add_layout
 from engine.runtime.errors import InvalidFormData, WorkflowError
 from engine.runtime.instances import workflow_of
 from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime.registry import built_model_for
+from engine.runtime.process_labels import process_names, step_labels
+from engine.runtime.query_filters import QueryFilters
 from engine.runtime.submissions import submissions_by_id
 from engine.whole_numbers import whole_number
 
@@ -54,45 +55,6 @@ DIAGRAM_STATES = ((TaskState.ERROR, "failed"), (TaskState.READY, "active"), (Tas
 
 class FilterNotFound(WorkflowError):
     pass
-
-
-class QueryFilters:
-    """A list page's search and filters, read from and written back to its query string.
-
-    Subclasses are dataclasses naming which fields are numbers (ids, page), which are
-    yes/no flags, and which must be one of a set of values."""
-    NUMBERS: ClassVar[tuple[str, ...]] = ()
-    FLAGS: ClassVar[tuple[str, ...]] = ()
-    CHOICES: ClassVar[dict[str, object]] = {}
-
-    @classmethod
-    def from_query(cls, args):
-        """Read a query string; each value that makes no sense is dropped with a message."""
-        filters, errors = cls(), {}
-        for field in fields(cls):
-            raw = (args.get(field.name) or "").strip()[:80]
-            label = field.name.replace("_", " ")
-            if not raw:
-                continue
-            if field.name in cls.FLAGS:
-                setattr(filters, field.name, raw in ("yes", "1", "true"))
-            elif field.name in cls.NUMBERS:
-                if (number := whole_number(raw, minimum=1)) is not None:
-                    setattr(filters, field.name, number)
-                else:
-                    errors[field.name] = f"{label.capitalize()} must be chosen from the list"
-            elif field.name in cls.CHOICES and raw not in cls.CHOICES[field.name]:
-                errors[field.name] = f"There is no {label} '{raw}'"
-            else:
-                setattr(filters, field.name, raw)
-        return filters, errors
-
-    def to_query(self, **changes) -> dict:
-        """The values that differ from the defaults, for links and saved filters (page 1 unless changed)."""
-        values = asdict(self) | {"page": 1} | changes
-        defaults = asdict(type(self)())
-        return {key: ("yes" if value is True else value) for key, value in values.items()
-                if value != defaults[key] and value not in (None, "", False)}
 
 
 @dataclass
@@ -354,27 +316,6 @@ def diagram_xml(version: ProcessVersion) -> str:
     """The BPMN of a version's main file, laid out if it was published without a diagram."""
     main = version.manifest["bpmn_files"][0]
     return add_layout(version.files[main].encode()).decode()
-
-
-def step_labels(session: Session) -> dict[tuple[str, str], str]:
-    """(process key, BPMN element id) -> the step's name in the diagram, for every published version.
-
-    Parsed once per version (the registry caches models by content hash), never per instance."""
-    labels = {}
-    for version in session.scalars(select(ProcessVersion).options(defer(ProcessVersion.files))
-                                   .order_by(ProcessVersion.version)):
-        model = built_model_for(version)
-        for spec in (model.spec, *model.subprocess_specs.values()):
-            for task_spec in spec.task_specs.values():
-                if task_spec.bpmn_id and task_spec.manual:
-                    labels[(version.process_key, task_spec.bpmn_id)] = task_spec.bpmn_name or task_spec.bpmn_id
-    return labels
-
-
-def process_names(session: Session) -> dict[str, str]:
-    """Process key -> its name in the newest version's manifest."""
-    rows = session.execute(select(ProcessVersion.process_key, ProcessVersion.manifest).order_by(ProcessVersion.version))
-    return {key: manifest.get("name", key) for key, manifest in rows}
 
 
 def saved_filters(session: Session, user: User, page: str) -> list[SavedFilter]:

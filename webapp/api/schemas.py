@@ -14,6 +14,7 @@ from engine.database import as_utc
 from engine.qa.allocation import AllocationRequest
 from engine.qa.models import AREAS, AUDIT_STATUSES, GRADES
 from engine.whole_numbers import MAX_INTEGER
+from engine.runtime.inbox import DIRECTIONS, DUE_FILTERS, SORTS, TABS, InboxFilters
 
 MODERATION_OUTCOMES = ("agreed", "disagreed")
 TASK_STATES = ("ready", "completed", "cancelled")
@@ -74,6 +75,39 @@ class TaskSummarySchema(Schema):
     role = fields.String(required=True)
     state = fields.String(required=True, validate=OneOf(TASK_STATES))
     instance_id = fields.Integer(required=True)
+    team_id = fields.Integer(allow_none=True, metadata={"description": "The team the work is about, if any"})
+    completed_at = UtcDateTime(allow_none=True)
+
+
+class TaskListQuerySchema(Schema):
+    """The inbox's filters, as the web inbox takes them; a bad value is a field error (422)."""
+    q = fields.String(load_default="", validate=Length(max=80),
+                      metadata={"description": "All or part of a case reference or audit reference"})
+    process = fields.String(load_default="", validate=Length(max=80), metadata={"description": "Process key"})
+    task = fields.String(load_default="", validate=Length(max=120),
+                         metadata={"description": "The BPMN id of the user task (`spec_name`)"})
+    team = fields.Integer(load_default=None, validate=Range(min=1), metadata={"description": "Team id"})
+    due = fields.String(load_default="", validate=OneOf(list(DUE_FILTERS)),
+                        metadata={"description": "overdue, week (due in the next 7 days) or none (no due date)"})
+    sort = fields.String(load_default="", validate=OneOf(list(SORTS)),
+                         metadata={"description": "Default: soonest due first (open tasks), latest completed first"})
+    direction = fields.String(load_default="asc", validate=OneOf(DIRECTIONS))
+    tab = fields.String(load_default="assigned", validate=OneOf(TABS),
+                        metadata={"description": "The list `page` applies to; the others give their first page"})
+    page = fields.Integer(load_default=1, validate=Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=Range(min=1, max=200))
+
+    @post_load
+    def make_filters(self, values: dict, **kwargs) -> tuple[InboxFilters, int]:
+        """The engine's own filters, and how many tasks each list holds."""
+        per_page = values.pop("per_page")
+        return InboxFilters(**values), per_page
+
+
+class TaskCountsSchema(Schema):
+    assigned = fields.Integer(required=True)
+    claimable = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
 
 
 class TaskListSchema(Schema):
@@ -81,6 +115,13 @@ class TaskListSchema(Schema):
                            metadata={"description": "Open tasks that are the caller's, soonest due first"})
     claimable = fields.List(fields.Nested(TaskSummarySchema), required=True,
                             metadata={"description": "Open tasks offered to a role the caller holds"})
+    completed = fields.List(fields.Nested(TaskSummarySchema), required=True,
+                            metadata={"description": "Tasks the caller completed, latest first"})
+    counts = fields.Nested(TaskCountsSchema, required=True,
+                           metadata={"description": "How many tasks match the filters in each list, over all pages"})
+    tab = fields.String(required=True, validate=OneOf(TABS))
+    page = fields.Integer(required=True, metadata={"description": "The page of the `tab` list returned"})
+    pages = fields.Integer(required=True, metadata={"description": "How many pages the `tab` list has"})
 
 
 class TaskDetailSchema(TaskSummarySchema):

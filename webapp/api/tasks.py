@@ -11,15 +11,15 @@ from flask_smorest import Blueprint, abort
 
 from engine.clock import clock
 from engine.runtime import events
-from engine.runtime.inbox import assigned_to, claimable_by
+from engine.runtime.inbox import InboxFilters, is_overdue, list_inbox
 from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task, save_draft,
                                       task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import built_model_for
 from webapp.api.access import can_view_instance
 from webapp.api.auth import api_user
-from webapp.api.schemas import (ErrorSchema, TaskAnswersSchema, TaskDetailSchema, TaskListSchema,
-                                TaskSummarySchema)
+from webapp.api.schemas import (ErrorSchema, TaskAnswersSchema, TaskDetailSchema, TaskListQuerySchema,
+                                TaskListSchema, TaskSummarySchema)
 from webapp.extensions import db
 
 blueprint = Blueprint("api_tasks", __name__, url_prefix="/tasks",
@@ -29,18 +29,24 @@ _NOT_JSON = object()
 
 
 @blueprint.route("", methods=["GET"])
+@blueprint.arguments(TaskListQuerySchema, location="query", as_kwargs=False)
 @blueprint.response(200, TaskListSchema)
-def list_tasks():
-    """List the caller's open tasks and those they may claim
+@blueprint.alt_response(422, schema=ErrorSchema, description="A filter with a value it cannot take; `errors` names it")
+def list_tasks(query: tuple[InboxFilters, int]):
+    """List the caller's open tasks, those they may claim and those they completed
 
-    Read from the task projection; no workflow is loaded.
+    Read from the task projection; no workflow is loaded. The filters and sort are the
+    web inbox's and apply to all three lists; `counts` gives each list's full size.
     ---
     Listing is not recorded in the trail: a summary names only the case and audit
     references, and the inbox is polled often. Opening a task is recorded.
     """
-    user = api_user()
-    return {"assigned": [task_summary(task) for task in assigned_to(db.session, user)],
-            "claimable": [task_summary(task) for task in claimable_by(db.session, user)]}
+    filters, per_page = query
+    tabs = list_inbox(db.session, api_user(), filters, clock.today(), page_size=per_page)
+    chosen = tabs[filters.tab]
+    return {**{tab: [task_summary(row.task) for row in listing.rows] for tab, listing in tabs.items()},
+            "counts": {tab: listing.total for tab, listing in tabs.items()},
+            "tab": filters.tab, "page": chosen.page, "pages": chosen.pages}
 
 
 @blueprint.route("/<int:task_id>", methods=["GET"])
@@ -132,9 +138,9 @@ def task_summary(task: HumanTask) -> dict:
     """The fields every task listing shows, with `overdue` worked out against the product clock."""
     return {"id": task.id, "title": task.title, "spec_name": task.spec_name, "subject": task.subject,
             "business_key": task.business_key, "due_on": task.due_on,
-            "overdue": task.state == "ready" and task.due_on is not None and task.due_on < clock.today(),
-            "assignee_id": task.assignee_id, "role": task.role, "state": task.state,
-            "instance_id": task.instance_id}
+            "overdue": is_overdue(task, clock.today()), "assignee_id": task.assignee_id, "role": task.role,
+            "state": task.state, "instance_id": task.instance_id, "team_id": task.team_id,
+            "completed_at": task.completed_at}
 
 
 def json_plain(value):

@@ -7,6 +7,8 @@ saves a draft, adds or removes a row, claims, releases or completes the task; th
 engine runs every guard, and anything it refuses comes back as a message with the
 person's answers kept as a draft wherever they may still act.
 """
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,13 +17,14 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
-from engine.qa.models import Audit
+from engine.qa.models import Audit, Team
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task,
                                       save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
+from engine.runtime.process_labels import process_names, step_labels
 from engine.runtime.registry import BuiltModel, built_model_for
 from webapp.extensions import db
 from webapp.navigation import add_item
@@ -31,6 +34,9 @@ from webapp.formatting import long_date
 blueprint = Blueprint("tasks", __name__)
 add_item("tasks.inbox", "Inbox")
 
+INBOX_TABS = {"assigned": "Assigned to you", "claimable": "You can claim", "completed": "Completed"}
+INBOX_SORTS = {"due": "Due date", "task": "Task", "subject": "Case reference", "reference": "Audit reference",
+               "received": "Date received", "completed": "Date completed"}
 # What each refusal from the engine means over HTTP.
 REFUSAL_STATUS = {NotAllowed: 403, TaskNotOpen: 409, ConcurrentUpdate: 409, ProcessFailure: 409}
 
@@ -38,11 +44,36 @@ REFUSAL_STATUS = {NotAllowed: 403, TaskNotOpen: 409, ConcurrentUpdate: 409, Proc
 @blueprint.route("/inbox")
 @login_required
 def inbox():
-    """My tasks, tasks my role may claim, and what I finished lately."""
+    """My tasks, tasks my role may claim and what I finished: one tab each with its count,
+    filtered and sorted alike. Bad filter values are named and left out, never an error page."""
     user = _me()
-    return render_template("inbox.html", assigned=inbox_queries.assigned_to(db.session, user),
-                           claimable=inbox_queries.claimable_by(db.session, user),
-                           completed=inbox_queries.completed_by(db.session, user), today=clock.today())
+    filters, errors = inbox_queries.InboxFilters.from_query(request.args)
+    today = clock.today()
+    tabs = inbox_queries.list_inbox(db.session, user, filters, today)
+    processes = process_names(db.session)
+    choices, teams = _inbox_choices(user, processes)
+    return render_template(
+        "inbox.html", tabs=tabs, filters=filters, errors=errors, choices=choices, today=today,
+        narrowed=filters != inbox_queries.InboxFilters(q=filters.q, tab=filters.tab, page=filters.page),
+        tab_labels=INBOX_TABS, due_filters=inbox_queries.DUE_FILTERS, sorts=INBOX_SORTS,
+        process_names=processes, team_names=teams, is_overdue=inbox_queries.is_overdue,
+        page_links={tab: partial(_inbox_page_link, filters, tab) for tab in inbox_queries.TABS})
+
+
+def _inbox_choices(user: User, processes: dict[str, str]) -> tuple[dict, dict[int, str]]:
+    """What each inbox filter offers (value, label), named for people, and the team names."""
+    values = inbox_queries.filter_values(db.session, user)
+    steps = step_labels(db.session)
+    teams = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(values["teams"]))).all())
+    choices = {"processes": [(key, processes.get(key, key)) for key in values["processes"]],
+               "steps": sorted({(step, steps.get((key, step), step)) for key, step in values["steps"]},
+                               key=lambda item: item[1]),
+               "teams": sorted(teams.items(), key=lambda item: item[1])}
+    return choices, teams
+
+
+def _inbox_page_link(filters: inbox_queries.InboxFilters, tab: str, number: int) -> str:
+    return url_for("tasks.inbox", **filters.to_query(tab=tab, page=number)) + f"#tab-{tab}"
 
 
 @blueprint.route("/tasks/<int:task_id>")
