@@ -14,27 +14,10 @@ from engine import two_factor
 from engine.clock import clock
 from engine.runtime.models import Event
 from tests.conftest import user_named
-from webapp import create_app
 from webapp.extensions import db
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 STEP = timedelta(seconds=30)
-
-
-@pytest.fixture
-def make_app(database_url):
-    made = []
-
-    def build(**overrides):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                          "SESSION_COOKIE_SECURE": False, "SECRET_KEY": "test", **overrides})
-        made.append(app)
-        return app
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

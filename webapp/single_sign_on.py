@@ -66,9 +66,13 @@ def verified_claims() -> dict:
 
     Raises TokenNotAccepted naming what was wrong (a refused consent, a state that does
     not match, a bad signature, an expired or misdirected token)."""
+    client = _client()
+    # Authlib checks `aud` only when told which audience to expect; issuer and audience
+    # are both pinned to this configuration.
+    expected = {"iss": {"essential": True, "values": [current_app.extensions[_EXTENSION]["issuer"]]},
+                "aud": {"essential": True, "values": [client.client_id]}}
     try:
-        token = _client().authorize_access_token(
-            claims_options={"iss": {"essential": True, "values": [current_app.extensions[_EXTENSION]["issuer"]]}})
+        token = client.authorize_access_token(claims_options=expected)
     except Exception as error:  # Authlib and JOSE raise many kinds; each means "do not trust this"
         raise TokenNotAccepted(f"{type(error).__name__}: {error}"[:200]) from error
     claims = token.get("userinfo")
