@@ -169,6 +169,8 @@ def test_provisioning_creates_an_unknown_person_with_mapped_roles_and_no_team(ss
     created = person(app, "new.person@example.invalid")
     assert (created.roles, created.team_id, created.oidc_subject) == ({"team_manager"}, None, "0000-new")
     assert created.password_hash == NO_PASSWORD
+    assert "/account/two-factor" not in client.get("/inbox").get_data(as_text=True), "no local password to protect"
+    assert "sign in with your council account" in client.get("/account/two-factor").get_data(as_text=True)
     assert client.post("/sign-out").status_code == 302
     local = app.test_client().post("/sign-in", data={"username": created.username, "password": ""})
     assert local.status_code == 401, "a provisioned person has no local password"

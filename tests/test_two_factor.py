@@ -59,6 +59,7 @@ def test_setting_up_shows_the_secret_as_text_uri_and_qr_code_and_needs_a_right_c
     app = make_app()
     client = app.test_client()
     password_step(client, "tm.safeguarding1")
+    assert 'href="/account/two-factor">Two-factor sign-in</a>' in client.get("/inbox").get_data(as_text=True)
     page = client.get("/account/two-factor").get_data(as_text=True)
     secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
     assert f"otpauth://totp/Northbridge%20Council:tm.safeguarding1?secret={secret}" in page

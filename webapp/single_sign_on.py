@@ -18,6 +18,10 @@ CLIENT_NAME = "council"
 _EXTENSION = "qa_single_sign_on"
 
 
+class ProviderUnreachable(Exception):
+    """The provider's discovery document could not be fetched."""
+
+
 class TokenNotAccepted(Exception):
     """The provider's answer could not be trusted (no ID token, or it failed a check)."""
 
@@ -58,7 +62,10 @@ def policy() -> SsoPolicy:
 
 def start(redirect_uri: str):
     """The redirect to the provider's sign-in page (state, nonce and PKCE verifier saved)."""
-    return _client().authorize_redirect(redirect_uri)
+    try:
+        return _client().authorize_redirect(redirect_uri)
+    except Exception as error:  # requests' and Authlib's errors alike: the provider did not answer properly
+        raise ProviderUnreachable(f"{type(error).__name__}: {error}"[:200]) from error
 
 
 def verified_claims() -> dict:

@@ -15,7 +15,12 @@ def start():
     if not provider.enabled():
         abort(404)
     session[_NEXT] = safe_next(request.args.get("next"))
-    return provider.start(url_for("single_sign_on.callback", _external=True))
+    try:
+        return provider.start(url_for("single_sign_on.callback", _external=True))
+    except provider.ProviderUnreachable as error:
+        current_app.logger.error("single sign-on provider unreachable: %s", error)
+        message = f"{current_app.config['COUNCIL_NAME']}'s sign-in service cannot be reached. Try again in a few minutes."
+        return render_template("sign_in_refused.html", message=message), 503
 
 
 @blueprint.route("/sign-in/oidc/callback")
