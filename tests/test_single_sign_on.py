@@ -295,6 +295,12 @@ def test_sign_out_ends_the_session_here_and_at_the_provider(sso_app, provider):
     assert len(events(app, "user.signed_out")) == 1
 
 
+def test_behind_a_proxy_the_addresses_given_to_the_provider_come_from_qa_base_url(sso_app, provider):
+    app = sso_app(BASE_URL="https://qa.example.gov.uk")
+    start = parse_qs(urlsplit(app.test_client().get("/sign-in/oidc").headers["Location"]).query)
+    assert start["redirect_uri"] == ["https://qa.example.gov.uk/sign-in/oidc/callback"]
+
+
 def test_a_local_sign_in_signs_out_locally_even_with_sso_on(sso_app):
     client = sso_app().test_client()
     client.post("/sign-in", data={"username": "psw", "password": "demo-password"})

@@ -55,6 +55,21 @@ def enrol(client, username: str) -> tuple[str, list[str]]:
     return secret, codes
 
 
+@pytest.fixture
+def enrolled(make_app):
+    """An app where tm.safeguarding1 has just set up two-factor: (app, secret, recovery codes)."""
+    app = make_app()
+    secret, codes = enrol(app.test_client(), "tm.safeguarding1")
+    return app, secret, codes
+
+
+def at_code_step(app):
+    """A browser that has passed tm.safeguarding1's password step."""
+    client = app.test_client()
+    password_step(client, "tm.safeguarding1")
+    return client
+
+
 def test_setting_up_shows_the_secret_as_text_uri_and_qr_code_and_needs_a_right_code(make_app):
     app = make_app()
     client = app.test_client()
@@ -85,13 +100,11 @@ def test_setting_up_shows_the_secret_as_text_uri_and_qr_code_and_needs_a_right_c
     assert "Two-factor sign-in is <strong>on</strong>" in client.get("/account/two-factor").get_data(as_text=True)
 
 
-def test_the_password_alone_does_not_sign_in_an_enrolled_person(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
+def test_the_password_alone_does_not_sign_in_an_enrolled_person(enrolled):
+    app, secret, _ = enrolled
     clock.advance(STEP)
     client = app.test_client()
-    response = password_step(client, "tm.safeguarding1")
-    assert response.headers["Location"].endswith("/sign-in/two-factor")
+    assert password_step(client, "tm.safeguarding1").headers["Location"].endswith("/sign-in/two-factor")
     assert not signed_in(client)
 
     wrong = client.post("/sign-in/two-factor", data={"code": code_now(secret, 3)})
@@ -106,30 +119,25 @@ def test_the_password_alone_does_not_sign_in_an_enrolled_person(make_app):
     assert len(events_of(app, "user.two_factor_failed", "tm.safeguarding1")) == 1
 
 
-def test_a_code_one_step_either_side_is_accepted_but_not_two(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
+def test_a_code_one_step_either_side_is_accepted_but_not_two(enrolled):
+    app, secret, _ = enrolled
     clock.advance(10 * STEP)
-    client = app.test_client()
-    password_step(client, "tm.safeguarding1")
+    client = at_code_step(app)
     assert client.post("/sign-in/two-factor", data={"code": code_now(secret, -2)}).status_code == 401
     assert client.post("/sign-in/two-factor", data={"code": code_now(secret, +2)}).status_code == 401
     assert client.post("/sign-in/two-factor", data={"code": code_now(secret, -1)}).status_code == 302
 
 
-def test_a_used_code_cannot_be_used_again(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
-    first = app.test_client()
-    password_step(first, "tm.safeguarding1")
+def test_a_used_code_cannot_be_used_again(enrolled):
+    app, secret, _ = enrolled
+    first = at_code_step(app)
     # The code that confirmed set-up is still inside its 30 seconds, but it was used.
     assert first.post("/sign-in/two-factor", data={"code": code_now(secret)}).status_code == 401
     clock.advance(STEP)
     code = code_now(secret)
     assert first.post("/sign-in/two-factor", data={"code": code}).status_code == 302
 
-    second = app.test_client()
-    password_step(second, "tm.safeguarding1")
+    second = at_code_step(app)
     assert second.post("/sign-in/two-factor", data={"code": code}).status_code == 401
     assert not signed_in(second)
     with app.app_context():
@@ -137,29 +145,24 @@ def test_a_used_code_cannot_be_used_again(make_app):
         assert credential.last_used_step == int((START + STEP).timestamp()) // 30
 
 
-def test_a_recovery_code_works_once(make_app):
-    app = make_app()
-    _, codes = enrol(app.test_client(), "tm.safeguarding1")
-    first = app.test_client()
-    password_step(first, "tm.safeguarding1")
+def test_a_recovery_code_works_once(enrolled):
+    app, _, codes = enrolled
+    first = at_code_step(app)
     assert first.post("/sign-in/two-factor", data={"code": codes[0].upper()}).status_code == 302
     assert signed_in(first)
     assert "7 unused recovery codes" in first.get("/account/two-factor").get_data(as_text=True)
 
-    second = app.test_client()
-    password_step(second, "tm.safeguarding1")
+    second = at_code_step(app)
     assert second.post("/sign-in/two-factor", data={"code": codes[0]}).status_code == 401
     assert not signed_in(second)
     used = events_of(app, "user.recovery_code_used", "tm.safeguarding1")
     assert [e.payload for e in used] == ['{"during":"sign_in","left":7}']
 
 
-def test_too_many_wrong_codes_send_the_person_back_to_the_password(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
+def test_too_many_wrong_codes_send_the_person_back_to_the_password(enrolled):
+    app, secret, _ = enrolled
     clock.advance(STEP)
-    client = app.test_client()
-    password_step(client, "tm.safeguarding1")
+    client = at_code_step(app)
     for _ in range(5):
         assert client.post("/sign-in/two-factor", data={"code": "000000"}).status_code == 401
     late = client.post("/sign-in/two-factor", data={"code": code_now(secret)})
@@ -167,12 +170,10 @@ def test_too_many_wrong_codes_send_the_person_back_to_the_password(make_app):
     assert not signed_in(client)
 
 
-def test_turning_it_off_needs_a_code_and_is_recorded(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
+def test_turning_it_off_needs_a_code_and_is_recorded(enrolled):
+    app, secret, _ = enrolled
     clock.advance(STEP)
-    client = app.test_client()
-    password_step(client, "tm.safeguarding1")
+    client = at_code_step(app)
     client.post("/sign-in/two-factor", data={"code": code_now(secret)})
     clock.advance(STEP)
     refused = client.post("/account/two-factor", data={"action": "disable", "code": "123456"})
@@ -216,9 +217,8 @@ def test_without_the_setting_a_qa_lead_is_not_asked(make_app):
     assert password_step(client, "qa.lead").headers["Location"].endswith("/inbox")
 
 
-def test_the_api_wants_the_code_too(make_app):
-    app = make_app()
-    secret, _ = enrol(app.test_client(), "tm.safeguarding1")
+def test_the_api_wants_the_code_too(enrolled):
+    app, secret, _ = enrolled
     clock.advance(STEP)
     client = app.test_client()
     without = client.post("/api/v1/tokens", json={"username": "tm.safeguarding1", "password": "demo-password"})

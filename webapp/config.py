@@ -31,6 +31,9 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Single sign-on (OpenID Connect) and local accounts: see the README.
         "OIDC_ISSUER": os.environ.get("QA_OIDC_ISSUER", "").strip(),
+        # The public address (behind a proxy the request's own host is not it): the OIDC
+        # redirect and post-sign-out addresses are built from it when set.
+        "BASE_URL": os.environ.get("QA_BASE_URL", "").strip().rstrip("/"),
         "OIDC_CLIENT_ID": os.environ.get("QA_OIDC_CLIENT_ID", "").strip(),
         "OIDC_CLIENT_SECRET": os.environ.get("QA_OIDC_CLIENT_SECRET", "").strip(),
         "OIDC_ROLE_CLAIM": os.environ.get("QA_OIDC_ROLE_CLAIM", ""),

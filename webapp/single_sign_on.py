@@ -10,7 +10,7 @@ rather than trusted from the discovery document. Deciding who the person is happ
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 
 from engine.single_sign_on import SsoPolicy, policy_from_settings
 
@@ -60,10 +60,17 @@ def policy() -> SsoPolicy:
     return current_app.extensions[_EXTENSION]["policy"]
 
 
-def start(redirect_uri: str):
+def public_url(endpoint: str) -> str:
+    """This site's address for `endpoint` as the provider must see it: from QA_BASE_URL
+    when set (behind a proxy the request's host and scheme are the proxy's), else the request's."""
+    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+    return base + url_for(endpoint)
+
+
+def start():
     """The redirect to the provider's sign-in page (state, nonce and PKCE verifier saved)."""
     try:
-        return _client().authorize_redirect(redirect_uri)
+        return _client().authorize_redirect(public_url("single_sign_on.callback"))
     except Exception as error:  # requests' and Authlib's errors alike: the provider did not answer properly
         raise ProviderUnreachable(f"{type(error).__name__}: {error}"[:200]) from error
 
@@ -88,13 +95,13 @@ def verified_claims() -> dict:
     return dict(claims)
 
 
-def end_session_url(post_sign_out_uri: str) -> str | None:
+def end_session_url() -> str | None:
     """Where to send a person signing out so the provider ends its session too, if it can."""
     client = _client()
     try:
         if not client.load_server_metadata().get("end_session_endpoint"):
             return None
-        return client.create_logout_url(post_logout_redirect_uri=post_sign_out_uri,
+        return client.create_logout_url(post_logout_redirect_uri=public_url("auth.sign_in"),
                                         client_id=client.client_id)["url"]
     except Exception:  # the provider being unreachable must not stop a local sign-out
         current_app.logger.warning("could not reach the identity provider to end its session", exc_info=True)

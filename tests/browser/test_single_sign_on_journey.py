@@ -4,12 +4,9 @@ The provider (oidc-provider-mock, a real OpenID Connect server) runs on 127.0.0.
 the app; the browser follows the real redirects both ways, and the pages on our side are
 checked with axe-core at phone and desktop widths.
 """
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, serving
 from tests.oidc_provider import Provider
 
 pytestmark = pytest.mark.browser
@@ -26,20 +23,9 @@ def provider(monkeypatch):
 @pytest.fixture
 def live_server(database_url, provider):
     """The app as tests/browser/conftest.py serves it, with single sign-on configured."""
-    from webapp import create_app
-    from webapp.extensions import db
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "browser-test",
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
-                      "OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": "case-file-audit",
-                      "OIDC_CLIENT_SECRET": "browser-secret"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(database_url, OIDC_ISSUER=provider.issuer, OIDC_CLIENT_ID="case-file-audit",
+                 OIDC_CLIENT_SECRET="browser-secret") as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [320, 1280])

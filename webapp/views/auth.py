@@ -62,7 +62,7 @@ def sign_out():
     logout_user()
     flash("You have signed out.", "info")
     if signed_in_with == "oidc" and single_sign_on.enabled():
-        provider_sign_out = single_sign_on.end_session_url(url_for("auth.sign_in", _external=True))
+        provider_sign_out = single_sign_on.end_session_url()
         if provider_sign_out:
             return redirect(provider_sign_out)
     return redirect(url_for("auth.sign_in"))

@@ -1,5 +1,5 @@
 """Signing in with the council's account (OpenID Connect): off unless QA_OIDC_ISSUER is set."""
-from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, render_template, request, session
 
 from engine import single_sign_on as decisions
 from webapp import single_sign_on as provider
@@ -16,7 +16,7 @@ def start():
         abort(404)
     session[_NEXT] = safe_next(request.args.get("next"))
     try:
-        return provider.start(url_for("single_sign_on.callback", _external=True))
+        return provider.start()
     except provider.ProviderUnreachable as error:
         current_app.logger.error("single sign-on provider unreachable: %s", error)
         message = f"{current_app.config['COUNCIL_NAME']}'s sign-in service cannot be reached. Try again in a few minutes."
