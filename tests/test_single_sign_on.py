@@ -236,6 +236,16 @@ def test_a_genuine_id_token_issued_to_another_application_is_refused(sso_app, pr
     assert refusal["reason"] == "invalid_token: InvalidClaimError: invalid_claim: Invalid claim: 'aud'"
 
 
+def test_a_token_whose_issuer_is_not_the_configured_one_is_refused(make_app, provider):
+    """The issuer is compared exactly: the provider here says it is http://127.0.0.1:<port>,
+    configured with a trailing slash it is another issuer, whatever its discovery says."""
+    app = make_app(OIDC_ISSUER=provider.issuer + "/", OIDC_CLIENT_ID="case-file-audit", OIDC_CLIENT_SECRET="s")
+    provider.set_person("entra-1", oid=WORKER_OID, email="sw.safeguarding1.1@example.invalid")
+    assert sign_in_through(provider, app.test_client(), "entra-1").status_code == 403
+    (refusal,) = events(app, "user.sso_sign_in_refused")
+    assert refusal["reason"] == "invalid_token: InvalidClaimError: invalid_claim: Invalid claim: 'iss'"
+
+
 def test_an_expired_id_token_is_refused(make_app, monkeypatch):
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     # The provider's own option: its tokens expired ten minutes before they were issued

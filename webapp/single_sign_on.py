@@ -29,7 +29,7 @@ class TokenNotAccepted(Exception):
 def init_app(app: Flask) -> None:
     """Register the provider when QA_OIDC_ISSUER is set; a half-made configuration stops
     the app at start-up with a message, rather than failing at someone's sign-in."""
-    issuer = app.config["OIDC_ISSUER"].rstrip("/")
+    issuer = app.config["OIDC_ISSUER"]  # compared exactly with the token's `iss` (some end in "/")
     if not issuer:
         if not app.config["LOCAL_PASSWORDS"]:
             raise ValueError("QA_LOCAL_PASSWORDS=0 needs single sign-on: set QA_OIDC_ISSUER too")
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
         CLIENT_NAME,
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],
-        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+        server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
         client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256", "timeout": 10},
     )
     app.extensions[_EXTENSION] = {"issuer": issuer, "policy": policy, "client": oauth.create_client(CLIENT_NAME)}

@@ -25,8 +25,7 @@ def home():
 def sign_in():
     error = None
     username = request.form.get("username", "").strip()
-    local_passwords = current_app.config["LOCAL_PASSWORDS"]
-    if request.method == "POST" and not local_passwords:
+    if request.method == "POST" and not current_app.config["LOCAL_PASSWORDS"]:
         events.record(db.session, "user.sign_in_failed", payload={"username": username[:80],
                                                                   "reason": "local_passwords_off"})
         db.session.commit()

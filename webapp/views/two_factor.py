@@ -38,8 +38,8 @@ def code():
 def set_up():
     """Set-up at sign-in for someone whose role must use two-factor and who has not yet."""
     pending = pending_second_step()
-    if pending is None or not pending[1]["enrol"]:
-        return _start_again()
+    if pending is None or not pending[1]["enrol"] or two_factor.is_enrolled(db.session, pending[0]):
+        return _start_again()  # (set up meanwhile in another browser: its code is now needed)
     user, marker = pending
     if request.method == "POST":
         try:
