@@ -132,6 +132,43 @@ def test_roles_come_from_the_roles_claim_and_replace_the_persons_roles(sso_app, 
     assert len(events(app, "user.role_granted")) == 1 and len(events(app, "user.role_removed")) == 1
 
 
+def test_roles_can_come_from_group_ids_through_a_json_map(sso_app, provider):
+    qa_group, audit_group = "9a1f0c3e-qa-group", "4b7e2d11-audit-group"
+    app = sso_app(OIDC_ROLE_CLAIM="groups",
+                  OIDC_ROLE_MAP=json.dumps({qa_group: ["qa_lead", "qa_officer"], audit_group: "team_manager"}))
+    provider.set_person("entra-1", oid=WORKER_OID, email="tm.safeguarding1@example.invalid",
+                        groups=[qa_group, audit_group, "unmapped-group"], roles=["QA.Lead"])
+    assert sign_in_through(provider, app.test_client(), "entra-1").status_code == 302
+    assert person(app, "tm.safeguarding1").roles == {"qa_lead", "qa_officer", "team_manager"}
+    assert sorted(e["role"] for e in events(app, "user.role_granted")) == ["qa_lead", "qa_officer"]
+
+
+def test_an_inactive_person_is_refused(sso_app, provider):
+    app = sso_app()
+    with app.app_context():
+        user_named(db.session, "psw").active = False
+        db.session.commit()
+    provider.set_person("entra-1", oid=WORKER_OID, email="psw@example.invalid")
+    client = app.test_client()
+    assert sign_in_through(provider, client, "entra-1").status_code == 403
+    assert signed_in_as(client) is None
+    assert person(app, "psw").oidc_subject is None, "nothing is linked by a refused sign-in"
+    assert [e["reason"] for e in events(app, "user.sso_sign_in_refused")] == ["inactive"]
+
+
+def test_an_account_linked_to_one_identity_is_not_taken_over_by_email(sso_app, provider):
+    app = sso_app()
+    provider.set_person("first", oid=WORKER_OID, email="psw@example.invalid")
+    sign_in_through(provider, app.test_client(), "first")
+    # Later someone else at the provider is given the same email address.
+    provider.set_person("second", oid="another-oid", email="psw@example.invalid")
+    client = app.test_client()
+    assert sign_in_through(provider, client, "second").status_code == 403
+    assert signed_in_as(client) is None
+    assert person(app, "psw").oidc_subject == WORKER_OID
+    assert [e["reason"] for e in events(app, "user.sso_sign_in_refused")] == ["linked_to_another_identity"]
+
+
 def test_a_token_with_no_mapped_role_is_refused_and_changes_nothing(sso_app, provider):
     app = sso_app(OIDC_ROLE_CLAIM="roles", OIDC_ROLE_MAP=ROLE_MAP)
     provider.set_person("entra-1", oid=WORKER_OID, email="tm.safeguarding1@example.invalid", roles=["Unrelated"])
