@@ -30,6 +30,9 @@ ROLES = {
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)
+# The password hash of a person who signs in only through single sign-on: no
+# password ever matches it (Werkzeug refuses a hash without a method and salt).
+NO_PASSWORD = "!"
 
 
 class User(Base):
@@ -43,6 +46,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", use_alter=True, name="fk_users_team_id_teams"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The identity provider's stable id for this person (Entra ID `oid`, else `sub`),
+    # stored at their first single sign-on so later sign-ins never depend on email.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -58,7 +64,12 @@ class User(Base):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.has_password and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """False for people who only ever sign in through the council's identity provider."""
+        return self.password_hash != NO_PASSWORD
 
     # Flask-Login protocol, kept here so the web layer needs no wrapper class.
     @property

@@ -5,6 +5,7 @@ schema-drift tests see the whole schema.
 """
 import engine.accounts  # noqa: F401
 import engine.notification_models  # noqa: F401
+import engine.two_factor  # noqa: F401
 import engine.qa.models  # noqa: F401
 import engine.qa.cycle_models  # noqa: F401
 import engine.qa.retention_models  # noqa: F401

@@ -69,6 +69,25 @@ def app(database_url):
 
 
 @pytest.fixture
+def make_app(database_url):
+    """Build apps on the test database with configuration overrides (e.g. REQUIRE_MFA=True)."""
+    from webapp import create_app
+    from webapp.extensions import db
+    made = []
+
+    def build(**overrides):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                          "SESSION_COOKIE_SECURE": False, "SECRET_KEY": "test", **overrides})
+        made.append(app)
+        return app
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

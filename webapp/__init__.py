@@ -8,7 +8,8 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import config, formatting, navigation, request_limits, request_log, security_headers, url_converters
+from webapp import (config, formatting, navigation, request_limits, request_log, security_headers, single_sign_on,
+                    url_converters)
 from webapp.extensions import csrf, db, login_manager
 
 
@@ -23,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
+    single_sign_on.init_app(app)
     formatting.register(app)
     request_log.register(app)
     _register_blueprints(app)
@@ -48,6 +50,9 @@ def _register_blueprints(app: Flask) -> None:
     # Imported in the order their items appear in the header navigation.
     from webapp.views import auth, tasks, audits, allocation  # noqa: I001
     app.register_blueprint(auth.blueprint)
+    from webapp.views import single_sign_on as single_sign_on_views, two_factor  # noqa: I001
+    app.register_blueprint(single_sign_on_views.blueprint)
+    app.register_blueprint(two_factor.blueprint)
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)

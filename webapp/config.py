@@ -53,6 +53,18 @@ def from_environment() -> dict:
         # Every request body is refused past this; uploads of files have their own, larger limit.
         "MAX_CONTENT_LENGTH": _whole_number("QA_MAX_REQUEST_MB", 2) * MEGABYTE,
         "MAX_UPLOAD_LENGTH": _whole_number("QA_MAX_UPLOAD_MB", 20) * MEGABYTE,
+        # Single sign-on (OpenID Connect) and local accounts: see the README.
+        "OIDC_ISSUER": os.environ.get("QA_OIDC_ISSUER", "").strip(),
+        # The public address (behind a proxy the request's own host is not it): the OIDC
+        # redirect and post-sign-out addresses are built from it when set.
+        "BASE_URL": os.environ.get("QA_BASE_URL", "").strip().rstrip("/"),
+        "OIDC_CLIENT_ID": os.environ.get("QA_OIDC_CLIENT_ID", "").strip(),
+        "OIDC_CLIENT_SECRET": os.environ.get("QA_OIDC_CLIENT_SECRET", "").strip(),
+        "OIDC_ROLE_CLAIM": os.environ.get("QA_OIDC_ROLE_CLAIM", ""),
+        "OIDC_ROLE_MAP": os.environ.get("QA_OIDC_ROLE_MAP", ""),
+        "OIDC_PROVISIONING": os.environ.get("QA_OIDC_PROVISIONING") == "1",
+        "LOCAL_PASSWORDS": os.environ.get("QA_LOCAL_PASSWORDS", "1") != "0",
+        "REQUIRE_MFA": os.environ.get("QA_REQUIRE_MFA") == "1",
         "API_TITLE": "Case file audit API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

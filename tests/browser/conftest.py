@@ -12,6 +12,7 @@ When a test fails, a screenshot of its page is saved in /tmp for whoever reads t
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,18 +54,27 @@ def browser():
 @pytest.fixture
 def live_server(database_url):
     """The base URL of the real app, served on a free port until the test ends."""
+    with serving(database_url) as url:
+        yield url
+
+
+@contextmanager
+def serving(database_url: str, **overrides):
+    """Serve the app (with configuration `overrides`) on a free port; yields its base URL."""
     from webapp import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "browser-test",
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, **overrides})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    with app.app_context():
-        from webapp.extensions import db
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        with app.app_context():
+            from webapp.extensions import db
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -53,6 +53,9 @@ class ErrorSchema(Schema):
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=Length(min=1, max=80))
     password = fields.String(required=True, load_only=True, validate=Length(min=1, max=200))
+    code = fields.String(load_only=True, validate=Length(min=1, max=40), metadata={
+        "description": "The current code from the person's authenticator app (or a recovery code): "
+                       "required when they use two-factor sign-in"})
 
 
 class TokenSchema(Schema):
