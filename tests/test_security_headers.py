@@ -113,3 +113,10 @@ def test_behind_a_trusted_proxy_its_forwarded_scheme_counts(database_url, monkey
     client = behind_proxy.test_client()
     assert "Strict-Transport-Security" in client.get("/sign-in", headers={"X-Forwarded-Proto": "https"}).headers
     assert "Strict-Transport-Security" not in client.get("/sign-in", headers={"X-Forwarded-Proto": "http"}).headers
+
+
+def test_forms_may_post_to_the_councils_openid_provider_only_when_single_sign_on_is_on():
+    from webapp.security_headers import content_security_policy
+    assert "form-action 'self';" in content_security_policy("") + ";"
+    with_sso = content_security_policy("https://login.example.org/tenant-id/v2.0")
+    assert "form-action 'self' https://login.example.org" in with_sso and "tenant-id" not in with_sso

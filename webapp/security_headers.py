@@ -17,11 +17,12 @@ how many proxies' X-Forwarded-* headers to believe (webapp.config), so that the
 scheme the person used is the one seen here.
 """
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CONTENT_SECURITY_POLICY = "; ".join((
+POLICY_DIRECTIVES = (
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
@@ -30,10 +31,9 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "form-action 'self'",
     "frame-ancestors 'none'",
-))
-STYLE_ATTRIBUTES_ALLOWED = CONTENT_SECURITY_POLICY + "; style-src-attr 'unsafe-inline'"
+)
+STYLE_ATTRIBUTES = "style-src-attr 'unsafe-inline'"
 STYLE_ATTRIBUTES_MARK = "allows_inline_style_attributes"
 STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -56,15 +56,26 @@ def register(app: Flask) -> None:
     proxies = app.config.get("TRUST_PROXY_COUNT", 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+    app.extensions["content_security_policy"] = content_security_policy(app.config.get("OIDC_ISSUER", ""))
     app.after_request(add_security_headers)
+
+
+def content_security_policy(oidc_issuer: str = "") -> str:
+    """The policy: forms post to this site only, and, with single sign-on, to the council's
+    OpenID provider (browsers apply form-action to the redirect after a post, and signing
+    out redirects there to end the provider's session too)."""
+    form_targets = "'self'" + (f" {_origin(oidc_issuer)}" if oidc_issuer else "")
+    return "; ".join((*POLICY_DIRECTIVES, f"form-action {form_targets}"))
 
 
 def add_security_headers(response: Response) -> Response:
     """The fixed headers, HSTS over HTTPS, and no caching of anything but static files."""
     response.headers.update(STATIC_HEADERS)
     view = current_app.view_functions.get(request.endpoint or "")
-    response.headers["Content-Security-Policy"] = (
-        STYLE_ATTRIBUTES_ALLOWED if getattr(view, STYLE_ATTRIBUTES_MARK, False) else CONTENT_SECURITY_POLICY)
+    policy = current_app.extensions["content_security_policy"]
+    if getattr(view, STYLE_ATTRIBUTES_MARK, False):
+        policy += f"; {STYLE_ATTRIBUTES}"
+    response.headers["Content-Security-Policy"] = policy
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
     if not is_static(request):
@@ -75,3 +86,8 @@ def add_security_headers(response: Response) -> Response:
 def is_static(asked: Request) -> bool:
     """Only the app's own built files may be cached; they hold no data about anyone."""
     return asked.endpoint == "static"
+
+
+def _origin(address: str) -> str:
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}"
