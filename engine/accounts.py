@@ -6,9 +6,9 @@ credential.
 """
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,6 +26,7 @@ ROLES = {
     "assistant_director": "Assistant director",
     "director": "Director of children's services",
     "process_owner": "Process owner",
+    "system_administrator": "System administrator",
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)
@@ -42,6 +43,14 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", use_alter=True, name="fk_users_team_id_teams"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The organisation (engine/organisation) keeps these; `version` guards against two
+    # administrators overwriting each other's edit of the same person.
+    employee_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    active_from: Mapped[date | None] = mapped_column(Date)
+    active_to: Mapped[date | None] = mapped_column(Date)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
