@@ -18,6 +18,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.database import DEFAULT_DATABASE_URL, database_url_from_environment, make_session_factory
 from engine.migrations import upgrade
+from engine.organisation import directory
 from engine.qa import cycles, demo_data, register_jobs
 from engine.qa.case_register import RegisterFormatError
 from engine.qa.cycle_models import SAMPLE_BASES
@@ -214,6 +215,27 @@ def start_cycle(url: str, by: str, sample_basis: str | None, sample_size: int | 
     return 0
 
 
+def create_admin(url: str, username: str, name: str, email: str) -> int:
+    """Make the first system administrator of a fresh database (or another one later) and print
+    a one-time password they must change at first sign-in. Refuses a username that exists."""
+    with _session(url) as session:
+        if directory.person_by_username(session, username) is not None:
+            print(f"Not created: there is already a user '{username}'.", file=sys.stderr)
+            return 1
+        try:
+            person, one_time = directory.create_person(
+                session, None, directory.PersonDetails(username=username, display_name=name, email=email,
+                                                       job_title="System administrator"),
+                [directory.ADMINISTRATOR], reason="Created with the create-admin command")
+        except WorkflowError as refused:
+            session.rollback()
+            print(f"Not created: {refused}", file=sys.stderr)
+            return 1
+    print(f"Created the system administrator {person.username}.\n"
+          f"One-time password (shown once; it must be changed at first sign-in): {one_time}")
+    return 0
+
+
 def _person(session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
@@ -238,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
                        ("setup-demo", "migrate, publish and seed the demo council if empty")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--seed", type=int, default=DEMO_SEED, help="the same seed gives the same council")
+    command = commands.add_parser("create-admin", help="create a system administrator with a one-time password")
+    command.add_argument("username")
+    command.add_argument("--name", required=True, help="their full name")
+    command.add_argument("--email", required=True, help="their work email address")
     commands.add_parser("verify-chain", help="recompute the audit trail's hash chain")
     command = commands.add_parser("import-cases", help="import the open-case register from a CSV or XLSX file")
     command.add_argument("file", help="the register exported from the case management system")
@@ -274,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo(url, args.seed)
     elif args.command == "setup-demo":
         setup_demo(url, args.seed)
+    elif args.command == "create-admin":
+        return create_admin(url, args.username, args.name, args.email)
     elif args.command == "verify-chain":
         return verify(url)
     elif args.command == "import-cases":
