@@ -64,6 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import trail, retention
     app.register_blueprint(trail.blueprint)
     app.register_blueprint(retention.blueprint)
+    from webapp.views import organisation, handover
+    app.register_blueprint(organisation.blueprint)
+    app.register_blueprint(handover.blueprint)
     from webapp import api
     api.register(app)
 
