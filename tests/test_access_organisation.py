@@ -34,6 +34,7 @@ PAGES = {
     "/organisation/people/{person}/reactivate": MANAGERS, "/organisation/people/{person}/password": MANAGERS,
     "POST /organisation/people/{person}/password": (MANAGERS, 422),
     "/organisation/people/{person}/work": HANDOVER, "POST /organisation/people/{person}/work": (HANDOVER, 422),
+    "/organisation/import": MANAGERS, "POST /organisation/import": (MANAGERS, 422),
 }
 API = {
     "/api/v1/organisation/services": READERS, "POST /api/v1/organisation/services": (MANAGERS, 422),

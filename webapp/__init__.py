@@ -64,9 +64,10 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import trail, retention
     app.register_blueprint(trail.blueprint)
     app.register_blueprint(retention.blueprint)
-    from webapp.views import organisation, handover
+    from webapp.views import organisation, handover, staff_import
     app.register_blueprint(organisation.blueprint)
     app.register_blueprint(handover.blueprint)
+    app.register_blueprint(staff_import.blueprint)
     from webapp import api
     api.register(app)
 

@@ -72,7 +72,7 @@ def may_view(user: User | None) -> bool:
 def create_service(session: Session, by: User | None, name: str, head_of_service_id: int | None = None,
                    assistant_director_id: int | None = None) -> Service:
     """A new service, with its head of service if known."""
-    _require_manager(by)
+    require_manager(by)
     service = Service(name=_service_name(session, name, None),
                       head_of_service_id=_holder(session, head_of_service_id, "head_of_service", "head_of_service_id"),
                       assistant_director_id=_holder(session, assistant_director_id, "assistant_director",
@@ -86,7 +86,7 @@ def create_service(session: Session, by: User | None, name: str, head_of_service
 def change_service(session: Session, by: User | None, service_id: int, name: str,
                    head_of_service_id: int | None) -> Service:
     """Rename a service or give it another head of service."""
-    _require_manager(by)
+    require_manager(by)
     service = _service(session, service_id)
     before = _service_view(service)
     service.name = _service_name(session, name, service.id)
@@ -103,7 +103,7 @@ def change_service(session: Session, by: User | None, service_id: int, name: str
 def create_team(session: Session, by: User | None, name: str, service_id: int | None, kind: str,
                 manager_id: int | None = None) -> Team:
     """A new team in a service; its manager, if named, must already work in that service."""
-    _require_manager(by)
+    require_manager(by)
     service = _service(session, service_id, field="service_id")
     team = Team(name=_team_name(session, name, None), service_id=service.id, kind=_kind(kind))
     session.add(team)
@@ -117,7 +117,7 @@ def create_team(session: Session, by: User | None, name: str, service_id: int | 
 def change_team(session: Session, by: User | None, team_id: int, name: str, service_id: int | None, kind: str,
                 manager_id: int | None) -> Team:
     """Rename a team, move it to another service, change its kind or its manager."""
-    _require_manager(by)
+    require_manager(by)
     team = _team(session, team_id)
     service = _service(session, service_id, field="service_id")
     before = _team_view(team)
@@ -137,7 +137,7 @@ def create_person(session: Session, by: User | None, details: PersonDetails, rol
                   password_hash: str | None = None, reason: str = "") -> tuple[User, str | None]:
     """A new person with their roles. Returns them and a one-time password they must change
     at first sign-in, unless the caller supplies a password hash (the demo shares one)."""
-    _require_manager(by)
+    require_manager(by)
     roles = _known_roles(roles)
     values = _checked_details(session, details, None)
     one_time = None
@@ -159,7 +159,7 @@ def change_person(session: Session, by: User | None, person_id: int, version: in
     """Change a person's name, username, email, job title, line manager, dates or employee id.
 
     A team change goes through `move_person` (it needs a reason and may leave work to reassign)."""
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     values = _checked_details(session, details, person)
     if values["team_id"] != person.team_id:
@@ -211,7 +211,7 @@ def remove_role(session: Session, by: User | None, person_id: int, role: str, re
 def move_person(session: Session, by: User | None, person_id: int, team_id: int | None, reason: str,
                 version: int | None = None) -> User:
     """Move a person to another team. A team manager who moves stops managing their old team."""
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     reason = _reason(reason)
     team = _team(session, team_id, field="team_id")
@@ -233,7 +233,7 @@ def deactivate_person(session: Session, by: User | None, person_id: int, reason:
 
     Allowed while they still hold open work; `engine.organisation.open_work` lists what
     must be reassigned. Teams they managed lose their manager (the event says which)."""
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     reason = _reason(reason)
     if by is not None and by.id == person.id:
@@ -255,7 +255,7 @@ def deactivate_person(session: Session, by: User | None, person_id: int, reason:
 def reactivate_person(session: Session, by: User | None, person_id: int, reason: str,
                       version: int | None = None) -> User:
     """Let a person who had left back in (a returner, or a deactivation made in error)."""
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     reason = _reason(reason)
     if person.active:
@@ -270,7 +270,7 @@ def reactivate_person(session: Session, by: User | None, person_id: int, reason:
 
 def reset_password(session: Session, by: User | None, person_id: int, reason: str) -> str:
     """Give a person a new one-time password, to be changed at their next sign-in."""
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     reason = _reason(reason)
     one_time = new_one_time_password()
@@ -308,13 +308,14 @@ def people(session: Session, search: str = "", *, include_inactive: bool = True,
 
 # Checks --------------------------------------------------------------------------------
 
-def _require_manager(by: User | None) -> None:
+def require_manager(by: User | None) -> None:
+    """Refuse anyone but a system administrator (or the system itself, `by=None`)."""
     if by is not None and not may_manage(by):
         raise NotAllowed("Only a system administrator can change services, teams, people and roles.")
 
 
 def _person_for_roles(session: Session, by: User | None, person_id: int) -> User:
-    _require_manager(by)
+    require_manager(by)
     person = _person(session, person_id)
     if by is not None and by.id == person.id:
         raise NotAllowed("You cannot change your own roles; ask another system administrator.")

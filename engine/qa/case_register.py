@@ -6,19 +6,17 @@ the age band. Every row is checked before anything is written: a file with bad
 rows changes nothing unless the importer asks for the good rows only. Importing
 the same file twice changes nothing; a changed worker or team updates the case.
 """
-import csv
-import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Callable, Iterator
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.qa.models import COHORTS, Case, Team
+from engine import spreadsheet_rows
 from engine.runtime import events
+from engine.spreadsheet_rows import SpreadsheetFormatError as RegisterFormatError, parse_date  # noqa: F401
 
 COLUMNS = ("case_reference", "cohort", "team", "worker", "opened_on")
 OPTIONAL_COLUMNS = ("age_band",)
@@ -36,36 +34,9 @@ class ImportReport:
     applied: bool = False
 
 
-class RegisterFormatError(ValueError):
-    """The file itself cannot be read as a case register (wrong type or missing columns)."""
-
-
 def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
-    """(line number, row) pairs from a CSV or XLSX file; the header is line 1."""
-    lowered = filename.lower()
-    if lowered.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise RegisterFormatError("The CSV file is not UTF-8 text.")
-        rows = list(csv.reader(io.StringIO(text)))
-    elif lowered.endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as error:  # openpyxl raises many types for a damaged file
-            raise RegisterFormatError(f"The XLSX file could not be read ({error.__class__.__name__}).")
-        rows = [["" if cell is None else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        raise RegisterFormatError("Upload a .csv or .xlsx file.")
-    if not rows:
-        raise RegisterFormatError("The file is empty.")
-    header = [str(name).strip().lower().replace(" ", "_") for name in rows[0]]
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        raise RegisterFormatError(f"The file has no column for: {', '.join(missing)}.")
-    for number, values in enumerate(rows[1:], start=2):
-        if any(str(value).strip() for value in values):
-            yield number, {name: values[i] if i < len(values) else "" for i, name in enumerate(header)}
+    """(line number, row) pairs of a register file; the header is line 1."""
+    return spreadsheet_rows.read_rows(filename, content, COLUMNS)
 
 
 def import_register(session: Session, filename: str, content: bytes, *, actor_id: int | None,
@@ -122,7 +93,7 @@ def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | Non
     worker = people.get(str(row.get("worker", "")).strip().lower())
     if worker is None:
         return None, f"there is no active member of staff '{row.get('worker')}'"
-    opened_on = _date(row.get("opened_on"))
+    opened_on = parse_date(row.get("opened_on"))
     if opened_on is None:
         return None, f"'{row.get('opened_on')}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
     return {"reference": reference, "cohort": cohort, "team_id": team.id, "worker_id": worker.id,
@@ -146,18 +117,3 @@ def _apply(session: Session, existing: dict, parsed: dict, report: ImportReport)
     for key, value in wanted.items():
         setattr(case, key, value)
     report.updated += 1
-
-
-def _date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
