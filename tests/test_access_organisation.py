@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.accounts import User
+from engine.clock import clock
+from engine.organisation.absence import set_absence
 from engine.qa.models import Service, Team
 from tests.conftest import sign_in
 from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (the fixture)
@@ -17,6 +19,7 @@ WHO = {**PEOPLE, "system administrator": "sysadmin"}
 MANAGERS = {"system administrator"}
 READERS = {"system administrator", "QA lead"}
 HANDOVER = {"system administrator", "QA lead"}
+EVERYONE = set(WHO) - {"anonymous"}
 PAGES = {
     "/organisation/services": READERS, "/organisation/services/new": MANAGERS,
     "/organisation/services/{service}": READERS, "POST /organisation/services/{service}": (MANAGERS, 422),
@@ -35,6 +38,9 @@ PAGES = {
     "POST /organisation/people/{person}/password": (MANAGERS, 422),
     "/organisation/people/{person}/work": HANDOVER, "POST /organisation/people/{person}/work": (HANDOVER, 422),
     "/organisation/import": MANAGERS, "POST /organisation/import": (MANAGERS, 422),
+    # Absence: the person, their line manager (nobody in the demo has one) or a system administrator.
+    "/people/{me}/absence": EVERYONE, "/people/{person}/absence": MANAGERS,
+    "POST /people/{person}/absence": (MANAGERS, 422), "POST /absences/{absence}/end": (MANAGERS, 302),
 }
 API = {
     "/api/v1/organisation/services": READERS, "POST /api/v1/organisation/services": (MANAGERS, 422),
@@ -78,6 +84,10 @@ def ids(app, audit_setup):  # noqa: F811
         found = {"service": db.session.scalar(select(Service.id).where(Service.name == "Children in Care")),
                  "team": db.session.scalar(select(Team.id).where(Team.name == "MASH 1")),
                  "person": db.session.scalar(select(User.id).where(User.username == "sw.mash1.2"))}
+        admin = db.session.scalar(select(User).where(User.username == "sysadmin"))
+        cover = db.session.scalar(select(User.id).where(User.username == "sw.mash1.3"))
+        found["absence"] = set_absence(db.session, admin, found["person"], cover, clock.today(), clock.today()).id
+        db.session.commit()
         found["usernames"] = {**audit_setup["usernames"], "system administrator": "sysadmin"}
         db.session.remove()
     return found

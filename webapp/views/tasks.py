@@ -19,7 +19,8 @@ from engine.qa.models import Audit
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task,
+from engine.runtime.delegation import covered_tasks
+from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
                                       save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for
@@ -38,9 +39,11 @@ REFUSAL_STATUS = {NotAllowed: 403, TaskNotOpen: 409, ConcurrentUpdate: 409, Proc
 @blueprint.route("/inbox")
 @login_required
 def inbox():
-    """My tasks, tasks my role may claim, and what I finished lately."""
+    """My tasks, tasks I cover for absent colleagues, tasks my role may claim, and what I finished lately."""
     user = _me()
+    covering = covered_tasks(db.session, user)
     return render_template("inbox.html", assigned=inbox_queries.assigned_to(db.session, user),
+                           covering=covering, holders={task.assignee_id: _name(task.assignee_id) for task in covering},
                            claimable=inbox_queries.claimable_by(db.session, user),
                            completed=inbox_queries.completed_by(db.session, user), today=clock.today())
 
@@ -159,7 +162,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
     model = _model(found)
     audit = db.session.scalar(select(Audit).where(Audit.instance_id == found.instance_id))
     record = audit_record(db.session, audit) if audit is not None else None
-    acting = found.state == "ready" and may_act(found, user)
+    acting = found.state == "ready" and may_act_or_cover(db.session, found, user)
     form = draft = None
     if acting:
         draft = db.session.get(TaskDraft, (found.id, user.id))
@@ -208,7 +211,7 @@ def _closed_message(found: HumanTask) -> str:
 
 def _may_view(found: HumanTask, user: User) -> bool:
     """People who may act on the task, and people who may see its audit."""
-    if may_act(found, user) or found.completed_by_id == user.id:
+    if may_act_or_cover(db.session, found, user) or found.completed_by_id == user.id:
         return True
     audit_id = db.session.scalar(select(Audit.id).where(Audit.instance_id == found.instance_id))
     return audit_id is not None and can_view_audit(db.session, user, audit_id)
