@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 
 from engine.accounts import User
-from engine.qa.models import Audit, Service, Team
+from engine.qa.models import Audit, Case, Service, Team
 from engine.runtime.models import Event, HumanTask
 from tests.conftest import sign_in
 from tests.test_monitoring import allocate
@@ -153,3 +153,15 @@ def test_the_qa_lead_reads_the_organisation_but_changes_nothing(app, session):
     assert client.post(f"/organisation/services/{service.id}", data={"name": "Renamed"}).status_code == 403
     assert find(session, Service, id=service.id).name == "Children in Care"
     assert "Add a person" not in client.get("/organisation/people").text
+
+
+def test_cases_whose_worker_left_show_on_the_register_as_needing_a_new_worker(app, session):
+    worker = find(session, User, username="sw.mash1.1")
+    references = read(session, lambda s: list(s.scalars(select(Case.reference).where(Case.worker_id == worker.id))))
+    qa = app.test_client()
+    sign_in(qa, "qa.lead")
+    assert "Cases needing a new worker" not in qa.get("/register").text
+    admin(app).post(f"/organisation/people/{worker.id}/deactivate", data={"reason": "Left", "version": worker.version})
+    page = qa.get("/register").text
+    assert f"Cases needing a new worker ({len(references)})" in page
+    assert all(reference in page for reference in references) and worker.display_name in page

@@ -78,6 +78,14 @@ def import_register(session: Session, filename: str, content: bytes, *, actor_id
     return report
 
 
+def cases_needing_a_worker(session: Session) -> list[tuple[Case, User | None]]:
+    """Open cases whose allocated worker has left (deactivated) or who have none, with that worker."""
+    return list(session.execute(
+        select(Case, User).outerjoin(User, User.id == Case.worker_id)
+        .where(Case.status == "open", (Case.worker_id.is_(None)) | (User.active.is_(False)))
+        .order_by(Case.reference)).all())
+
+
 def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | None]:
     reference = str(row.get("case_reference", "")).strip().upper()
     if not reference:
