@@ -153,14 +153,12 @@ def import_cases(url: str, path: str, good_rows_only: bool, by: str | None) -> i
 
     The same rules as the register page: a file with bad rows changes nothing unless
     --good-rows-only; every bad row is printed with its line. Exits 1 if nothing was imported."""
-    file = Path(path)
-    if not file.is_file():
-        print(f"There is no file {path}.", file=sys.stderr)
+    file = _existing_file(path)
+    if file is None:
         return 2
     with _session(url) as session:
-        actor = _person(session, by) if by else None
-        if by and actor is None:
-            print(f"There is no active user '{by}'.", file=sys.stderr)
+        known, actor = _optional_person(session, by)
+        if not known:
             return 2
         job_id = register_jobs.begin(session, file.name, actor_id=actor.id if actor else None, background=False)
         session.commit()
@@ -241,14 +239,12 @@ def import_staff(url: str, path: str, by: str | None, apply: bool, good_rows_onl
 
     Prints who joins, moves, leaves and changes, and every bad row by line. A file with bad
     rows changes nothing unless --good-rows-only. Exits 1 if the file was not applied as asked."""
-    file = Path(path)
-    if not file.is_file():
-        print(f"There is no file {path}.", file=sys.stderr)
+    file = _existing_file(path)
+    if file is None:
         return 2
     with _session(url) as session:
-        actor = _person(session, by) if by else None
-        if by and actor is None:
-            print(f"There is no active user '{by}'.", file=sys.stderr)
+        known, actor = _optional_person(session, by)
+        if not known:
             return 2
         try:
             report = staff_import.import_staff(session, file.name, file.read_bytes(), by=actor, apply=apply,
@@ -271,6 +267,25 @@ def import_staff(url: str, path: str, by: str | None, apply: bool, good_rows_onl
         return 1
     print(f"Imported ({summary}).")
     return 0
+
+
+def _existing_file(path: str) -> Path | None:
+    """The file to import, or None after saying it is not there."""
+    file = Path(path)
+    if not file.is_file():
+        print(f"There is no file {path}.", file=sys.stderr)
+        return None
+    return file
+
+
+def _optional_person(session, username: str | None) -> tuple[bool, User | None]:
+    """Who `--by` names (None when not given); False first when it names nobody active, after saying so."""
+    if not username:
+        return True, None
+    person = _person(session, username)
+    if person is None:
+        print(f"There is no active user '{username}'.", file=sys.stderr)
+    return person is not None, person
 
 
 def _person(session, username: str) -> User | None:

@@ -22,7 +22,7 @@ from engine.accounts import ROLES, User, UserRole
 from engine.clock import clock
 from engine.qa.models import TEAM_KINDS, Service, Team
 from engine.runtime import events
-from engine.runtime.errors import ConcurrentUpdate, NotAllowed, WorkflowError
+from engine.runtime.errors import ConcurrentUpdate, FieldRefusal, NotAllowed
 
 ADMINISTRATOR = "system_administrator"
 # Who may look at the organisation without changing it.
@@ -31,12 +31,8 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,79}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class OrganisationError(WorkflowError):
-    """A change refused as asked; `field` names the answer to fix ('' for none)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class OrganisationError(FieldRefusal):
+    """A change to the organisation refused as asked."""
 
 
 class StaleEdit(ConcurrentUpdate):

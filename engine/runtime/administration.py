@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.runtime import events
-from engine.runtime.errors import ConcurrentUpdate, NotAllowed, WorkflowError
+from engine.runtime.errors import ConcurrentUpdate, FieldRefusal, NotAllowed
 from engine.runtime.instances import (change_workflow, complete_locked_task, lock_instance, lock_task,
                                       separation_of_duties_problem, workflow_of)
 from engine.runtime.models import HumanTask, ProcessInstance
@@ -34,12 +34,8 @@ OPEN_STATUSES = ("running", "error", "suspended")
 ENGINE_NAMES = frozenset(SAFE_BUILTINS) | frozenset(EXPRESSION_HELPERS) | {"date", "datetime", "timedelta"}
 
 
-class AdministrationError(WorkflowError):
-    """An operation refused as asked; `field` names the answer to fix ('' for none)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class AdministrationError(FieldRefusal):
+    """An operation on a running process refused as asked."""
 
 
 def may_administer(user: User) -> bool:

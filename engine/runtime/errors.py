@@ -5,6 +5,14 @@ class WorkflowError(Exception):
     """Base class: `str(error)` is a sentence a user can act on."""
 
 
+class FieldRefusal(WorkflowError):
+    """A change refused as asked; `field` names the answer to fix ('' for none)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class TaskNotFound(WorkflowError):
     pass
 

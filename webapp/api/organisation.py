@@ -28,32 +28,23 @@ blueprint = Blueprint("api_organisation", __name__, url_prefix="/organisation",
                       description="Services, teams and people (system administrators manage; the QA lead reads)")
 
 
-def readers_only(view):
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        if not directory.may_view(api_user()):
-            abort(403, message="Only system administrators and the QA lead can see the organisation.")
-        return view(*args, **kwargs)
-    return guarded
+def allowed_only(may, message: str):
+    """Refuse anyone for whom `may(user)` is false before the body is read, so a 403 never
+    comes second to a 422 that would describe what the request should hold."""
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not may(api_user()):
+                abort(403, message=message)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
 
 
-def managers_only(view):
-    """Refuse before the body is read, so a 403 never comes second to a 422."""
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        if not directory.may_manage(api_user()):
-            abort(403, message="Only a system administrator can change services, teams, people and roles.")
-        return view(*args, **kwargs)
-    return guarded
-
-
-def handover_only(view):
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        if not may_hand_over(api_user()):
-            abort(403, message="Only a system administrator or the QA lead can reassign someone's work.")
-        return view(*args, **kwargs)
-    return guarded
+readers_only = allowed_only(directory.may_view, "Only system administrators and the QA lead can see the organisation.")
+managers_only = allowed_only(directory.may_manage,
+                             "Only a system administrator can change services, teams, people and roles.")
+handover_only = allowed_only(may_hand_over, "Only a system administrator or the QA lead can reassign someone's work.")
 
 
 @blueprint.route("/services", methods=["GET"])

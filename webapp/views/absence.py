@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from engine.accounts import User
 from engine.organisation import absence as absences
 from engine.organisation.models import Absence
-from engine.runtime.errors import WorkflowError
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date
+from webapp.views.outcome import perform
 
 blueprint = Blueprint("absence", __name__)
 
@@ -38,15 +38,10 @@ def absence(person_id: int):
                 errors[name] = "Enter a real date, for example 27 3 2027"
         chosen = request.form.get("delegate_id", "")
         if not errors:
-            try:
-                absences.set_absence(db.session, me, person.id, int(chosen) if chosen.isdigit() else None,
-                                     dates["starts_on"], dates["ends_on"], request.form.get("note", ""))
-                db.session.commit()
-            except WorkflowError as refused:
-                db.session.rollback()
-                errors = {getattr(refused, "field", ""): str(refused)}
-            else:
-                flash("Absence set: the delegate sees the tasks while it runs", "success")
+            errors = perform(lambda: absences.set_absence(
+                db.session, me, person.id, int(chosen) if chosen.isdigit() else None, dates["starts_on"],
+                dates["ends_on"], request.form.get("note", "")), "Absence set: the delegate sees the tasks while it runs")
+            if not errors:
                 return redirect(url_for("absence.absence", person_id=person.id))
     fields = [Field(kind="select", name="delegate_id", id="delegate_id", label="Who covers",
                     hint="Colleagues who hold one of the same roles.", value=request.form.get("delegate_id", ""),
@@ -60,11 +55,11 @@ def absence(person_id: int):
     fields.append(Field(kind="text", name="note", id="note", label="Note", optional=True,
                         value=request.form.get("note", ""), error=errors.get("note")))
     summary = [ErrorLink(f"#{field.id}", field.error) for field in fields if field.error]
-    names = {user.id: user.display_name for user in db.session.query(User).filter(
-        User.id.in_([a.delegate_id for a in absences.absences_of(db.session, person)]))}
+    current = absences.absences_of(db.session, person)
+    names = {item.delegate_id: db.session.get(User, item.delegate_id).display_name for item in current}
     return render_template("absence.html", person=person, fields=fields, summary=summary,
                            problems=[errors[""]] if errors.get("") else [], names=names,
-                           current=absences.absences_of(db.session, person)), (422 if errors else 200)
+                           current=current), (422 if errors else 200)
 
 
 @blueprint.route("/absences/<int:absence_id>/end", methods=["POST"])
@@ -75,11 +70,8 @@ def end(absence_id: int):
         abort(404)
     if not absences.may_set_absence(current_user, db.session.get(User, found.user_id)):
         abort(403)
-    try:
-        absences.end_absence(db.session, current_user._get_current_object(), found.id)
-        db.session.commit()
-        flash("Absence ended", "success")
-    except WorkflowError as refused:
-        db.session.rollback()
-        flash(str(refused), "info")
+    refused = perform(lambda: absences.end_absence(db.session, current_user._get_current_object(), found.id),
+                      "Absence ended")
+    for message in refused.values():
+        flash(message, "info")
     return redirect(url_for("absence.absence", person_id=found.user_id))

@@ -4,14 +4,14 @@ Every open task, audit part, tracker action and case the person holds is listed 
 choice of who takes it; one reason covers them all and is recorded with each. The rules
 (who may take what, separation of duties) are engine.organisation.open_work's.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from engine.accounts import User
 from engine.organisation.open_work import hand_over as reassign_work, may_hand_over, open_work
-from engine.runtime.errors import WorkflowError
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink
+from webapp.views.outcome import perform
 
 blueprint = Blueprint("handover", __name__)
 
@@ -28,15 +28,10 @@ def hand_over(person_id: int):
     if request.method == "POST":
         choices = {key: int(value) for key, value in request.form.items()
                    if key.startswith(("task:", "audit:", "action:", "case:")) and value.isdigit()}
-        try:
-            count = reassign_work(db.session, current_user._get_current_object(), person.id, choices,
-                                  request.form.get("reason", ""))
-            db.session.commit()
-        except WorkflowError as refused:
-            db.session.rollback()
-            errors = {getattr(refused, "field", ""): str(refused)}
-        else:
-            flash(f"{count} piece{'s' if count != 1 else ''} of {person.display_name}'s work reassigned", "success")
+        errors = perform(lambda: reassign_work(db.session, current_user._get_current_object(), person.id, choices,
+                                               request.form.get("reason", "")),
+                         f"{person.display_name}'s work reassigned")
+        if not errors:
             return redirect(url_for("organisation.person", person_id=person.id))
     work = open_work(db.session, person)
     summary = [ErrorLink(f"#{_anchor(key)}", message) for key, message in errors.items() if key]

@@ -8,7 +8,7 @@ so of two administrators saving the same person at once, the second is told.
 """
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,10 +17,10 @@ from engine.organisation import directory
 from engine.organisation.open_work import may_hand_over, open_work
 from engine.qa.models import TEAM_KINDS, Service, Team
 from engine.runtime import events
-from engine.runtime.errors import WorkflowError
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date
 from webapp.navigation import add_item
+from webapp.views.outcome import perform
 
 blueprint = Blueprint("organisation", __name__, url_prefix="/organisation")
 add_item("organisation.people", "Organisation", directory.may_view)
@@ -47,7 +47,7 @@ def service(service_id: int | None = None):
     if request.method == "POST":
         _require_manage()
         name, head = request.form.get("name", ""), _id("head_of_service_id")
-        errors = _perform(lambda: directory.change_service(db.session, _me(), existing.id, name, head) if existing
+        errors = perform(lambda: directory.change_service(db.session, _me(), existing.id, name, head) if existing
                           else directory.create_service(db.session, _me(), name, head),
                           "Service saved")
         if not errors:
@@ -82,7 +82,7 @@ def team(team_id: int | None = None):
         _require_manage()
         form = request.form
         values = (form.get("name", ""), _id("service_id"), form.get("kind", ""), _id("manager_id"))
-        errors = _perform(lambda: directory.change_team(db.session, _me(), existing.id, *values) if existing
+        errors = perform(lambda: directory.change_team(db.session, _me(), existing.id, *values) if existing
                           else directory.create_team(db.session, _me(), *values), "Team saved")
         if not errors:
             return redirect(url_for("organisation.teams"))
@@ -121,7 +121,7 @@ def new_person():
         roles = request.form.getlist("roles")
         created = []
         if not errors:
-            errors = _perform(lambda: created.append(directory.create_person(
+            errors = perform(lambda: created.append(directory.create_person(
                 db.session, _me(), details, roles, reason=request.form.get("reason", ""))), None)
         if not errors:
             person, one_time = created[0]
@@ -156,7 +156,7 @@ def edit_person(person_id: int):
     if request.method == "POST":
         details, errors = _details_from_form(team_id=person.team_id)
         if not errors:
-            errors = _perform(lambda: directory.change_person(db.session, _me(), person.id, _version(), details),
+            errors = perform(lambda: directory.change_person(db.session, _me(), person.id, _version(), details),
                               f"{person.display_name}'s details saved")
         if not errors:
             return redirect(url_for("organisation.person", person_id=person.id))
@@ -176,7 +176,7 @@ def roles(person_id: int):
         role, reason, change = request.form.get("role", ""), request.form.get("reason", ""), request.form.get("change")
         operation = directory.grant_role if change == "grant" else directory.remove_role
         done = f"{ROLES.get(role, role)} {'granted to' if change == 'grant' else 'removed from'} {person.display_name}"
-        errors = _perform(lambda: operation(db.session, _me(), person.id, role, reason, _version()), done)
+        errors = perform(lambda: operation(db.session, _me(), person.id, role, reason, _version()), done)
         if not errors:
             return redirect(url_for("organisation.person", person_id=person.id))
     change = Field(kind="radios", name="change", id="change", label="Change", value=request.form.get("change", "grant"),
@@ -198,7 +198,7 @@ def move(person_id: int):
     _require_manage()
     errors = {}
     if request.method == "POST":
-        errors = _perform(lambda: directory.move_person(db.session, _me(), person.id, _id("team_id"),
+        errors = perform(lambda: directory.move_person(db.session, _me(), person.id, _id("team_id"),
                                                         request.form.get("reason", ""), _version()),
                           f"{person.display_name} moved")
         if not errors:
@@ -218,7 +218,7 @@ def deactivate(person_id: int):
     _require_manage()
     errors = {}
     if request.method == "POST":
-        errors = _perform(lambda: directory.deactivate_person(db.session, _me(), person.id,
+        errors = perform(lambda: directory.deactivate_person(db.session, _me(), person.id,
                                                               request.form.get("reason", ""), _version()),
                           f"{person.display_name} deactivated: they can no longer sign in")
         if not errors:
@@ -236,7 +236,7 @@ def reactivate(person_id: int):
     _require_manage()
     errors = {}
     if request.method == "POST":
-        errors = _perform(lambda: directory.reactivate_person(db.session, _me(), person.id,
+        errors = perform(lambda: directory.reactivate_person(db.session, _me(), person.id,
                                                               request.form.get("reason", ""), _version()),
                           f"{person.display_name} reactivated")
         if not errors:
@@ -255,7 +255,7 @@ def reset_password(person_id: int):
     errors = {}
     if request.method == "POST":
         made = []
-        errors = _perform(lambda: made.append(directory.reset_password(db.session, _me(), person.id,
+        errors = perform(lambda: made.append(directory.reset_password(db.session, _me(), person.id,
                                                                        request.form.get("reason", ""))), None)
         if not errors:
             return render_template("organisation_created.html", person=person, one_time=made[0], reset=True)
@@ -325,19 +325,6 @@ def _form_page(title: str, fields: list[Field], errors: dict, *, back: str, butt
     return render_template("organisation_form.html", title=title, fields=fields, summary=summary,
                            problems=problems, back=back, button=button, readonly=not _manage(),
                            **extra), (422 if summary or problems else 200)
-
-
-def _perform(operation, done: str | None) -> dict[str, str]:
-    """Run one change and commit it, saying `done`; or roll back and return what was refused, by field."""
-    try:
-        operation()
-        db.session.commit()
-    except WorkflowError as refused:
-        db.session.rollback()
-        return {getattr(refused, "field", ""): str(refused)}
-    if done:
-        flash(done, "success")
-    return {}
 
 
 def _text(name: str, label: str, value, errors: dict, **extra) -> Field:
