@@ -202,3 +202,22 @@ def _service(session, name: str) -> int:
 
 def _team(session, name: str) -> int:
     return session.scalar(select(Team.id).where(Team.name == name))
+
+
+def test_a_leavers_tracker_actions_go_to_someone_in_the_same_part(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    from engine.qa.models import AuditAction
+    audit = allocate(session, "Children in Care 1", "tm.mash1", "hos.cincp")
+    worker = session.get(User, audit.worker_id)
+    action = AuditAction(audit_id=audit.id, ref="A1", description="Update the chronology", area="chronology",
+                         owner_id=worker.id, owner_role="worker", due_on=clock.today() + timedelta(days=10),
+                         priority="high")
+    session.add(action)
+    session.commit()
+    item = open_work(session, worker).of_kind("action")[0]
+    assert item.candidates and all(person.has_role("practitioner") for person in item.candidates)
+    hand_over(session, user_named(session, "qa.lead"), worker.id, {item.key: item.candidates[0].id}, "Left")
+    session.commit()
+    assert session.get(AuditAction, action.id).owner_id == item.candidates[0].id
+    assert events(session, "action.reassigned", action.id)[0]["reason"] == "Left"

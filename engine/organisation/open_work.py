@@ -27,6 +27,8 @@ from engine.runtime.models import HumanTask, ProcessInstance
 HANDOVER_ROLES = ("system_administrator", "qa_lead")
 # An audit's people who can be replaced, the process data key naming each, the roles the
 # replacement must hold, and who they must not be (separation of duties, as in allocation).
+# Who may own a tracker action, by the part its owner plays in the audit (grading form's `owner`).
+ACTION_OWNER_ROLES = {"worker": ("practitioner",), "team_manager": ("team_manager",), "auditor": AUDITOR_ROLES}
 AUDIT_PARTS = {
     "auditor": ("auditor_id", AUDITOR_ROLES, ("worker_id", "moderator_id")),
     "moderator": ("moderator_id", MODERATOR_ROLES, ("worker_id", "auditor_id")),
@@ -82,7 +84,7 @@ def open_work(session: Session, person: User) -> OpenWork:
     for action in actions:
         items.append(Item(f"action:{action.id}", "action", f"Action {action.ref} of audit {action.audit_id}: "
                                                           f"{action.description[:80]}",
-                          _holders(session, (action.owner_role,), person)))
+                          _holders(session, ACTION_OWNER_ROLES.get(action.owner_role, (action.owner_role,)), person)))
     cases = session.scalars(select(Case).where(Case.worker_id == person.id, Case.status == "open")
                             .order_by(Case.reference))
     for case in cases:

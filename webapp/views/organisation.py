@@ -138,11 +138,11 @@ def person(person_id: int):
     if person is None:
         abort(404)
     _require_view()
-    teams_by_id = {t.id: t for t in db.session.scalars(select(Team))}
     line_manager = db.session.get(User, person.line_manager_id) if person.line_manager_id else None
     work = open_work(db.session, person)
     _viewed("person", subject=("user", person.id))
-    return render_template("organisation_person.html", person=person, team=teams_by_id.get(person.team_id),
+    team = db.session.get(Team, person.team_id) if person.team_id else None
+    return render_template("organisation_person.html", person=person, team=team,
                            line_manager=line_manager, work=work, manage=_manage(),
                            hand_over=may_hand_over(current_user))
 
