@@ -21,6 +21,7 @@ JOB_MODULES = (
     "engine.runtime.timers",
     "engine.email_delivery",
     "engine.qa.retention",
+    "engine.organisation.leavers",
 )
 log = logging.getLogger(__name__)
 

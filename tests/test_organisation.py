@@ -221,3 +221,23 @@ def test_a_leavers_tracker_actions_go_to_someone_in_the_same_part(session):
     session.commit()
     assert session.get(AuditAction, action.id).owner_id == item.candidates[0].id
     assert events(session, "action.reassigned", action.id)[0]["reason"] == "Left"
+
+
+def test_people_whose_leaving_date_has_passed_are_deactivated_by_the_scheduler_job(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    from engine.organisation.leavers import deactivate_past_leavers
+    admin = user_named(session, "sysadmin")
+    leaving, staying = user_named(session, "sw.mash1.1"), user_named(session, "sw.mash1.2")
+    for person, last_day in ((leaving, clock.today() - timedelta(days=1)), (staying, clock.today())):
+        directory.change_person(session, admin, person.id, None, PersonDetails(
+            username=person.username, display_name=person.display_name, email=person.email,
+            team_id=person.team_id, active_to=last_day))
+    # The only system administrator is never deactivated by it, even past a leaving date.
+    directory.change_person(session, None, admin.id, None, PersonDetails(
+        username=admin.username, display_name=admin.display_name, email=admin.email, active_to=clock.today() - timedelta(days=3)))
+    session.commit()
+    assert deactivate_past_leavers(session) == 1
+    session.commit()
+    assert not leaving.active and staying.active and admin.active
+    assert events(session, "person.deactivated", leaving.id)[0]["reason"] == "Leaving date reached"

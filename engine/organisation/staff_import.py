@@ -12,7 +12,8 @@ details change) and every bad row by line, with the service's own messages. Noth
 applied unless asked, and a file with bad rows only with "good rows only". People are
 matched by employee id, then username, then email, so importing the same file again
 changes nothing. Someone missing from the file is left alone (an export may be partial):
-a leaver is someone whose leaving date has come. Roles left blank stay as managed in the
+a leaver is someone whose leaving date has passed (a future one is kept,
+and the scheduler deactivates them the day after it). Roles left blank stay as managed in the
 product; the system administrator role is never granted or removed by import.
 """
 from dataclasses import dataclass, field
@@ -215,7 +216,8 @@ def _parse(session: Session, row: dict) -> dict:
                             email=text["email"].lower(), job_title=text["job_title"],
                             team_id=team.id if team else None, employee_id=text["employee_id"],
                             active_from=dates["start_date"], active_to=dates["leaving_date"])
-    leaving = dates["leaving_date"] is not None and dates["leaving_date"] <= clock.today()
+    # A leaving date is the last working day: deactivated from the day after (engine/organisation/leavers.py).
+    leaving = dates["leaving_date"] is not None and dates["leaving_date"] < clock.today()
     return {"details": details, "roles": roles, "leaving": leaving}
 
 
