@@ -90,3 +90,21 @@ def test_the_delegate_sees_and_completes_in_the_browser(app, session):
     sign_in(other, "sw.mash1.1")
     assert other.get(f"/people/{away_id}/absence").status_code == 403
     assert read(session, lambda s: open_task(s, instance_id).assignee_id) == away_id
+
+
+def test_the_api_lists_covered_tasks_and_the_delegate_completes_them(app, session):
+    audit = allocate(session, "Children in Care 1", "tm.mash1", "hos.cincp")
+    task_id = open_task(session, audit.instance_id).id
+    away, cover = user_named(session, "tm.mash1"), user_named(session, "tm.mash2")
+    set_absence(session, away, away.id, cover.id, clock.today(), clock.today())
+    session.commit()
+    session.close()
+    client = app.test_client()
+    token = client.post("/api/v1/tokens", json={"username": "tm.mash2", "password": "demo-password"}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    listed = client.get("/api/v1/tasks", headers=headers).get_json()
+    assert [task["id"] for task in listed["covering"]] == [task_id]
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=headers).status_code == 200
+    done = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": answers.PREPARE}, headers=headers)
+    assert done.status_code == 200
+    assert read(session, lambda s: s.get(HumanTask, task_id).completed_by_id) == cover.id

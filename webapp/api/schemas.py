@@ -74,6 +74,9 @@ class TaskListSchema(Schema):
                            metadata={"description": "Open tasks that are the caller's, soonest due first"})
     claimable = fields.List(fields.Nested(TaskSummarySchema), required=True,
                             metadata={"description": "Open tasks offered to a role the caller holds"})
+    covering = fields.List(fields.Nested(TaskSummarySchema), required=True,
+                           metadata={"description": "Open tasks of absent colleagues the caller covers today "
+                                                    "(completed on their behalf)"})
 
 
 class TaskDetailSchema(TaskSummarySchema):

@@ -11,9 +11,10 @@ from flask_smorest import Blueprint, abort
 
 from engine.clock import clock
 from engine.runtime import events
+from engine.runtime.delegation import covered_tasks
 from engine.runtime.inbox import assigned_to, claimable_by
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task, save_draft,
-                                      task_data, ui_schema_name)
+from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
+                                      save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import built_model_for
 from webapp.api.access import can_view_instance
@@ -40,7 +41,8 @@ def list_tasks():
     """
     user = api_user()
     return {"assigned": [task_summary(task) for task in assigned_to(db.session, user)],
-            "claimable": [task_summary(task) for task in claimable_by(db.session, user)]}
+            "claimable": [task_summary(task) for task in claimable_by(db.session, user)],
+            "covering": [task_summary(task) for task in covered_tasks(db.session, user)]}
 
 
 @blueprint.route("/<int:task_id>", methods=["GET"])
@@ -54,7 +56,7 @@ def read_task(task_id: int):
     """
     task = _task_or_404(task_id)
     user = api_user()
-    if not may_act(task, user) and not can_view_instance(db.session, user, task.instance_id):
+    if not may_act_or_cover(db.session, task, user) and not can_view_instance(db.session, user, task.instance_id):
         abort(403, message="This task is not yours, and it belongs to an audit you cannot see.")
     schema, ui_schema = _forms(task)
     draft = db.session.get(TaskDraft, (task.id, user.id))
