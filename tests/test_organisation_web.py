@@ -53,6 +53,9 @@ def test_an_administrator_adds_a_service_team_and_person_who_can_then_sign_in(ap
     form = {"display_name": "Sam Newstarter", "username": "sam.newstarter", "email": "sam@example.invalid",
             "job_title": "Social Worker", "team_id": team.id, "roles": ["practitioner", "team_manager"],
             "active_from-day": "1", "active_from-month": "2", "active_from-year": "2026"}
+    empty = client.post("/organisation/people/new", data={"display_name": ""}).text
+    assert all(message in empty for message in ("Enter a username", "Enter the person&#39;s name",
+                                                 "Enter a work email address"))
     duplicate = client.post("/organisation/people/new", data={**form, "username": "qa.lead"})
     assert duplicate.status_code == 422 and "The username qa.lead is already taken" in duplicate.text
     assert 'value="Sam Newstarter"' in duplicate.text  # what was typed is kept

@@ -341,45 +341,51 @@ def _claim(session: Session, person: User, version: int | None) -> None:
 
 
 def _checked_details(session: Session, details: PersonDetails, person: User | None) -> dict:
+    """The details cleaned up, or one OrganisationError naming every field that is wrong."""
     own_id = person.id if person else None
+    problems: dict[str, str] = {}
     username = (details.username or "").strip().lower()
-    if not username:
-        raise OrganisationError("username", "Enter a username.")
-    if not USERNAME.match(username):
-        raise OrganisationError("username", "A username is up to 80 lower-case letters, digits, dots, "
-                                            "hyphens, underscores or @, starting with a letter or digit.")
-    if _taken(session, func.lower(User.username), username, own_id):
-        raise OrganisationError("username", f"The username {username} is already taken.")
     display_name = (details.display_name or "").strip()
-    if not display_name:
-        raise OrganisationError("display_name", "Enter the person's name.")
-    if len(display_name) > 120:
-        raise OrganisationError("display_name", "The name must be 120 characters or fewer.")
     email = (details.email or "").strip().lower()
-    if not EMAIL.match(email) or len(email) > 200:
-        raise OrganisationError("email", "Enter a work email address, like name@council.gov.uk.")
-    if _taken(session, func.lower(User.email), email, own_id):
-        raise OrganisationError("email", f"The email address {email} is already someone else's.")
     job_title = (details.job_title or "").strip()
-    if len(job_title) > 120:
-        raise OrganisationError("job_title", "The job title must be 120 characters or fewer.")
     employee_id = (details.employee_id or "").strip() or None
-    if employee_id and (len(employee_id) > 40 or _taken(session, User.employee_id, employee_id, own_id)):
-        raise OrganisationError("employee_id", f"The employee id {employee_id} is already someone else's."
-                                if len(employee_id) <= 40 else "The employee id must be 40 characters or fewer.")
-    if details.team_id is not None:
-        _team(session, details.team_id, field="team_id")
-    if details.line_manager_id is not None:
-        manager = session.get(User, details.line_manager_id)
-        if manager is None or not manager.active:
-            raise OrganisationError("line_manager_id", "Choose a line manager who is an active member of staff.")
-        if own_id is not None and manager.id == own_id:
-            raise OrganisationError("line_manager_id", "A person cannot be their own line manager.")
-    if details.active_from and details.active_to and details.active_to < details.active_from:
-        raise OrganisationError("active_to", "The leaving date must be on or after the start date.")
+    checks = (
+        ("username", not username, "Enter a username."),
+        ("username", not USERNAME.match(username), "A username is up to 80 lower-case letters, digits, dots, "
+                                                   "hyphens, underscores or @, starting with a letter or digit."),
+        ("username", lambda: _taken(session, func.lower(User.username), username, own_id),
+         f"The username {username} is already taken."),
+        ("display_name", not display_name, "Enter the person's name."),
+        ("display_name", len(display_name) > 120, "The name must be 120 characters or fewer."),
+        ("email", not EMAIL.match(email) or len(email) > 200, "Enter a work email address, like name@council.gov.uk."),
+        ("email", lambda: _taken(session, func.lower(User.email), email, own_id),
+         f"The email address {email} is already someone else's."),
+        ("job_title", len(job_title) > 120, "The job title must be 120 characters or fewer."),
+        ("employee_id", bool(employee_id) and len(employee_id) > 40, "The employee id must be 40 characters or fewer."),
+        ("employee_id", lambda: bool(employee_id) and _taken(session, User.employee_id, employee_id, own_id),
+         f"The employee id {employee_id} is already someone else's."),
+        ("team_id", details.team_id is not None and session.get(Team, details.team_id) is None, "Choose a team."),
+        ("line_manager_id", lambda: details.line_manager_id is not None and not _active(session, details.line_manager_id),
+         "Choose a line manager who is an active member of staff."),
+        ("line_manager_id", own_id is not None and details.line_manager_id == own_id,
+         "A person cannot be their own line manager."),
+        ("active_to", bool(details.active_from and details.active_to and details.active_to < details.active_from),
+         "The leaving date must be on or after the start date."),
+    )
+    for field, wrong, message in checks:
+        if field not in problems and (wrong() if callable(wrong) else wrong):
+            problems[field] = message
+    if problems:
+        first = next(iter(problems))
+        raise OrganisationError(first, problems[first], problems)
     return dict(username=username, display_name=display_name, email=email, job_title=job_title,
                 team_id=details.team_id, line_manager_id=details.line_manager_id,
                 active_from=details.active_from, active_to=details.active_to, employee_id=employee_id)
+
+
+def _active(session: Session, person_id: int) -> bool:
+    person = session.get(User, person_id)
+    return person is not None and person.active
 
 
 def _taken(session: Session, column, value, own_id: int | None) -> bool:

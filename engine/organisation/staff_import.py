@@ -117,7 +117,7 @@ def _row_in_savepoint(session: Session, report: StaffImportReport, line: int, wo
         savepoint.rollback()
         events.discard_since(session, mark)
         del report.changes[changes:]
-        report.errors.append((line, str(refused)))
+        report.errors.append((line, "; ".join(getattr(refused, "by_field", {"": str(refused)}).values())))
         return None
     savepoint.commit()
     return result

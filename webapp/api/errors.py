@@ -86,7 +86,7 @@ def handle_workflow_error(error: WorkflowError):
     if isinstance(error, InvalidFormData):
         errors = error.errors
     elif isinstance(error, (AllocationError, OrganisationError)) and error.field:
-        errors = {error.field: message}
+        errors = dict(error.by_field)
     elif isinstance(error, AllocationError):
         status = 403  # the only field-less allocation error: the caller may not allocate
     elif isinstance(error, ConcurrentUpdate):

@@ -6,7 +6,7 @@ keyed by the field it is about ('' for none), to show beside that field.
 """
 from flask import flash
 
-from engine.runtime.errors import InvalidFormData, WorkflowError
+from engine.runtime.errors import FieldRefusal, InvalidFormData, WorkflowError
 from webapp.extensions import db
 
 
@@ -27,4 +27,6 @@ def errors_of(refused: WorkflowError) -> dict[str, str]:
     """A refusal's messages keyed by field: a form's own errors, or the one field it names."""
     if isinstance(refused, InvalidFormData):
         return dict(refused.errors)
+    if isinstance(refused, FieldRefusal):
+        return dict(refused.by_field)
     return {getattr(refused, "field", ""): str(refused)}
