@@ -100,6 +100,8 @@ def test_roles_moves_and_deactivation_with_reasons_and_a_stale_edit_refused(app,
                                                                "version": current.version})
     assert find(session, User, username="sw.mash1.1").team_id == mash2.id
 
+    signed_in_before = app.test_client()
+    sign_in(signed_in_before, "sw.mash1.1")
     page = client.get(f"/organisation/people/{worker.id}/deactivate")
     assert "still holds open work" in page.text and "allocated worker" in page.text
     current = find(session, User, username="sw.mash1.1")
@@ -108,6 +110,8 @@ def test_roles_moves_and_deactivation_with_reasons_and_a_stale_edit_refused(app,
     assert last_event(session, "person.deactivated")["reason"] == "Left"
     leaver = app.test_client()
     assert leaver.post("/sign-in", data={"username": "sw.mash1.1", "password": "demo-password"}).status_code == 401
+    # A session that was signed in before is refused at its next request (the user loader).
+    assert "/sign-in" in signed_in_before.get("/inbox").headers["Location"]
 
 
 def test_an_administrator_cannot_change_their_own_roles(app, session):
