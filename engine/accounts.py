@@ -6,9 +6,9 @@ credential.
 """
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +27,7 @@ ROLES = {
     "director": "Director of children's services",
     "process_owner": "Process owner",
     "participation_officer": "Participation officer",
+    "system_administrator": "System administrator",
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)
@@ -49,6 +50,14 @@ class User(Base):
     # The identity provider's stable id for this person (Entra ID `oid`, else `sub`),
     # stored at their first single sign-on so later sign-ins never depend on email.
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The organisation (engine/organisation) keeps these; `version` guards against two
+    # administrators overwriting each other's edit of the same person.
+    employee_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    active_from: Mapped[date | None] = mapped_column(Date)
+    active_to: Mapped[date | None] = mapped_column(Date)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")

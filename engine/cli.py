@@ -18,6 +18,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.database import DEFAULT_DATABASE_URL, database_url_from_environment, make_session_factory
 from engine.migrations import upgrade
+from engine.organisation import directory, staff_import
 from engine.qa import cycles, demo_data, register_jobs
 from engine.qa.case_register import RegisterFormatError
 from engine.qa.cycle_models import SAMPLE_BASES
@@ -152,14 +153,12 @@ def import_cases(url: str, path: str, good_rows_only: bool, by: str | None) -> i
 
     The same rules as the register page: a file with bad rows changes nothing unless
     --good-rows-only; every bad row is printed with its line. Exits 1 if nothing was imported."""
-    file = Path(path)
-    if not file.is_file():
-        print(f"There is no file {path}.", file=sys.stderr)
+    file = _existing_file(path)
+    if file is None:
         return 2
     with _session(url) as session:
-        actor = _person(session, by) if by else None
-        if by and actor is None:
-            print(f"There is no active user '{by}'.", file=sys.stderr)
+        known, actor = _optional_person(session, by)
+        if not known:
             return 2
         job_id = register_jobs.begin(session, file.name, actor_id=actor.id if actor else None, background=False)
         session.commit()
@@ -214,6 +213,81 @@ def start_cycle(url: str, by: str, sample_basis: str | None, sample_size: int | 
     return 0
 
 
+def create_admin(url: str, username: str, name: str, email: str) -> int:
+    """Make the first system administrator of a fresh database (or another one later) and print
+    a one-time password they must change at first sign-in. Refuses a username that exists."""
+    with _session(url) as session:
+        if directory.person_by_username(session, username) is not None:
+            print(f"Not created: there is already a user '{username}'.", file=sys.stderr)
+            return 1
+        try:
+            person, one_time = directory.create_person(
+                session, None, directory.PersonDetails(username=username, display_name=name, email=email,
+                                                       job_title="System administrator"),
+                [directory.ADMINISTRATOR], reason="Created with the create-admin command")
+        except WorkflowError as refused:
+            session.rollback()
+            print(f"Not created: {refused}", file=sys.stderr)
+            return 1
+    print(f"Created the system administrator {person.username}.\n"
+          f"One-time password (shown once; it must be changed at first sign-in): {one_time}")
+    return 0
+
+
+def import_staff(url: str, path: str, by: str | None, apply: bool, good_rows_only: bool) -> int:
+    """Preview (or with --apply, make) the changes a staff list from HR or Active Directory brings.
+
+    Prints who joins, moves, leaves and changes, and every bad row by line. A file with bad
+    rows changes nothing unless --good-rows-only. Exits 1 if the file was not applied as asked."""
+    file = _existing_file(path)
+    if file is None:
+        return 2
+    with _session(url) as session:
+        known, actor = _optional_person(session, by)
+        if not known:
+            return 2
+        try:
+            report = staff_import.import_staff(session, file.name, file.read_bytes(), by=actor, apply=apply,
+                                               good_rows_only=good_rows_only)
+        except (staff_import.SpreadsheetFormatError, WorkflowError) as refused:
+            session.rollback()
+            print(f"Cannot import {file.name}: {refused} Nothing was changed.", file=sys.stderr)
+            return 1
+    for kind, label in staff_import.CHANGE_KINDS.items():
+        for line, what in report.of_kind(kind):
+            print(f"{label}: {what} (line {line})")
+    for line, reason in report.errors:
+        print(f"Line {line}: {reason}", file=sys.stderr)
+    summary = f"{report.rows} rows: {len(report.changes)} changes, {report.unchanged} unchanged, {len(report.errors)} bad"
+    if not apply:
+        print(f"Preview only ({summary}). Run again with --apply to make these changes.")
+        return 0
+    if not report.applied:
+        print(f"Nothing imported ({summary}): correct the bad rows, or use --good-rows-only.", file=sys.stderr)
+        return 1
+    print(f"Imported ({summary}).")
+    return 0
+
+
+def _existing_file(path: str) -> Path | None:
+    """The file to import, or None after saying it is not there."""
+    file = Path(path)
+    if not file.is_file():
+        print(f"There is no file {path}.", file=sys.stderr)
+        return None
+    return file
+
+
+def _optional_person(session, username: str | None) -> tuple[bool, User | None]:
+    """Who `--by` names (None when not given); False first when it names nobody active, after saying so."""
+    if not username:
+        return True, None
+    person = _person(session, username)
+    if person is None:
+        print(f"There is no active user '{username}'.", file=sys.stderr)
+    return person is not None, person
+
+
 def _person(session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
@@ -238,11 +312,20 @@ def build_parser() -> argparse.ArgumentParser:
                        ("setup-demo", "migrate, publish and seed the demo council if empty")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--seed", type=int, default=DEMO_SEED, help="the same seed gives the same council")
+    command = commands.add_parser("create-admin", help="create a system administrator with a one-time password")
+    command.add_argument("username")
+    command.add_argument("--name", required=True, help="their full name")
+    command.add_argument("--email", required=True, help="their work email address")
     commands.add_parser("verify-chain", help="recompute the audit trail's hash chain")
     command = commands.add_parser("import-cases", help="import the open-case register from a CSV or XLSX file")
     command.add_argument("file", help="the register exported from the case management system")
     command.add_argument("--good-rows-only", action="store_true", help="import the good rows even if some are bad")
     command.add_argument("--by", metavar="USERNAME", help="who is importing, for the audit trail")
+    command = commands.add_parser("import-staff", help="preview or apply a staff list from HR or Active Directory")
+    command.add_argument("file", help="the CSV or XLSX export")
+    command.add_argument("--by", metavar="USERNAME", help="the system administrator importing, for the trail")
+    command.add_argument("--apply", action="store_true", help="make the changes (without it: preview only)")
+    command.add_argument("--good-rows-only", action="store_true", help="with --apply, apply the good rows even if some are bad")
     command = commands.add_parser("start-cycle", help="start an allocation cycle (or the scheduled one early)")
     command.add_argument("--by", metavar="USERNAME", required=True, help="the QA lead starting it")
     command.add_argument("--sample-basis", choices=sorted(SAMPLE_BASES), help="count cases per team or audits per auditor")
@@ -274,10 +357,14 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo(url, args.seed)
     elif args.command == "setup-demo":
         setup_demo(url, args.seed)
+    elif args.command == "create-admin":
+        return create_admin(url, args.username, args.name, args.email)
     elif args.command == "verify-chain":
         return verify(url)
     elif args.command == "import-cases":
         return import_cases(url, args.file, args.good_rows_only, args.by)
+    elif args.command == "import-staff":
+        return import_staff(url, args.file, args.by, args.apply, args.good_rows_only)
     elif args.command == "start-cycle":
         return start_cycle(url, args.by, args.sample_basis, args.sample_size, args.cadence_weeks)
     elif args.command == "export":

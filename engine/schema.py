@@ -16,6 +16,7 @@ import engine.qa.participation_models  # noqa: F401
 import engine.runtime.models  # noqa: F401
 import engine.runtime.admin_models  # noqa: F401
 import engine.runtime.model_draft_models  # noqa: F401
+import engine.organisation.models  # noqa: F401
 from engine.database import Base
 
 metadata = Base.metadata

@@ -22,10 +22,26 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by copying it and dropping the old one, which other
+        # tables reference: SQLite's foreign key checks are off while migrations run.
+        _sqlite_foreign_keys(connection, "OFF")
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=sqlite, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, setting: str) -> None:
+    """Set the pragma on the driver's connection, outside any transaction (inside one it is ignored)."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={setting}")
+    cursor.close()
 
 
 run_migrations_online()

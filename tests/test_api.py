@@ -423,7 +423,12 @@ def test_openapi_document_lists_every_endpoint_with_schemas(client):
     assert set(paths) == {
         "/api/v1/tokens", "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim",
         "/api/v1/tasks/{task_id}/release", "/api/v1/tasks/{task_id}/draft", "/api/v1/tasks/{task_id}/complete",
-        "/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/instances/{instance_id}/events"}
+        "/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/instances/{instance_id}/events",
+        "/api/v1/organisation/services", "/api/v1/organisation/services/{service_id}",
+        "/api/v1/organisation/teams", "/api/v1/organisation/teams/{team_id}", "/api/v1/organisation/people",
+        "/api/v1/organisation/people/{person_id}", "/api/v1/organisation/people/{person_id}/roles",
+        "/api/v1/organisation/people/{person_id}/move", "/api/v1/organisation/people/{person_id}/deactivate",
+        "/api/v1/organisation/people/{person_id}/open-work"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["security"] == [{"bearerAuth": []}] and paths["/api/v1/tokens"]["post"]["security"] == []
     completing = paths["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]

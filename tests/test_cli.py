@@ -79,3 +79,29 @@ def test_an_unknown_command_is_refused(empty_url):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["drop-everything"])
     assert exit_info.value.code == 2
+
+
+def test_create_admin_on_a_fresh_production_database(empty_url, capsys):
+    """Migrated, no demo: the first administrator gets a one-time password to change at first sign-in."""
+    from engine.accounts import authenticate
+    assert cli.main(["migrate"]) == 0
+    capsys.readouterr()
+    assert cli.main(["create-admin", "jo.admin", "--name", "Jo Admin", "--email", "Jo.Admin@council.example"]) == 0
+    printed = capsys.readouterr().out
+    one_time = printed.strip().rsplit(" ", 1)[-1]
+    session = make_session_factory(empty_url)()
+    try:
+        admin = authenticate(session, "jo.admin", one_time)
+        assert admin is not None and admin.roles == {"system_administrator"}
+        assert admin.must_change_password and admin.email == "jo.admin@council.example"
+        assert session.scalar(select(func.count()).select_from(User)) == 1
+        created = session.scalar(select(Event).where(Event.kind == "person.created"))
+        assert created.actor_id is None and "create-admin" in created.payload
+    finally:
+        session.close()
+        session.bind.dispose()
+    assert cli.main(["create-admin", "jo.admin", "--name", "Again", "--email", "other@council.example"]) == 1
+    assert "already a user 'jo.admin'" in capsys.readouterr().err
+    assert cli.main(["create-admin", "sam", "--name", "Sam", "--email", "not-an-email"]) == 1
+    assert "work email" in capsys.readouterr().err
+    assert count(empty_url, User) == 1

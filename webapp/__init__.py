@@ -83,6 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(participation.blueprint)
     from webapp.views import health
     app.register_blueprint(health.blueprint)
+    from webapp.views import organisation, handover, staff_import
+    app.register_blueprint(organisation.blueprint)
+    app.register_blueprint(handover.blueprint)
+    app.register_blueprint(staff_import.blueprint)
+    from webapp.views import absence
+    app.register_blueprint(absence.blueprint)
     from webapp import api
     api.register(app)
 

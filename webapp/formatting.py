@@ -1,6 +1,7 @@
 """Template filters: dates and grades written the way people read them (GOV.UK style)."""
 from datetime import date, datetime
 
+from engine.accounts import ROLES
 from engine.clock import LOCAL_ZONE
 from engine.database import as_utc
 from engine.qa.models import AREAS, AUDIT_STATUSES, COHORTS, GRADES
@@ -26,4 +27,5 @@ def register(app) -> None:
     app.jinja_env.filters["audit_status"] = lambda key: AUDIT_STATUSES.get(key, key)
     app.jinja_env.filters["action_status"] = lambda key: ACTION_STATUSES.get(key, key)
     app.jinja_env.filters["cohort"] = lambda key: COHORTS.get(key, key)
+    app.jinja_env.filters["role_label"] = lambda key: ROLES.get(key, key)
     app.jinja_env.filters["humanise"] = lambda key: (key or "").replace("_", " ").capitalize()

@@ -16,7 +16,7 @@ from engine.qa import case_references
 from engine.qa.models import Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
-from engine.runtime.errors import WorkflowError
+from engine.runtime.errors import FieldRefusal
 from engine.runtime.instances import start_instance
 
 PROCESS_KEY = "case_file_audit"
@@ -28,12 +28,8 @@ ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
 AUDIT_TYPES = {"random": "Random", "thematic": "Thematic", "dip_sample": "Dip sample"}
 
 
-class AllocationError(WorkflowError):
+class AllocationError(FieldRefusal):
     """An allocation that cannot be made; `field` names the answer to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass

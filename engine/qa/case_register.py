@@ -6,20 +6,18 @@ the age band. Every row is checked before anything is written: a file with bad
 rows changes nothing unless the importer asks for the good rows only. Importing
 the same file twice changes nothing; a changed worker or team updates the case.
 """
-import csv
-import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Callable, Iterator
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.qa import case_references
 from engine.qa.models import COHORTS, Case, Team
+from engine import spreadsheet_rows
 from engine.runtime import events
+from engine.spreadsheet_rows import SpreadsheetFormatError as RegisterFormatError, parse_date  # noqa: F401
 
 COLUMNS = ("case_reference", "cohort", "team", "worker", "opened_on")
 OPTIONAL_COLUMNS = ("age_band",)
@@ -37,38 +35,9 @@ class ImportReport:
     applied: bool = False
 
 
-class RegisterFormatError(ValueError):
-    """The file itself cannot be read as a case register (wrong type or missing columns)."""
-
-
-def read_rows(filename: str, content: bytes, required: tuple[str, ...] = COLUMNS) -> Iterator[tuple[int, dict]]:
-    """(line number, row) pairs from a CSV or XLSX file; the header is line 1 and must name
-    every column in `required` (any case; spaces read as underscores). Other imports of
-    council spreadsheets use it too."""
-    lowered = filename.lower()
-    if lowered.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise RegisterFormatError("The CSV file is not UTF-8 text.")
-        rows = list(csv.reader(io.StringIO(text)))
-    elif lowered.endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as error:  # openpyxl raises many types for a damaged file
-            raise RegisterFormatError(f"The XLSX file could not be read ({error.__class__.__name__}).")
-        rows = [["" if cell is None else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        raise RegisterFormatError("Upload a .csv or .xlsx file.")
-    if not rows:
-        raise RegisterFormatError("The file is empty.")
-    header = [str(name).strip().lower().replace(" ", "_") for name in rows[0]]
-    missing = [column for column in required if column not in header]
-    if missing:
-        raise RegisterFormatError(f"The file has no column for: {', '.join(missing)}.")
-    for number, values in enumerate(rows[1:], start=2):
-        if any(str(value).strip() for value in values):
-            yield number, {name: values[i] if i < len(values) else "" for i, name in enumerate(header)}
+def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs of a register file; the header is line 1."""
+    return spreadsheet_rows.read_rows(filename, content, COLUMNS)
 
 
 def import_register(session: Session, filename: str, content: bytes, *, actor_id: int | None,
@@ -110,6 +79,14 @@ def import_register(session: Session, filename: str, content: bytes, *, actor_id
     return report
 
 
+def cases_needing_a_worker(session: Session) -> list[tuple[Case, User | None]]:
+    """Open cases whose allocated worker has left (deactivated) or who have none, with that worker."""
+    return list(session.execute(
+        select(Case, User).outerjoin(User, User.id == Case.worker_id)
+        .where(Case.status == "open", (Case.worker_id.is_(None)) | (User.active.is_(False)))
+        .order_by(Case.reference)).all())
+
+
 def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | None]:
     reference = case_references.normalised(row.get("case_reference", ""))
     if problem := case_references.reference_problem(reference):
@@ -147,19 +124,3 @@ def _apply(session: Session, existing: dict, parsed: dict, report: ImportReport)
     for key, value in wanted.items():
         setattr(case, key, value)
     report.updated += 1
-
-
-def parse_date(value) -> date | None:
-    """A date from a spreadsheet cell: a real date, YYYY-MM-DD or DD/MM/YYYY; None otherwise."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa.case_register import parse_date, read_rows
+from engine.spreadsheet_rows import parse_date, read_rows
 from engine.qa.complaints_models import ComplimentOrComplaint
 from engine.qa.models import Service, Team
 from engine.runtime import events

@@ -3,6 +3,8 @@
 Everyone here is invented (Faker, seeded, so the same seed gives the same council);
 cases carry references and cohorts, never children's names. Logins follow a pattern
 the README lists: `qa.lead`, `hos.cincp`, `tm.safeguarding1`, `sw.safeguarding1.1`...
+Services, teams and people are made through the organisation service, as the system
+administrator makes them (engine/organisation/directory.py), by the system itself.
 """
 import random
 from dataclasses import dataclass
@@ -12,9 +14,10 @@ from faker import Faker
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from engine.accounts import User, UserRole
+from engine.accounts import User
 from engine.clock import clock
-from engine.qa.models import Case, Service, Team
+from engine.organisation import directory
+from engine.qa.models import Case, Team
 from engine.runtime import events
 
 DEMO_PASSWORD = "demo-password"
@@ -41,6 +44,8 @@ SERVICES = (
     ServicePlan("disabled", "Disabled Children", "safeguarding",
                 (("cwd", "Children with Disabilities", 3),), ("disabled_children", "child_in_need")),
 )
+TEAM_KINDS = {"mash": "front_door", "assessment": "assessment", "safeguarding": "cin_cp",
+              "cic": "children_in_care", "leavingcare": "care_leavers", "cwd": "disabled_children"}
 AGE_BANDS = {"care_leaver": ("18-21", "21-25")}
 DEFAULT_AGE_BANDS = ("0-4", "5-9", "10-15", "16-17")
 
@@ -54,13 +59,9 @@ class _Builder:
         self.password_hash = generate_password_hash(DEMO_PASSWORD)
 
     def person(self, username: str, title: str, *roles: str, team: Team | None = None) -> User:
-        name = self.fake.unique.name()
-        user = User(username=username, display_name=name, job_title=title,
-                    email=f"{username}@example.invalid", password_hash=self.password_hash,
-                    team_id=team.id if team else None)
-        user.role_rows = [UserRole(role=role) for role in roles]
-        self.session.add(user)
-        self.session.flush()
+        details = directory.PersonDetails(username=username, display_name=self.fake.unique.name(), job_title=title,
+                                          email=f"{username}@example.invalid", team_id=team.id if team else None)
+        user, _ = directory.create_person(self.session, None, details, list(roles), password_hash=self.password_hash)
         return user
 
 
@@ -86,17 +87,13 @@ def generate(session: Session, seed: int = 2026, cases_per_worker: tuple[int, in
     references: set[str] = set()
     for plan in SERVICES:
         head = build.person(f"hos.{plan.slug}", f"Head of Service, {plan.name}", "head_of_service")
-        service = Service(name=plan.name, head_of_service_id=head.id,
-                          assistant_director_id=assistant_directors[plan.assistant_director].id)
-        session.add(service)
-        session.flush()
+        service = directory.create_service(session, None, plan.name, head.id,
+                                           assistant_directors[plan.assistant_director].id)
         for slug, name, count in plan.teams:
             for number in range(1, count + 1):
-                team = Team(name=f"{name} {number}", service_id=service.id)
-                session.add(team)
-                session.flush()
+                team = directory.create_team(session, None, f"{name} {number}", service.id, TEAM_KINDS[slug])
                 manager = build.person(f"tm.{slug}{number}", f"Team Manager, {team.name}", "team_manager", team=team)
-                team.manager_id = manager.id
+                directory.change_team(session, None, team.id, team.name, service.id, team.kind, manager.id)
                 build.person(f"atm.{slug}{number}", f"Assistant Team Manager, {team.name}", "practitioner", team=team)
                 team_count += 1
                 for worker_number in range(1, build.rng.randint(*workers_per_team) + 1):
@@ -105,6 +102,8 @@ def generate(session: Session, seed: int = 2026, cases_per_worker: tuple[int, in
                     for _ in range(build.rng.randint(*cases_per_worker)):
                         session.add(_case(build, references, plan, team, worker))
                         case_count += 1
+    # Last, so adding the administrator left every other generated name as it was.
+    build.person("sysadmin", "Systems Administrator", "system_administrator")
     session.flush()
     events.record(session, "demo_data.generated", payload={"seed": seed, "teams": team_count,
                                                             "workers": worker_count, "cases": case_count})

@@ -45,6 +45,21 @@ AUDIT_STATUSES = {
 }
 
 
+TEAM_KINDS = {
+    "front_door": "Front door (MASH)",
+    "assessment": "Assessment",
+    "cin_cp": "Child in need and child protection",
+    "children_in_care": "Children in care",
+    "care_leavers": "Care leavers",
+    "disabled_children": "Disabled children",
+    "fostering_adoption": "Fostering and adoption",
+    "youth_justice": "Youth justice",
+    "early_help": "Early help",
+    "quality_assurance": "Quality assurance",
+    "other": "Other",
+}
+
+
 class Service(Base):
     __tablename__ = "services"
 
@@ -61,6 +76,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40), default="other", server_default="other")
 
     service: Mapped[Service] = relationship(lazy="joined")
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
-from engine.qa.case_register import parse_date
+from engine.spreadsheet_rows import parse_date
 from engine.qa.feedback_requests import AUDIENCES, response_summary
 from engine.qa.models import Audit, Feedback
 from engine.qa.participation_models import ParticipationRecord

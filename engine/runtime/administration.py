@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.runtime import events
-from engine.runtime.errors import ConcurrentUpdate, NotAllowed, WorkflowError
+from engine.runtime.errors import ConcurrentUpdate, FieldRefusal, NotAllowed
 from engine.runtime.instances import (change_workflow, complete_locked_task, lock_instance, lock_task,
                                       separation_of_duties_problem, workflow_of)
 from engine.runtime.models import HumanTask, ProcessInstance
@@ -34,12 +34,8 @@ OPEN_STATUSES = ("running", "error", "suspended")
 ENGINE_NAMES = frozenset(SAFE_BUILTINS) | frozenset(EXPRESSION_HELPERS) | {"date", "datetime", "timedelta"}
 
 
-class AdministrationError(WorkflowError):
-    """An operation refused as asked; `field` names the answer to fix ('' for none)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class AdministrationError(FieldRefusal):
+    """An operation on a running process refused as asked."""
 
 
 def may_administer(user: User) -> bool:
@@ -134,7 +130,13 @@ def retry(session: Session, instance_id: int, admin: User, reason: str, correcti
 
 def reassign_task(session: Session, task_id: int, admin: User, assignee_id: int, reason: str) -> HumanTask:
     """Give an open task to someone else who holds the role its lane needs."""
-    reason = _checked(admin, reason)
+    return move_task(session, task_id, admin, assignee_id, _checked(admin, reason))
+
+
+def move_task(session: Session, task_id: int, admin: User, assignee_id: int, reason: str) -> HumanTask:
+    """Reassign an open task for someone the caller has already allowed (the QA lead here,
+    a system administrator handing over a leaver's work): role and separation of duties
+    are checked, and the event keeps the reason and who held it before."""
     task, instance = _locked_open_task(session, task_id)
     person = session.get(User, assignee_id) if assignee_id else None
     if person is None or not person.active:

@@ -5,6 +5,18 @@ class WorkflowError(Exception):
     """Base class: `str(error)` is a sentence a user can act on."""
 
 
+class FieldRefusal(WorkflowError):
+    """A change refused as asked; `field` names the answer to fix ('' for none).
+
+    `by_field` holds every problem found at once (field to message), so a form can show
+    each beside its field; the error's own message is the first of them."""
+
+    def __init__(self, field: str, message: str, by_field: dict[str, str] | None = None):
+        super().__init__(message)
+        self.field = field
+        self.by_field = by_field or {field: message}
+
+
 class TaskNotFound(WorkflowError):
     pass
 

@@ -30,6 +30,7 @@ from engine.clock import clock
 from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow reads the product clock)
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
+from engine.runtime.delegation import covering_absence
 from engine.runtime.forms import validate_answers
 from engine.runtime.persistence import dump_workflow, load_workflow
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
@@ -68,10 +69,16 @@ def start_instance(session: Session, process_key: str, data: dict, *, actor_id: 
 
 
 def complete_task(session: Session, task_id: int, user: User, answers: dict) -> HumanTask:
-    """Complete a READY user task with `answers`, after every guard has passed."""
+    """Complete a READY user task with `answers`, after every guard has passed.
+
+    A delegate covering the assignee's absence completes it on their behalf, recorded as such."""
     task, instance = lock_task(session, task_id)
-    _check_may_act(task, user)
-    return complete_locked_task(session, task, instance, user, answers)
+    absence = _check_may_act(session, task, user)
+    on_behalf = None
+    if absence is not None:
+        on_behalf = {"delegate_for": task.assignee_id, "absence_id": absence.id,
+                     "reason": "Covering an absence", "before": {"assignee_id": task.assignee_id}}
+    return complete_locked_task(session, task, instance, user, answers, on_behalf=on_behalf)
 
 
 def complete_locked_task(session: Session, task: HumanTask, instance: ProcessInstance, user: User,
@@ -164,7 +171,7 @@ def save_draft(session: Session, task_id: int, user: User, answers: dict) -> Non
     task = session.get(HumanTask, task_id)
     if task is None:
         raise TaskNotFound("There is no such task.")
-    _check_may_act(task, user)
+    _check_may_act(session, task, user)
     draft = session.get(TaskDraft, (task_id, user.id))
     if draft is None:
         session.add(TaskDraft(human_task_id=task_id, user_id=user.id, data=answers, saved_at=clock.now()))
@@ -245,9 +252,25 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
     return task, instance
 
 
-def _check_may_act(task: HumanTask, user: User) -> None:
-    if not may_act(task, user):
+def may_act_or_cover(session: Session, task: HumanTask, user: User) -> bool:
+    """`may_act`, or `user` covers the assignee's absence today (see engine/runtime/delegation.py)."""
+    return may_act(task, user) or covering_absence(session, task, user) is not None
+
+
+def _check_may_act(session: Session, task: HumanTask, user: User):
+    """Refuse anyone who may not act; returns the absence through which a delegate acts, if so."""
+    if may_act(task, user):
+        return None
+    absence = covering_absence(session, task, user)
+    if absence is None:
         raise NotAllowed("This task is not yours.")
+    if not user.has_role(task.role):
+        raise NotAllowed(f"You cover {_name(session, task.assignee_id)}'s absence, "
+                         "but do not hold the role this task needs; ask the QA lead to reassign it.")
+    conflict = separation_of_duties_problem(session, task, user)
+    if conflict:
+        raise NotAllowed(conflict)
+    return absence
 
 
 def _person_key(session, instance, task):

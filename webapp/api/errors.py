@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from engine.organisation.directory import OrganisationError
 from engine.qa.allocation import AllocationError
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure, TaskNotFound,
                                    TaskNotOpen, WorkflowError)
@@ -42,6 +43,7 @@ WORKFLOW_STATUSES = (
     (TaskNotOpen, 409),
     (InvalidFormData, 422),
     (AllocationError, 422),
+    (OrganisationError, 422),
     (ConcurrentUpdate, 409),
     (ProcessFailure, 409),
     (WorkflowError, 409),
@@ -84,8 +86,8 @@ def handle_workflow_error(error: WorkflowError):
     message = str(error)
     if isinstance(error, InvalidFormData):
         errors = error.errors
-    elif isinstance(error, AllocationError) and error.field:
-        errors = {error.field: message}
+    elif isinstance(error, (AllocationError, OrganisationError)) and error.field:
+        errors = dict(error.by_field)
     elif isinstance(error, AllocationError):
         status = 403  # the only field-less allocation error: the caller may not allocate
     elif isinstance(error, ConcurrentUpdate):

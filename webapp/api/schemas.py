@@ -125,6 +125,9 @@ class TaskListSchema(Schema):
     tab = fields.String(required=True, validate=OneOf(TABS))
     page = fields.Integer(required=True, metadata={"description": "The page of the `tab` list returned"})
     pages = fields.Integer(required=True, metadata={"description": "How many pages the `tab` list has"})
+    covering = fields.List(fields.Nested(TaskSummarySchema), required=True,
+                           metadata={"description": "Open tasks of absent colleagues the caller covers today "
+                                                    "(completed on their behalf)"})
 
 
 class TaskDetailSchema(TaskSummarySchema):

@@ -11,9 +11,10 @@ from flask_smorest import Blueprint, abort
 
 from engine.clock import clock
 from engine.runtime import events
+from engine.runtime.delegation import covered_tasks
 from engine.runtime.inbox import InboxFilters, is_overdue, list_inbox
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task, save_draft,
-                                      task_data, ui_schema_name)
+from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
+                                      save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import built_model_for
 from webapp.api.access import can_view_instance
@@ -42,9 +43,11 @@ def list_tasks(query: tuple[InboxFilters, int]):
     references, and the inbox is polled often. Opening a task is recorded.
     """
     filters, per_page = query
-    tabs = list_inbox(db.session, api_user(), filters, clock.today(), page_size=per_page)
+    user = api_user()
+    tabs = list_inbox(db.session, user, filters, clock.today(), page_size=per_page)
     chosen = tabs[filters.tab]
     return {**{tab: [task_summary(row.task) for row in listing.rows] for tab, listing in tabs.items()},
+            "covering": [task_summary(task) for task in covered_tasks(db.session, user)],
             "counts": {tab: listing.total for tab, listing in tabs.items()},
             "tab": filters.tab, "page": chosen.page, "pages": chosen.pages}
 
@@ -60,7 +63,7 @@ def read_task(task_id: int):
     """
     task = _task_or_404(task_id)
     user = api_user()
-    if not may_act(task, user) and not can_view_instance(db.session, user, task.instance_id):
+    if not may_act_or_cover(db.session, task, user) and not can_view_instance(db.session, user, task.instance_id):
         abort(403, message="This task is not yours, and it belongs to an audit you cannot see.")
     schema, ui_schema = _forms(task)
     draft = db.session.get(TaskDraft, (task.id, user.id))

@@ -19,6 +19,7 @@ from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
+from webapp.views.outcome import errors_of, perform
 from webapp.form_rendering import (ErrorLink, Field, Option, apply_row_command, describe_form, drop_blank_rows,
                                    parse_submission, read_date, walk)
 
@@ -40,10 +41,10 @@ INSTANCE_OPERATIONS = {
 def instance_operation(instance_id: int, operation: str):
     """Ask for the reason, then suspend, resume or terminate."""
     instance = _instance_for_qa_lead(instance_id)
-    title, explanation, done, perform = INSTANCE_OPERATIONS[operation]
+    title, explanation, done, change = INSTANCE_OPERATIONS[operation]
     errors = {}
     if request.method == "POST":
-        errors = _perform(lambda: perform(db.session, instance.id, _me(), request.form.get("reason", "")), done)
+        errors = perform(lambda: change(db.session, instance.id, _me(), request.form.get("reason", "")), done)
         if not errors:
             return redirect(url_for("monitoring.instance", instance_id=instance.id))
     return _page(instance, title=title, explanation=explanation, errors=errors, button=title.split(" ")[0])
@@ -62,7 +63,7 @@ def retry(instance_id: int):
             errors = {"corrections": 'Corrections must be JSON, for example {"score": "7"}'}
         else:
             outcome = []
-            errors = _perform(lambda: outcome.append(administration.retry(
+            errors = perform(lambda: outcome.append(administration.retry(
                 db.session, instance.id, _me(), request.form.get("reason", ""), corrections)), None)
             if not errors:
                 failure = outcome[0]
@@ -87,7 +88,7 @@ def reassign(instance_id: int, task_id: int):
     errors = {}
     if request.method == "POST":
         chosen = request.form.get("assignee_id", "")
-        errors = _perform(lambda: administration.reassign_task(
+        errors = perform(lambda: administration.reassign_task(
             db.session, task.id, _me(), whole_number(chosen) or 0, request.form.get("reason", "")),
             f"Task reassigned: {task.title}")
         if not errors:
@@ -113,7 +114,7 @@ def due_date(instance_id: int, task_id: int):
         except ValueError:
             errors = {"due_on": "The new due date must be a real date, for example 27 3 2027"}
         else:
-            errors = _perform(lambda: administration.change_due_date(
+            errors = perform(lambda: administration.change_due_date(
                 db.session, task.id, _me(), due_on, request.form.get("reason", "")), f"Due date changed: {task.title}")
             if not errors:
                 return redirect(url_for("monitoring.instance", instance_id=instance.id))
@@ -149,7 +150,7 @@ def complete_on_behalf(instance_id: int, task_id: int):
             field_errors = invalid.errors
         except WorkflowError as refused:
             db.session.rollback()
-            errors = _errors_of(refused)
+            errors = errors_of(refused)
         else:
             flash(f"Task completed on behalf of its holder: {task.title}", "success")
             return redirect(url_for("monitoring.instance", instance_id=instance.id))
@@ -174,25 +175,6 @@ def _page(instance: ProcessInstance, *, title: str, explanation: str, errors: di
     return render_template("instance_admin.html", instance=instance, title=title, explanation=explanation,
                            summary=summary, problems=problems, button=button, fields=fields,
                            **extra), (422 if summary or problems else 200)
-
-
-def _perform(operation, done: str | None) -> dict[str, str]:
-    """Run one engine operation and commit it, saying `done`; or roll back and return what was refused."""
-    try:
-        operation()
-        db.session.commit()
-    except WorkflowError as refused:
-        db.session.rollback()
-        return _errors_of(refused)
-    if done:
-        flash(done, "success")
-    return {}
-
-
-def _errors_of(refused: WorkflowError) -> dict[str, str]:
-    if isinstance(refused, InvalidFormData):
-        return dict(refused.errors)
-    return {getattr(refused, "field", ""): str(refused)}
 
 
 def _instance_for_qa_lead(instance_id: int) -> ProcessInstance:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from engine.qa import register_jobs
-from engine.qa.case_register import COLUMNS, OPTIONAL_COLUMNS, RegisterFormatError
+from engine.qa.case_register import COLUMNS, OPTIONAL_COLUMNS, RegisterFormatError, cases_needing_a_worker
 from engine.qa.models import Case, Team
 from engine.runtime import events
 from webapp.extensions import db
@@ -49,6 +49,7 @@ def register():
     teams = db.session.execute(select(Team.name, func.count(Case.id)).join(Case, Case.team_id == Team.id)
                                .where(Case.status == "open").group_by(Team.name).order_by(Team.name)).all()
     return render_template("register_upload.html", teams=teams, columns=COLUMNS, optional=OPTIONAL_COLUMNS,
+                           unallocated=cases_needing_a_worker(db.session),
                            errors=[ErrorLink("#register", error)] if error else [], error=error,
                            good_rows_only=request.form.get("good_rows_only") == "yes"), (422 if error else 200)
 

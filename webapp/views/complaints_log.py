@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.clock import clock
 from engine.qa import complaints_log
-from engine.qa.case_register import RegisterFormatError
+from engine.spreadsheet_rows import SpreadsheetFormatError
 from engine.qa.models import Service, Team
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
@@ -79,7 +79,7 @@ def import_file():
         try:
             report = complaints_log.import_log(db.session, current_user, name, content,
                                                apply_good_rows=request.form.get("good_rows_only") == "yes")
-        except RegisterFormatError as problem:
+        except SpreadsheetFormatError as problem:
             db.session.rollback()
             error = str(problem)
         else:

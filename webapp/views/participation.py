@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from engine.clock import clock
 from engine.qa import participation
-from engine.qa.case_register import parse_date
+from engine.spreadsheet_rows import parse_date
 from engine.qa.participation_pdf import board_report_pdf
 from webapp.extensions import db
 from webapp.navigation import add_item

@@ -21,7 +21,8 @@ from engine.qa.models import Audit, Team
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act, release_task,
+from engine.runtime.delegation import covered_tasks
+from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
                                       save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.process_labels import process_names, step_labels
@@ -45,8 +46,10 @@ REFUSAL_STATUS = {NotAllowed: 403, TaskNotOpen: 409, ConcurrentUpdate: 409, Proc
 @login_required
 def inbox():
     """My tasks, tasks my role may claim and what I finished: one tab each with its count,
-    filtered and sorted alike. Bad filter values are named and left out, never an error page."""
+    filtered and sorted alike; above them, the tasks of absent colleagues I cover. Bad filter
+    values are named and left out, never an error page."""
     user = _me()
+    covering = covered_tasks(db.session, user)
     filters, errors = inbox_queries.InboxFilters.from_query(request.args)
     today = clock.today()
     tabs = inbox_queries.list_inbox(db.session, user, filters, today)
@@ -54,6 +57,7 @@ def inbox():
     choices, teams = _inbox_choices(user, processes)
     return render_template(
         "inbox.html", tabs=tabs, filters=filters, errors=errors, choices=choices, today=today,
+        covering=covering, holders={task.assignee_id: _name(task.assignee_id) for task in covering},
         narrowed=filters != inbox_queries.InboxFilters(q=filters.q, tab=filters.tab, page=filters.page),
         tab_labels=INBOX_TABS, due_filters=inbox_queries.DUE_FILTERS, sorts=INBOX_SORTS,
         process_names=processes, team_names=teams, is_overdue=inbox_queries.is_overdue,
@@ -190,7 +194,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
     model = _model(found)
     audit = db.session.scalar(select(Audit).where(Audit.instance_id == found.instance_id))
     record = audit_record(db.session, audit) if audit is not None else None
-    acting = found.state == "ready" and may_act(found, user)
+    acting = found.state == "ready" and may_act_or_cover(db.session, found, user)
     form = draft = None
     if acting:
         draft = db.session.get(TaskDraft, (found.id, user.id))
@@ -239,7 +243,7 @@ def _closed_message(found: HumanTask) -> str:
 
 def _may_view(found: HumanTask, user: User) -> bool:
     """People who may act on the task, and people who may see its audit."""
-    if may_act(found, user) or found.completed_by_id == user.id:
+    if may_act_or_cover(db.session, found, user) or found.completed_by_id == user.id:
         return True
     audit_id = db.session.scalar(select(Audit.id).where(Audit.instance_id == found.instance_id))
     return audit_id is not None and can_view_audit(db.session, user, audit_id)
