@@ -6,6 +6,7 @@ schema-drift tests see the whole schema.
 import engine.accounts  # noqa: F401
 import engine.notification_models  # noqa: F401
 import engine.qa.models  # noqa: F401
+import engine.qa.finding_models  # noqa: F401
 import engine.qa.cycle_models  # noqa: F401
 import engine.qa.retention_models  # noqa: F401
 import engine.runtime.models  # noqa: F401

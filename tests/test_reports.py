@@ -7,11 +7,12 @@ number below was computed by hand from the plans, not by running the code.
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.qa import reports
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
+from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.demo_history import ActionPlan, AuditPlan, run_demo_history, write_history
 from engine.qa.models import AREAS, Audit, Service, Team
 from engine.runtime.events import verify_chain
@@ -208,6 +209,10 @@ def test_the_demo_history_runs_the_real_process_and_reports_on_it(session):
     assert all(a.allocated_at.date() < date.today() - timedelta(days=40) for a in audits)
     kinds = set(session.scalars(select(Event.kind).where(Event.instance_id.in_([a.instance_id for a in audits]))))
     assert {"task.completed", "audit.graded", "audit.moderated", "audit.closed"} <= kinds
+    findings = session.scalars(select(AuditFinding).where(AuditFinding.audit_id.in_(ids),
+                                                          AuditFinding.stage == "auditor")).all()
+    assert len(findings) == 4 * 25 and {a.impact for a in audits} <= {"improved", "no_change", "worse"}
+    assert session.scalar(select(func.count(AuditEvidence.id)).where(AuditEvidence.audit_id.in_(ids))) == 4 * 6
     graded = {}
     for audit in audits:
         period = reports.cycle_containing(audit.allocated_at.date())

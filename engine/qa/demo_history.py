@@ -421,7 +421,9 @@ def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
         if moderated == grade:
             return {"moderation_outcome": "agreed", "moderated_area_grades": {}}
         return {"moderation_outcome": "disagreed", "moderated_overall_grade": moderated,
-                "moderated_area_grades": {"planning": moderated}}
+                "moderated_area_grades": {"planning": moderated},
+                "answer_changes": [{"question": "planning.smart_plan", "answer": "partly",
+                                    "comment": "Demo answer: the plan has no contingency."}]}
     if step == "review_action":
         return {"action_review": {"supervision_date": on.isoformat(), "status": "completed",
                                   "outcome": "Reviewed with the worker in supervision.",
@@ -439,6 +441,9 @@ def _fill(node: dict, grade: str, on: date, key: str = ""):
         return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
+    if kind == "array" and key == "evidence":
+        item = _fill(node.get("items", {}), grade, on, "evidence")
+        return [{name: value for name, value in item.items() if name != "link"}]
     if kind == "array":
         return []
     if "enum" in node:

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.clock import clock
+from engine.qa.findings import record_auditor_findings, record_moderator_findings
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -42,9 +43,10 @@ def start_audit(context: ServiceContext, data: dict, audit_id: int):
 
 @service_operation("record_grading")
 def record_grading(context: ServiceContext, data: dict, audit_id: int):
-    """Write the auditor's grades, the feedback and the agreed actions; return the
-    actions (with their tracker ids) for the per-action review in supervision."""
+    """Write the auditor's answers and evidence, grades, the feedback and the agreed actions;
+    return the actions (with their tracker ids) for the per-action review in supervision."""
     session, audit = context.session, _audit(context, audit_id)
+    answered = record_auditor_findings(session, audit, data)
     for area in AREAS:
         answers = data[area]
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="auditor",
@@ -73,6 +75,7 @@ def record_grading(context: ServiceContext, data: dict, audit_id: int):
     _record(context, audit, "audit.graded", {
         "overall_grade": audit.overall_grade,
         "area_grades": {area: data[area]["grade"] for area in AREAS},
+        "questions_answered": answered, "impact": audit.impact,
         "safeguarding_concern": audit.safeguarding_concern,
         "feedback": {source: data[source]["status"] for source in FEEDBACK_SOURCES},
         "actions": [a["ref"] for a in recorded]})
@@ -130,6 +133,7 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     auditor_grades = {row.area: row.grade for row in session.scalars(
         select(AreaGrade).where(AreaGrade.audit_id == audit.id, AreaGrade.stage == "auditor"))}
     changed = (data.get("moderated_area_grades") or {}) if disagreed else {}
+    answers_changed = record_moderator_findings(session, audit, data.get("answer_changes") or [])
     for area in AREAS:
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="moderator",
                               grade=changed.get(area) or auditor_grades[area]))
@@ -148,7 +152,8 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     _record(context, audit, "audit.moderated", {
         "outcome": audit.moderation_outcome, "grade_before": before, "grade_after": audit.moderated_grade,
         "area_grades_before": auditor_grades,
-        "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS}})
+        "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS},
+        "answers_changed": answers_changed})
     return {"moderated_grade": audit.moderated_grade,
             "needs_escalation": audit.moderated_grade == "inadequate" and already_escalated is None}
 
