@@ -47,7 +47,8 @@ def test_each_question_answer_and_its_evidence_are_stored_with_the_form_version(
         ("on_file", "case_note", date(2026, 10, 12), "https://cms.example.org/case/chronology")
     session.refresh(audit)
     assert audit.impact == "improved" and audit.impact_reason.startswith("School attendance up")
-    graded = session.scalar(select(Event).where(Event.kind == "audit.graded", Event.instance_id == audit.instance_id))
+    graded = session.scalar(select(Event).where(Event.kind == "audit.findings_recorded",
+                                                Event.instance_id == audit.instance_id))
     assert json.loads(graded.payload)["questions_answered"] == 25
     assert json.loads(graded.payload)["impact"] == "improved"
 

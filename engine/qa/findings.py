@@ -76,8 +76,7 @@ def tool_labels(session: Session, process_version_id: int) -> ToolLabels:
 def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
     """Write the audit tool's answers, evidence and impact for `audit`; returns the answers written.
 
-    Called once, when the grading is recorded; the answers come from the task data the
-    audit tool left."""
+    Called once, after the audit tool is completed; the answers come from the task data it left."""
     version_id = _version_id(session, audit)
     labels = tool_labels(session, version_id)
     written = 0
@@ -104,6 +103,10 @@ def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
     return written
 
 
+def has_findings(session: Session, audit: Audit) -> bool:
+    return session.scalar(select(AuditFinding.id).where(AuditFinding.audit_id == audit.id).limit(1)) is not None
+
+
 def record_moderator_findings(session: Session, audit: Audit, changes: list[dict]) -> list[str]:
     """Keep the auditor's answers and write the moderator's beside them: the auditor's answer
     where the moderator changed nothing, theirs with their reason where they did.
@@ -128,7 +131,11 @@ def findings_by_area(session: Session, audit: Audit) -> list[dict]:
                                .order_by(AuditEvidence.id)).all()
     if not rows and not evidence:
         return []
-    labels = tool_labels(session, (rows or evidence)[0].process_version_id)
+    return arrange_findings(tool_labels(session, (rows or evidence)[0].process_version_id), rows, evidence)
+
+
+def arrange_findings(labels: ToolLabels, rows: list[AuditFinding], evidence: list[AuditEvidence]) -> list[dict]:
+    """One audit's finding and evidence rows grouped by area in the form's order, with labels."""
     answers = {(r.stage, r.area, r.question): r for r in rows}
     areas = []
     for area, area_label in labels.areas.items():
@@ -149,6 +156,17 @@ def findings_by_area(session: Session, audit: Audit) -> list[dict]:
         if questions or general:
             areas.append({"area": area, "label": area_label, "questions": questions, "evidence": general})
     return areas
+
+
+def evidence_text(items: list[dict]) -> str:
+    """Evidence cited, as one line per record: 'Case note, 12 Oct 2026: what it shows (link)'."""
+    lines = []
+    for item in items:
+        when = f", {item['record_date'].strftime('%-d %b %Y')}" if item["record_date"] else ""
+        comment = f": {item['comment']}" if item["comment"] else ""
+        link = f" ({item['link']})" if item["link"] else ""
+        lines.append(f"{item['record_type_label'] or 'Record'}{when}{comment}{link}")
+    return "\n".join(lines)
 
 
 def impact_label(value: str | None) -> str | None:

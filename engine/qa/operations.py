@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.clock import clock
-from engine.qa.findings import record_auditor_findings, record_moderator_findings
+from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -41,12 +41,23 @@ def start_audit(context: ServiceContext, data: dict, audit_id: int):
     return True
 
 
+@service_operation("record_findings")
+def record_findings(context: ServiceContext, data: dict, audit_id: int):
+    """Write the audit tool's answers, evidence and impact as soon as it is completed, so
+    the grading and moderation pages show them."""
+    audit = _audit(context, audit_id)
+    answered = record_auditor_findings(context.session, audit, data)
+    _record(context, audit, "audit.findings_recorded", {"questions_answered": answered, "impact": audit.impact})
+    return answered
+
+
 @service_operation("record_grading")
 def record_grading(context: ServiceContext, data: dict, audit_id: int):
     """Write the auditor's answers and evidence, grades, the feedback and the agreed actions;
     return the actions (with their tracker ids) for the per-action review in supervision."""
     session, audit = context.session, _audit(context, audit_id)
-    answered = record_auditor_findings(session, audit, data)
+    if not has_findings(session, audit):   # audits begun on a version without the store_findings step
+        record_auditor_findings(session, audit, data)
     for area in AREAS:
         answers = data[area]
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="auditor",
@@ -75,7 +86,6 @@ def record_grading(context: ServiceContext, data: dict, audit_id: int):
     _record(context, audit, "audit.graded", {
         "overall_grade": audit.overall_grade,
         "area_grades": {area: data[area]["grade"] for area in AREAS},
-        "questions_answered": answered, "impact": audit.impact,
         "safeguarding_concern": audit.safeguarding_concern,
         "feedback": {source: data[source]["status"] for source in FEEDBACK_SOURCES},
         "actions": [a["ref"] for a in recorded]})

@@ -251,6 +251,9 @@ def audit_pdf(record: dict) -> bytes:
                      ("Dates", [(label, _when(value)) for label, value in record["dates"]])])
     story += _rows("Grades by area, before and after moderation",
                    ["Area", "Auditor", "Moderator", "Auditor's rationale"], record["grades"], (32, 24, 24, 58))
+    story += _rows("What the auditor found: each question's answer and where the evidence is",
+                   ["Area", "Question", "Auditor", "Moderator", "Evidence on the file"], record["findings"],
+                   (26, 58, 15, 17, 64))
     story += _pairs([("Overall grade and rationales", record["overall"])]
                     + ([("Practitioner reflection", record["reflection"])] if record["reflection"] else []))
     story += _rows("Feedback", ["From", "Obtained", "How", "Date", "Rating", "What they told us"],
