@@ -35,12 +35,13 @@ def test_each_question_answer_and_its_evidence_are_stored_with_the_form_version(
     audit = graded_audit(session, tool)
     version_id = session.get(ProcessInstance, audit.instance_id).process_version_id
     rows = session.scalars(select(AuditFinding).where(AuditFinding.audit_id == audit.id)).all()
-    assert len(rows) == 25 and {r.stage for r in rows} == {"auditor"}
+    assert len(rows) == 26 and {r.stage for r in rows} == {"auditor"}
     assert {r.process_version_id for r in rows} == {version_id}
     answers_given = {(r.area, r.question): r.answer for r in rows}
     assert answers_given[("chronology", "used_in_analysis")] == "no"
     assert answers_given[("child_voice", "views_changed_decisions")] == "partly"
     assert answers_given[("planning", "permanence_planning")] == "not_applicable"
+    assert answers_given[("management_oversight", "social_workers_in_12_months")] == "2"
     evidence = session.scalars(select(AuditEvidence).where(AuditEvidence.audit_id == audit.id,
                                                            AuditEvidence.area == "chronology")).one()
     assert (evidence.question, evidence.record_type, evidence.record_date, evidence.link) == \
@@ -49,7 +50,7 @@ def test_each_question_answer_and_its_evidence_are_stored_with_the_form_version(
     assert audit.impact == "improved" and audit.impact_reason.startswith("School attendance up")
     graded = session.scalar(select(Event).where(Event.kind == "audit.findings_recorded",
                                                 Event.instance_id == audit.instance_id))
-    assert json.loads(graded.payload)["questions_answered"] == 25
+    assert json.loads(graded.payload)["questions_answered"] == 26
     assert json.loads(graded.payload)["impact"] == "improved"
 
 
@@ -60,7 +61,7 @@ def test_the_moderators_answers_are_kept_beside_the_auditors(session):
     _do(session, audit, "reflective_discussion", audit.moderator_id, answers.DISCUSSION)
     by_stage = {(r.stage, r.area, r.question): r for r in session.scalars(
         select(AuditFinding).where(AuditFinding.audit_id == audit.id))}
-    assert len(by_stage) == 50
+    assert len(by_stage) == 52
     assert by_stage[("auditor", "planning", "smart_plan")].answer == "yes"
     changed = by_stage[("moderator", "planning", "smart_plan")]
     assert changed.answer == "partly" and changed.comment.startswith("No contingency")

@@ -211,7 +211,7 @@ def test_the_demo_history_runs_the_real_process_and_reports_on_it(session):
     assert {"task.completed", "audit.graded", "audit.moderated", "audit.closed"} <= kinds
     findings = session.scalars(select(AuditFinding).where(AuditFinding.audit_id.in_(ids),
                                                           AuditFinding.stage == "auditor")).all()
-    assert len(findings) == 4 * 25 and {a.impact for a in audits} <= {"improved", "no_change", "worse"}
+    assert len(findings) == 4 * 26 and {a.impact for a in audits} <= {"improved", "no_change", "worse"}
     assert session.scalar(select(func.count(AuditEvidence.id)).where(AuditEvidence.audit_id.in_(ids))) == 4 * 6
     graded = {}
     for audit in audits:

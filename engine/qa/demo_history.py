@@ -295,14 +295,15 @@ class _Writer:
         audit["status"] = "actions_in_review" if plan.actions else "awaiting_closure"
 
     def _findings(self, plan: AuditPlan, audit: dict, stage: str, answers: dict[str, str]) -> None:
-        """Every question of the audit tool answered (`yes` unless the plan says otherwise), and for
-        the auditor one record of evidence per area."""
+        """Every question of the audit tool answered (`yes`, or a count of 1, unless the plan says
+        otherwise), and for the auditor one record of evidence per area."""
         version_id, cited = self.world.version.id, set()
         for question in self.questions:
             key = f"{question.area}.{question.key}"
             self.rows[AuditFinding].append(dict(
                 id=self._id(AuditFinding), audit_id=audit["id"], process_version_id=version_id, stage=stage,
-                area=question.area, question=question.key, answer=answers.get(key, "yes"),
+                area=question.area, question=question.key,
+                answer=answers.get(key, "yes" if question.kind == "choice" else "1"),
                 comment="Generated: the moderator's reason." if key in plan.moderated_answers and stage == "moderator" else None))
             if stage == "auditor" and question.area not in cited:
                 cited.add(question.area)

@@ -26,10 +26,12 @@ _LABELS_BY_HASH: dict[str, "ToolLabels"] = {}
 
 @dataclass(frozen=True)
 class Question:
+    """A Yes / Partly / No / N/A question (`choice`) or a number the auditor counts (`count`)."""
     area: str
     key: str
     label: str
     answer_labels: dict[str, str]
+    kind: str = "choice"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def tool_labels_for_schema(schema: dict) -> ToolLabels:
         for key, field in node.get("properties", {}).items():
             if field.get("type") == "string" and set(field.get("enum", ())) == set(ANSWERS):
                 questions.append(Question(area, key, field.get("title", key), _labels(field)))
+            elif field.get("type") == "integer":
+                questions.append(Question(area, key, field.get("title", key), {}, kind="count"))
             elif field.get("type") == "array":
                 record_types.update(_labels(field.get("items", {}).get("properties", {}).get("record_type", {})))
     return ToolLabels(areas, tuple(questions), record_types, impacts)
@@ -85,7 +89,7 @@ def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
         if answer is None:
             continue
         session.add(AuditFinding(audit_id=audit.id, process_version_id=version_id, stage="auditor",
-                                 area=question.area, question=question.key, answer=answer))
+                                 area=question.area, question=question.key, answer=str(answer)))
         written += 1
     for area in labels.areas:
         evidence = (data.get(area) or {}).get("evidence")
