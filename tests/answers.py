@@ -82,6 +82,7 @@ def action_review(status: str = "completed") -> dict:
         review["evidence"] = "Chronology updated 04/01/2027"
     else:
         review["revised_due_on"] = "2027-02-01"
+        review["not_completed_reason"] = "Waiting for the school's records to complete the chronology."
     return {"action_review": review}
 
 

@@ -179,6 +179,7 @@ def record_action_review(context: ServiceContext, data: dict, audit_id: int):
     action.supervision_outcome = review["outcome"]
     action.evidence = review.get("evidence") or action.evidence
     action.revised_due_on = _date(review.get("revised_due_on"))
+    action.not_completed_reason = None if action.status == "completed" else review.get("not_completed_reason")
     action.completed_on = action.reviewed_in_supervision_on if action.status == "completed" else None
     session.flush()
     outstanding = session.scalar(select(AuditAction.id).where(
@@ -204,8 +205,8 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     for action in actions:
         if action.status in ("completed", "cancelled"):
             action.verified_by_id, action.verified_at = context.actor_id, now
-        else:
-            action.not_completed_reason = data.get("outstanding_reason")
+        else:  # each action's own reason stands; the closing reason fills in where none was given
+            action.not_completed_reason = action.not_completed_reason or data.get("outstanding_reason")
     audit.closure_outcome = data["closure_outcome"]
     audit.closure_notes = data.get("notes")
     audit.status, audit.closed_at = "closed", now
