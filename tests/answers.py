@@ -1,4 +1,5 @@
 """Valid answers for every form of the case file audit, for tests to submit and vary."""
+from engine.clock import clock
 from engine.qa.models import AREAS
 
 
@@ -77,7 +78,9 @@ DISCUSSION = {"discussion_date": "2026-12-20", "discussion_summary": "Talked thr
 
 
 def action_review(status: str = "completed") -> dict:
-    review = {"supervision_date": "2027-01-05", "status": status, "outcome": "Reviewed with the worker."}
+    """A review in supervision held today (on the product clock): never in the future, never
+    before the action was agreed."""
+    review = {"supervision_date": clock.today().isoformat(), "status": status, "outcome": "Reviewed with the worker."}
     if status == "completed":
         review["evidence"] = "Chronology updated 04/01/2027"
     else:

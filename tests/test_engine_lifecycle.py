@@ -172,3 +172,24 @@ def test_the_moderation_cannot_be_reassigned_or_claimed_by_the_auditor(session):
         reassign_task(session, moderation.id, qa_lead, qa_lead.id, "Moderator on leave")
     session.rollback()
     assert session.get(HumanTask, moderation.id).assignee_id == audit.moderator_id
+
+
+def test_a_review_in_supervision_dated_in_the_future_changes_nothing(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    audit = _allocate(session)
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("requires_improvement")),
+                       ("record_feedback", answers.FEEDBACK),
+                       ("grade_audit", answers.grading("requires_improvement", actions=1))):
+        _do(session, audit, spec, audit.auditor_id, data)
+    _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
+    _do(session, audit, "moderate_audit", audit.moderator_id, answers.MODERATION_AGREED)
+    review = answers.action_review("completed")
+    review["action_review"]["supervision_date"] = (clock.today() + timedelta(days=3)).isoformat()
+    with pytest.raises(InvalidFormData) as refused:
+        _do(session, audit, "review_action", audit.team_manager_id, review)
+    session.rollback()
+    assert refused.value.errors == {"action_review.supervision_date": "The date of supervision cannot be in the future"}
+    action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
+    assert action.status == "not_started" and action.reviewed_in_supervision_on is None
+    assert _open_task(session, audit, "review_action") is not None

@@ -265,3 +265,13 @@ def test_the_reason_an_action_is_not_completed_reaches_the_tracker_its_exports_a
     done = complete(owner, action["id"])
     assert done.status_code == 302
     assert read(session, lambda s: s.get(AuditAction, action["id"]).not_completed_reason) is None
+
+
+def test_a_completion_date_before_the_action_was_agreed_is_refused(app, actions, session):
+    action = actions["actions.A1"]
+    graded = read(session, lambda s: s.get(Audit, s.get(AuditAction, action["id"]).audit_id).graded_at.date())
+    owner = browser(app, action["owner_login"])
+    refused = complete(owner, action["id"], on=graded - timedelta(days=1))
+    assert refused.status_code == 422 and "cannot be before the action was agreed" in refused.text
+    assert "cannot be in the future" in complete(owner, action["id"], on=clock.today() + timedelta(days=1)).text
+    assert read(session, lambda s: s.get(AuditAction, action["id"]).status) == "not_started"

@@ -26,7 +26,8 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.accounts import User, UserRole
-from engine.clock import clock
+from engine.clock import LOCAL_ZONE, clock
+from engine.database import as_utc
 from engine.notifications import notify
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
@@ -189,6 +190,9 @@ def update_action(session: Session, action_id: int, user: User, *, status: str, 
             errors["completed_on"] = "Enter the date the action was completed"
         elif completed_on > clock.today():
             errors["completed_on"] = "The date completed cannot be in the future"
+        elif completed_on < graded_on(session, action):
+            errors["completed_on"] = (f"The date completed cannot be before the action was agreed "
+                                      f"({graded_on(session, action).strftime('%-d %B %Y')})")
     if errors:
         raise InvalidFormData(errors)
     before = _state(action)
@@ -199,6 +203,12 @@ def update_action(session: Session, action_id: int, user: User, *, status: str, 
     action.not_completed_reason = None if status == "completed" else (reason or action.not_completed_reason)
     _record_change(session, "action.updated", user, action, before)
     return action
+
+
+def graded_on(session: Session, action: AuditAction) -> date:
+    """The day the action was agreed: the audit's grading day, where the council works."""
+    graded_at = session.scalar(select(Audit.graded_at).where(Audit.id == action.audit_id))
+    return as_utc(graded_at).astimezone(LOCAL_ZONE).date()
 
 
 def verify_action(session: Session, action_id: int, user: User) -> AuditAction:

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.clock import clock
+from engine.qa.actions_tracker import graded_on
 from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
@@ -174,6 +175,7 @@ def record_action_review(context: ServiceContext, data: dict, audit_id: int):
     session, audit = context.session, _audit(context, audit_id)
     review = data["action_review"]
     action = session.get(AuditAction, data["action"]["id"])
+    _check_supervision_date(session, action, _date(review["supervision_date"]))
     action.status = review["status"]
     action.reviewed_in_supervision_on = _date(review["supervision_date"])
     action.supervision_outcome = review["outcome"]
@@ -213,6 +215,16 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     _record(context, audit, "audit.closed", {"outcome": audit.closure_outcome,
                                              "outstanding": [a.ref for a in actions if a.ref in outstanding]})
     return True
+
+
+def _check_supervision_date(session, action: AuditAction, supervised_on: date) -> None:
+    """A review in supervision happened on a real day: not in the future, not before the action was agreed."""
+    if supervised_on > clock.today():
+        raise InvalidFormData({"action_review.supervision_date": "The date of supervision cannot be in the future"})
+    agreed = graded_on(session, action)
+    if supervised_on < agreed:
+        raise InvalidFormData({"action_review.supervision_date": (
+            f"The date of supervision cannot be before the action was agreed ({agreed.strftime('%-d %B %Y')})")})
 
 
 def _shorten(text: str, limit: int = 60) -> str:
