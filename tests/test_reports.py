@@ -187,12 +187,12 @@ def test_allocation_cycles_are_reported_by_the_audits_they_drew(session):
         AuditPlan("MASH 1", date(2025, 10, 14), "good", cycle_id=second.id),
         AuditPlan("MASH 1", date(2025, 9, 3), "requires_improvement")])  # allocated by hand, in no cycle
     periods = reports.allocation_cycles(session)
-    assert [p.label for p in periods] == ["Cycle 1 (1 September 2025)", "Cycle 2 (13 October 2025)"]
+    assert [p.label for p in periods] == ["2025/26 cycle 1 (1 September 2025)", "2025/26 cycle 2 (13 October 2025)"]
     assert reports.parse_period(session, periods[1].key) == periods[1]
     report = reports.build_report(session, periods[0], as_of=AS_OF)
     assert report["grades"]["overall"] == {"outstanding": 0, "good": 1, "requires_improvement": 0, "inadequate": 1}
     assert [(t["period"].label, t["graded"]) for t in reports.build_report(session, periods[1])["trend"]] == [
-        ("Cycle 1 (1 September 2025)", 2), ("Cycle 2 (13 October 2025)", 1)]
+        ("2025/26 cycle 1 (1 September 2025)", 2), ("2025/26 cycle 2 (13 October 2025)", 1)]
     annual = reports.build_report(session, reports.year_period(2025))
     assert [t["graded"] for t in annual["trend"]] == [2, 1]
     assert annual["grades"]["total"] == 4  # the year counts every audit allocated in it

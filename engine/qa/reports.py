@@ -108,9 +108,11 @@ def year_period(year: int) -> Period:
 
 
 def allocation_cycles(session: Session) -> list[Period]:
-    """The allocation cycles that have been drawn, oldest first, as report periods."""
+    """The allocation cycles that have been drawn, oldest first, as report periods labelled with
+    their reporting year ("2025/26 cycle 2 (13 October 2025)"), so charts read in order."""
     return [Period(cycle.starts_on, cycle.closes_on or cycle.starts_on + timedelta(days=CYCLE_DAYS - 1),
-                   f"{cycle.label} ({_day(cycle.starts_on)})", kind="audit_cycle", cycle_id=cycle.id)
+                   f"{_year_label(reporting_year(cycle.starts_on))} cycle {cycle.number} ({_day(cycle.starts_on)})",
+                   kind="audit_cycle", cycle_id=cycle.id)
             for cycle in session.scalars(select(AuditCycle).where(AuditCycle.status != "scheduled")
                                          .order_by(AuditCycle.number))]
 
