@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import clock
+from engine.notification_models import Notification
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import findings_by_area
 from engine.qa.models import Audit
@@ -73,6 +74,9 @@ def test_the_moderators_answers_are_kept_beside_the_auditors(session):
     seen = areas["child_voice"]["questions"][0]
     assert seen["evidence"][0]["record_type_label"] == "Case note"
     assert seen["evidence"][0]["comment"] == "Case note showing seen in line with plan"
+    told = session.scalars(select(Notification).where(Notification.kind == "moderation_disagreed")).all()
+    assert [n.recipient_id for n in told] == [audit.auditor_id]
+    assert "moderated your grade Good to Requires improvement to be good and changed 1 answer." in told[0].text
     moderated = session.scalar(select(Event).where(Event.kind == "audit.moderated", Event.instance_id == audit.instance_id))
     assert json.loads(moderated.payload)["answers_changed"] == ["planning.smart_plan"]
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from engine.clock import clock
 from engine.qa.actions_tracker import graded_on
 from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
-from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
+from engine.notifications import notify
+from engine.qa.models import AREAS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData
@@ -160,6 +161,8 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     has_actions = bool(data.get("recorded_actions"))
     audit.status = "actions_in_review" if has_actions else "awaiting_closure"
     already_escalated = session.scalar(select(Escalation.id).where(Escalation.audit_id == audit.id).limit(1))
+    if disagreed:
+        _tell_auditor_of_disagreement(context, audit, before, answers_changed)
     _record(context, audit, "audit.moderated", {
         "outcome": audit.moderation_outcome, "grade_before": before, "grade_after": audit.moderated_grade,
         "area_grades_before": auditor_grades,
@@ -215,6 +218,19 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     _record(context, audit, "audit.closed", {"outcome": audit.closure_outcome,
                                              "outstanding": [a.ref for a in actions if a.ref in outstanding]})
     return True
+
+
+def _tell_auditor_of_disagreement(context: ServiceContext, audit: Audit, grade_before: str,
+                                  answers_changed: list[str]) -> None:
+    """The auditor learns at once that the moderator disagreed, with the grades, not the child's details."""
+    changed = f" and changed {len(answers_changed)} answer{'s' if len(answers_changed) != 1 else ''}" \
+        if answers_changed else ""
+    notify(context.session, audit.auditor_id, "moderation_disagreed",
+           f"The moderator disagreed with your grading ({audit.reference})",
+           f"The moderator of {audit.reference} moderated your grade {GRADES.get(grade_before, grade_before)} to "
+           f"{GRADES.get(audit.moderated_grade, audit.moderated_grade)}{changed}. Their rationale and the "
+           "reflective discussion are on the audit's page.",
+           link=f"/audits/{audit.id}", instance_id=context.instance_id)
 
 
 def _check_supervision_date(session, action: AuditAction, supervised_on: date) -> None:
