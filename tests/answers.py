@@ -36,9 +36,9 @@ PREPARE = {"file_read": True, "meeting_date": "2026-12-03", "observation_planned
            "preparation_notes": "Check the impact of the CIN plan on school attendance."}
 
 FEEDBACK = {
-    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-12-04",
+    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-11-20",
               "summary": "Knows who their worker is and feels listened to."},
-    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-12-04",
+    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-11-20",
                "rating": 4, "summary": "Treated with respect; wanted more notice of meetings."},
     "professionals": {"status": "declined"},
 }

@@ -193,3 +193,20 @@ def test_a_review_in_supervision_dated_in_the_future_changes_nothing(session):
     action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
     assert action.status == "not_started" and action.reviewed_in_supervision_on is None
     assert _open_task(session, audit, "review_action") is not None
+
+
+def test_feedback_dated_in_the_future_is_refused_against_its_date(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    audit = _allocate(session)
+    _do(session, audit, "prepare_audit", audit.auditor_id, answers.PREPARE)
+    _do(session, audit, "complete_audit_tool", audit.auditor_id, answers.audit_tool())
+    feedback = {**answers.FEEDBACK, "family": {**answers.FEEDBACK["family"],
+                                               "feedback_date": (clock.today() + timedelta(days=1)).isoformat()}}
+    with pytest.raises(InvalidFormData) as refused:
+        _do(session, audit, "record_feedback", audit.auditor_id, feedback)
+    session.rollback()
+    assert refused.value.errors == {"family.feedback_date": "The date of feedback cannot be in the future"}
+    assert _open_task(session, audit, "record_feedback") is not None and _open_task(session, audit, "grade_audit") is None
+    _do(session, audit, "record_feedback", audit.auditor_id, answers.FEEDBACK)
+    assert _open_task(session, audit, "grade_audit") is not None

@@ -53,6 +53,20 @@ def record_findings(context: ServiceContext, data: dict, audit_id: int):
     return answered
 
 
+@service_operation("check_feedback_dates")
+def check_feedback_dates(context: ServiceContext, data: dict, audit_id: int):
+    """Feedback was given on a real day, not in the future. A refusal rolls the feedback form
+    back with the message against the date."""
+    errors = {}
+    for source in FEEDBACK_SOURCES:
+        given = _date((data.get(source) or {}).get("feedback_date"))
+        if given is not None and given > clock.today():
+            errors[f"{source}.feedback_date"] = "The date of feedback cannot be in the future"
+    if errors:
+        raise InvalidFormData(errors)
+    return True
+
+
 @service_operation("record_grading")
 def record_grading(context: ServiceContext, data: dict, audit_id: int):
     """Write the auditor's answers and evidence, grades, the feedback and the agreed actions;
