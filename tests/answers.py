@@ -1,11 +1,15 @@
 """Valid answers for every form of the case file audit, for tests to submit and vary."""
+from engine.clock import clock
 from engine.qa.models import AREAS
 
 
 def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
     grades = {area: grade for area in AREAS} | (overrides or {})
     def area(key, questions):
-        return {**questions, "evidence": "Case notes 12/10; assessment 03/09",
+        first = next(name for name, answer in questions.items() if answer in ("yes", "partly", "no"))
+        return {**questions, "evidence": [{"question": first, "record_type": "case_note", "record_date": "2026-10-12",
+                                           "link": f"https://cms.example.org/case/{key}",
+                                           "comment": f"Case note showing {first.replace('_', ' ')}"}],
                 "grade": grades[key], "rationale": f"Evidence supports {grades[key]} for {key}"}
     return {
         "child_voice": area("child_voice", {"seen_in_line_with_plan": "yes", "wishes_and_feelings": "yes",
@@ -15,8 +19,7 @@ def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
                                           "uses_history": "yes", "analysis": "partly", "identity_considered": "yes",
                                           "management_authorisation": "yes"}),
         "planning": area("planning", {"smart_plan": "yes", "flows_from_assessment": "yes", "reviews_on_time": "yes",
-                                      "partners_active": "partly", "change_for_child": "improved",
-                                      "permanence_planning": "not_applicable"}),
+                                      "partners_active": "partly", "permanence_planning": "not_applicable"}),
         "chronology": area("chronology", {"on_file": "yes", "last_entry_date": "2026-10-20",
                                           "significant_events": "yes", "used_in_analysis": "partly"}),
         "management_oversight": area("management_oversight", {"supervision_frequency": "yes",
@@ -25,6 +28,7 @@ def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
                                      "social_workers_in_12_months": 2}),
         "parent_carer_engagement": area("parent_carer_engagement", {"parents_engaged": "yes", "plan_explained": "yes",
                                         "family_network_considered": "partly"}),
+        "impact": {"change_for_child": "improved", "reason": "School attendance up from 60% to 92% since the plan began."},
     }
 
 
@@ -32,9 +36,9 @@ PREPARE = {"file_read": True, "meeting_date": "2026-12-03", "observation_planned
            "preparation_notes": "Check the impact of the CIN plan on school attendance."}
 
 FEEDBACK = {
-    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-12-04",
+    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-11-20",
               "summary": "Knows who their worker is and feels listened to."},
-    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-12-04",
+    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-11-20",
                "rating": 4, "summary": "Treated with respect; wanted more notice of meetings."},
     "professionals": {"status": "declined"},
 }
@@ -64,7 +68,9 @@ MODERATION_AGREED = {"moderation_outcome": "agreed", "moderation_rationale": "Gr
 
 def moderation_disagreed(grade: str = "requires_improvement") -> dict:
     return {"moderation_outcome": "disagreed", "moderation_rationale": "Planning lacks contingency; not yet good.",
-            "moderated_overall_grade": grade, "moderated_area_grades": {"planning": grade}}
+            "moderated_overall_grade": grade, "moderated_area_grades": {"planning": grade},
+            "answer_changes": [{"question": "planning.smart_plan", "answer": "partly",
+                                "comment": "No contingency if the school placement breaks down."}]}
 
 
 DISCUSSION = {"discussion_date": "2026-12-20", "discussion_summary": "Talked through the planning evidence.",
@@ -72,11 +78,14 @@ DISCUSSION = {"discussion_date": "2026-12-20", "discussion_summary": "Talked thr
 
 
 def action_review(status: str = "completed") -> dict:
-    review = {"supervision_date": "2027-01-05", "status": status, "outcome": "Reviewed with the worker."}
+    """A review in supervision held today (on the product clock): never in the future, never
+    before the action was agreed."""
+    review = {"supervision_date": clock.today().isoformat(), "status": status, "outcome": "Reviewed with the worker."}
     if status == "completed":
         review["evidence"] = "Chronology updated 04/01/2027"
     else:
         review["revised_due_on"] = "2027-02-01"
+        review["not_completed_reason"] = "Waiting for the school's records to complete the chronology."
     return {"action_review": review}
 
 

@@ -193,6 +193,15 @@ def test_good_audit_walked_through_the_api_only(app, client, people):
     assert [a["status"] for a in record["actions"]] == ["completed", "completed"]
     assert [a["ref"] for a in record["actions"]] and all(a["due_on"] and a["owner"] for a in record["actions"])
     assert record["reflection"]["agrees_with_grade"] is True
+    planning = next(area for area in record["findings"] if area["area"] == "planning")
+    assert planning["auditor_grade"] == "good" and len(planning["questions"]) == 5
+    partners = next(q for q in planning["questions"] if q["key"] == "partners_active")
+    assert (partners["answer"], partners["answer_label"], partners["moderated_answer"]) == ("partly", "Partly", "partly")
+    smart = next(q for q in planning["questions"] if q["key"] == "smart_plan")
+    assert smart["evidence"] == [{"record_type": "case_note", "record_type_label": "Case note",
+                                  "record_date": "2026-10-12", "link": "https://cms.example.org/case/planning",
+                                  "comment": "Case note showing smart plan"}]
+    assert record["impact"]["value"] == "improved" and record["impact"]["label"] == "Improved"
     assert {f["source"]: f["status"] for f in record["feedback"]} == \
         {"child": "obtained", "family": "obtained", "professionals": "declined"}
     assert record["escalations"] == [] and record["open_tasks"] == []

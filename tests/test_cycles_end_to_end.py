@@ -73,6 +73,12 @@ def test_a_six_week_cycle_from_register_to_the_next_cycle(app, session, database
     first_tasks = read(session, lambda s: {(t.assignee_id, f"/tasks/{t.id}") for t in s.scalars(
         select(HumanTask).where(HumanTask.spec_name == "prepare_audit", HumanTask.state == "ready"))})
     assert first_tasks <= told and len(first_tasks) == 17
+    drawn = read(session, lambda s: {n.recipient_id: n.text for n in s.scalars(
+        select(Notification).where(Notification.kind == "cases_drawn"))})
+    managers = {manager for _, _, manager, *_ in audits}
+    assert set(drawn) == managers  # each team manager once, for their team's cases only
+    for _, _, manager, _, _, case_reference in audits:
+        assert f"case {case_reference}: audit" in drawn[manager]
 
     on_time, late = audits[0], audits[1]
     assert on_time[1] == other_auditor

@@ -152,7 +152,8 @@ def test_closure_cannot_claim_all_completed_while_the_tracker_shows_otherwise(se
     _do(session, audit, "confirm_closure", qa_lead.id,
         {"closure_outcome": "closed_with_outstanding", "outstanding_reason": "Worker on long-term leave; reallocated."})
     action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
-    assert action.not_completed_reason.startswith("Worker on long-term leave") and action.verified_by_id is None
+    # the reason given for this action in supervision stands; the closing reason fills only gaps
+    assert action.not_completed_reason.startswith("Waiting for the school's records") and action.verified_by_id is None
     assert session.get(Audit, audit.id).status == "closed"
 
 
@@ -171,3 +172,41 @@ def test_the_moderation_cannot_be_reassigned_or_claimed_by_the_auditor(session):
         reassign_task(session, moderation.id, qa_lead, qa_lead.id, "Moderator on leave")
     session.rollback()
     assert session.get(HumanTask, moderation.id).assignee_id == audit.moderator_id
+
+
+def test_a_review_in_supervision_dated_in_the_future_changes_nothing(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    audit = _allocate(session)
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("requires_improvement")),
+                       ("record_feedback", answers.FEEDBACK),
+                       ("grade_audit", answers.grading("requires_improvement", actions=1))):
+        _do(session, audit, spec, audit.auditor_id, data)
+    _do(session, audit, "add_reflections", audit.worker_id, answers.REFLECTION)
+    _do(session, audit, "moderate_audit", audit.moderator_id, answers.MODERATION_AGREED)
+    review = answers.action_review("completed")
+    review["action_review"]["supervision_date"] = (clock.today() + timedelta(days=3)).isoformat()
+    with pytest.raises(InvalidFormData) as refused:
+        _do(session, audit, "review_action", audit.team_manager_id, review)
+    session.rollback()
+    assert refused.value.errors == {"action_review.supervision_date": "The date of supervision cannot be in the future"}
+    action = session.scalar(select(AuditAction).where(AuditAction.audit_id == audit.id))
+    assert action.status == "not_started" and action.reviewed_in_supervision_on is None
+    assert _open_task(session, audit, "review_action") is not None
+
+
+def test_feedback_dated_in_the_future_is_refused_against_its_date(session):
+    from datetime import timedelta
+    from engine.clock import clock
+    audit = _allocate(session)
+    _do(session, audit, "prepare_audit", audit.auditor_id, answers.PREPARE)
+    _do(session, audit, "complete_audit_tool", audit.auditor_id, answers.audit_tool())
+    feedback = {**answers.FEEDBACK, "family": {**answers.FEEDBACK["family"],
+                                               "feedback_date": (clock.today() + timedelta(days=1)).isoformat()}}
+    with pytest.raises(InvalidFormData) as refused:
+        _do(session, audit, "record_feedback", audit.auditor_id, feedback)
+    session.rollback()
+    assert refused.value.errors == {"family.feedback_date": "The date of feedback cannot be in the future"}
+    assert _open_task(session, audit, "record_feedback") is not None and _open_task(session, audit, "grade_audit") is None
+    _do(session, audit, "record_feedback", audit.auditor_id, answers.FEEDBACK)
+    assert _open_task(session, audit, "grade_audit") is not None

@@ -69,7 +69,11 @@ def test_fields_follow_the_ui_order_with_the_right_widgets():
     grade = fields["child_voice.grade"]
     assert grade.kind == "radios" and not grade.inline  # long labels stack
     evidence = fields["child_voice.evidence"]
-    assert evidence.kind == "textarea" and evidence.optional and evidence.hint.startswith("Record type and date")
+    assert evidence.kind == "array" and evidence.hint.startswith("For each question you can, name the record")
+    assert [option.label for option in fields["child_voice.evidence.0.question"].options][0] == \
+        schema["properties"]["child_voice"]["properties"]["seen_in_line_with_plan"]["title"]
+    assert fields["child_voice.evidence.0.record_type"].kind in ("select", "radios")
+    assert fields["child_voice.evidence.0.record_date"].kind == "date"
     assert fields["management_oversight.social_workers_in_12_months"].kind == "integer"
     assert fields["assessment.assessment_date"].kind == "date"
     assert fields["assessment.assessment_date"].anchor == "assessment-assessment_date-day"

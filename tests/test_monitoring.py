@@ -257,7 +257,7 @@ def test_the_diagram_data_marks_steps_and_the_path_taken(qa, council):
     assert states["grade_audit"] == "completed" and states["store_grading"] == "completed"
     assert states["acknowledge_escalation"] == "active" and states["add_reflections"] == "active"
     assert "moderate_audit" not in states and "confirm_closure" not in states
-    assert ["complete_audit_tool", "record_feedback"] in data["path"]
+    assert ["complete_audit_tool", "store_findings"] in data["path"] and ["store_findings", "record_feedback"] in data["path"]
     assert all(states.get(source) == "completed" and target in states for source, target in data["path"])
 
     failed = qa.get(f"/instances/{council['scoring']['instance']}/diagram").get_json()

@@ -7,11 +7,12 @@ number below was computed by hand from the plans, not by running the code.
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.qa import reports
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
+from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.demo_history import ActionPlan, AuditPlan, run_demo_history, write_history
 from engine.qa.models import AREAS, Audit, Service, Team
 from engine.runtime.events import verify_chain
@@ -186,12 +187,12 @@ def test_allocation_cycles_are_reported_by_the_audits_they_drew(session):
         AuditPlan("MASH 1", date(2025, 10, 14), "good", cycle_id=second.id),
         AuditPlan("MASH 1", date(2025, 9, 3), "requires_improvement")])  # allocated by hand, in no cycle
     periods = reports.allocation_cycles(session)
-    assert [p.label for p in periods] == ["Cycle 1 (1 September 2025)", "Cycle 2 (13 October 2025)"]
+    assert [p.label for p in periods] == ["2025/26 cycle 1 (1 September 2025)", "2025/26 cycle 2 (13 October 2025)"]
     assert reports.parse_period(session, periods[1].key) == periods[1]
     report = reports.build_report(session, periods[0], as_of=AS_OF)
     assert report["grades"]["overall"] == {"outstanding": 0, "good": 1, "requires_improvement": 0, "inadequate": 1}
     assert [(t["period"].label, t["graded"]) for t in reports.build_report(session, periods[1])["trend"]] == [
-        ("Cycle 1 (1 September 2025)", 2), ("Cycle 2 (13 October 2025)", 1)]
+        ("2025/26 cycle 1 (1 September 2025)", 2), ("2025/26 cycle 2 (13 October 2025)", 1)]
     annual = reports.build_report(session, reports.year_period(2025))
     assert [t["graded"] for t in annual["trend"]] == [2, 1]
     assert annual["grades"]["total"] == 4  # the year counts every audit allocated in it
@@ -208,6 +209,10 @@ def test_the_demo_history_runs_the_real_process_and_reports_on_it(session):
     assert all(a.allocated_at.date() < date.today() - timedelta(days=40) for a in audits)
     kinds = set(session.scalars(select(Event.kind).where(Event.instance_id.in_([a.instance_id for a in audits]))))
     assert {"task.completed", "audit.graded", "audit.moderated", "audit.closed"} <= kinds
+    findings = session.scalars(select(AuditFinding).where(AuditFinding.audit_id.in_(ids),
+                                                          AuditFinding.stage == "auditor")).all()
+    assert len(findings) == 4 * 26 and {a.impact for a in audits} <= {"improved", "no_change", "worse"}
+    assert session.scalar(select(func.count(AuditEvidence.id)).where(AuditEvidence.audit_id.in_(ids))) == 4 * 6
     graded = {}
     for audit in audits:
         period = reports.cycle_containing(audit.allocated_at.date())

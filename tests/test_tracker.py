@@ -228,3 +228,50 @@ def test_distribution_of_a_cycle_with_no_actions_is_refused_and_sends_nothing(ap
     assert refused.status_code == 422 and "There are no actions to distribute" in refused.text
     assert qa.post("/tracker/distribute", data={"cycle": "nine"}).status_code == 422
     assert read(session, lambda s: s.scalar(select(Notification.id).where(Notification.kind == "actions_tracker"))) is None
+
+
+def test_the_reason_an_action_is_not_completed_reaches_the_tracker_its_exports_and_copies(app, actions, session,
+                                                                                            monkeypatch):
+    monkeypatch.setenv("QA_SMTP_HOST", "127.0.0.1")
+    action = actions["actions.A1"]
+    owner = browser(app, action["owner_login"])
+    refused = owner.post(f"/tracker/actions/{action['id']}", data={"action": "update", "status": "cancelled",
+                                                                   "evidence": "", "not_completed_reason": " "})
+    assert refused.status_code == 422 and "Enter why the action was cancelled" in refused.text
+    assert read(session, lambda s: s.get(AuditAction, action["id"]).status) == "not_started"
+    reason = "The family moved out of area; the receiving council holds the plan now."
+    saved = owner.post(f"/tracker/actions/{action['id']}", data={"action": "update", "status": "in_progress",
+                                                                 "evidence": "", "not_completed_reason": reason})
+    assert saved.status_code == 302
+    assert read(session, lambda s: s.get(AuditAction, action["id"]).not_completed_reason) == reason
+    qa = browser(app, "qa.lead")
+    assert f"Not completed: {reason}" in qa.get(f"/tracker?q={action['audit']}").text
+    sheet = load_workbook(io.BytesIO(qa.get("/tracker/export.xlsx").data)).active
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("Reason not completed")
+    by_ref = {(row[0], row[5]): row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert by_ref[(action["audit"], "A1")] == reason and by_ref[(action["audit"], "A2")] in (None, "")
+    table = list(csv.DictReader(io.StringIO(qa.get("/tracker/export.csv").data.decode("utf-8-sig"))))
+    assert [row["Reason not completed"] for row in table if row["Ref"] == "A1" and row["Audit"] == action["audit"]] == [reason]
+    assert qa.post("/tracker/distribute", data={"cycle": ""}).status_code == 302
+
+    def copy_for_head_of_service(s):
+        note = s.scalar(select(Notification).where(Notification.kind == "actions_tracker",
+                                                   Notification.recipient_id == action["hos"]))
+        [attachment] = s.scalar(select(OutboxEmail).where(OutboxEmail.notification_id == note.id)).attachments
+        copy = load_workbook(io.BytesIO(attachment.content)).active
+        return [row[column] for row in copy.iter_rows(min_row=2, values_only=True) if row[5] == "A1"]
+    assert read(session, copy_for_head_of_service) == [reason]
+    done = complete(owner, action["id"])
+    assert done.status_code == 302
+    assert read(session, lambda s: s.get(AuditAction, action["id"]).not_completed_reason) is None
+
+
+def test_a_completion_date_before_the_action_was_agreed_is_refused(app, actions, session):
+    action = actions["actions.A1"]
+    graded = read(session, lambda s: s.get(Audit, s.get(AuditAction, action["id"]).audit_id).graded_at.date())
+    owner = browser(app, action["owner_login"])
+    refused = complete(owner, action["id"], on=graded - timedelta(days=1))
+    assert refused.status_code == 422 and "cannot be before the action was agreed" in refused.text
+    assert "cannot be in the future" in complete(owner, action["id"], on=clock.today() + timedelta(days=1)).text
+    assert read(session, lambda s: s.get(AuditAction, action["id"]).status) == "not_started"

@@ -110,7 +110,9 @@ def test_an_exported_year_checks_out_file_by_file(session, database_url, export_
 def test_one_audit_pdf_holds_its_whole_record(session, database_url, export_dir):
     write_history(session, [AuditPlan("MASH 1", date(2025, 6, 2), "requires_improvement",
                                       moderated_grade="good", moderated_area_grades={"planning": "good"},
-                                      actions=[ActionPlan("chronology", 30, 12)], closed=True, views=2)])
+                                      actions=[ActionPlan("chronology", 30, 12)], closed=True, views=2,
+                                      answers={"chronology.used_in_analysis": "not_applicable"},
+                                      moderated_answers={"planning.smart_plan": "partly"}, impact="no_change")])
     audit = session.scalar(select(Audit))
     case_reference, reference = audit.case.reference, audit.reference
     export = request_export(session, user_named(session, "director"), ExportFilters(date(2025, 6, 1), date(2025, 6, 30)))
@@ -127,6 +129,14 @@ def test_one_audit_pdf_holds_its_whole_record(session, database_url, export_dir)
                      "History: every event, with who viewed the audit", "Audit allocated", "Audit moderated",
                      "Audit viewed", "Audit closed"):
         assert expected in text, expected
+    flat = " ".join(text.split())
+    for expected in ("What the auditor found: each question's answer and where the evidence is",
+                     "Is there a chronology on the file?", "Case note, 2 Jun 2025: Generated evidence note.",
+                     "What has changed for the child Not changed Generated: what tells the auditor so.",
+                     "Is it analysed and used to inform the assessment and plan (patterns, cumulative harm)? N/A"):
+        assert expected in flat, expected
+    for raw in ("not_applicable", "no_change", "case_note"):
+        assert raw not in text, raw
 
 
 def test_filters_choose_the_audits(session, database_url, export_dir):

@@ -26,7 +26,8 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.accounts import User, UserRole
-from engine.clock import clock
+from engine.clock import LOCAL_ZONE, clock
+from engine.database import as_utc
 from engine.notifications import notify
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
@@ -54,6 +55,7 @@ COLUMNS = (("audit", "Audit"), ("case", "Case reference"), ("service", "Service"
            ("area", "Area"), ("ref", "Ref"), ("action", "Action"), ("owner", "Owner"), ("owner_role", "Owner role"),
            ("due_on", "Due"), ("revised_due_on", "Revised due"), ("priority", "Priority"), ("status", "Status"),
            ("completed_on", "Date completed"), ("evidence", "Evidence"),
+           ("not_completed_reason", "Reason not completed"),
            ("reviewed_in_supervision_on", "Reviewed in supervision"), ("supervision_outcome", "Supervision outcome"),
            ("verified_by", "Verified by QA lead"), ("verified_at", "Verified on"))
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -162,30 +164,35 @@ def action_for(session: Session, user: User, action_id: int, today: date) -> dic
 
 
 def update_action(session: Session, action_id: int, user: User, *, status: str, evidence: str,
-                  completed_on: date | None) -> AuditAction:
-    """Set an action's status, with the evidence for it; before and after go in the trail.
+                  completed_on: date | None, reason: str = "") -> AuditAction:
+    """Set an action's status, with the evidence for it, or the reason it is not completed;
+    before and after go in the trail.
 
     Completed needs evidence and the date it was done; cancelled needs the reason. An
-    action taken back from completed loses the QA lead's verification."""
+    action taken back from completed loses the QA lead's verification; a completed one
+    no longer carries a reason for not being completed."""
     action = session.get(AuditAction, action_id)
     if action is None or not session.scalar(select(AuditAction.id).join(Audit, Audit.id == AuditAction.audit_id)
                                             .where(AuditAction.id == action_id, tracker_scope(user))):
         raise ActionNotFound("There is no such action in the tracker you can see.")
     if not may_update(user, action.owner_id):
         raise NotAllowed("Only the action's owner or the QA team can update it.")
-    evidence = (evidence or "").strip()
+    evidence, reason = (evidence or "").strip(), (reason or "").strip()
     errors = {}
     if status not in STATUSES:
         errors["status"] = "Select the action's status"
     elif status == "completed" and not evidence:
         errors["evidence"] = "Enter the evidence that the action is completed, and where it is on the child's file"
-    elif status == "cancelled" and not evidence:
-        errors["evidence"] = "Enter why the action was cancelled"
+    elif status == "cancelled" and not (evidence or reason):
+        errors["not_completed_reason"] = "Enter why the action was cancelled"
     if status == "completed":
         if completed_on is None:
             errors["completed_on"] = "Enter the date the action was completed"
         elif completed_on > clock.today():
             errors["completed_on"] = "The date completed cannot be in the future"
+        elif completed_on < graded_on(session, action):
+            errors["completed_on"] = (f"The date completed cannot be before the action was agreed "
+                                      f"({graded_on(session, action).strftime('%-d %B %Y')})")
     if errors:
         raise InvalidFormData(errors)
     before = _state(action)
@@ -193,8 +200,15 @@ def update_action(session: Session, action_id: int, user: User, *, status: str, 
         action.verified_by_id = action.verified_at = None
     action.status, action.evidence = status, evidence or action.evidence
     action.completed_on = completed_on if status == "completed" else None
+    action.not_completed_reason = None if status == "completed" else (reason or action.not_completed_reason)
     _record_change(session, "action.updated", user, action, before)
     return action
+
+
+def graded_on(session: Session, action: AuditAction) -> date:
+    """The day the action was agreed: the audit's grading day, where the council works."""
+    graded_at = session.scalar(select(Audit.graded_at).where(Audit.id == action.audit_id))
+    return as_utc(graded_at).astimezone(LOCAL_ZONE).date()
 
 
 def verify_action(session: Session, action_id: int, user: User) -> AuditAction:
@@ -251,7 +265,8 @@ def workbook(rows: list[dict], title: str = "Audit actions tracker") -> bytes:
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for column, (key, _) in zip(sheet.columns, COLUMNS):
-        sheet.column_dimensions[column[0].column_letter].width = 40 if key in ("action", "evidence") else 16
+        sheet.column_dimensions[column[0].column_letter].width = \
+            40 if key in ("action", "evidence", "not_completed_reason") else 16
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -366,6 +381,7 @@ def _row(columns, today: date) -> dict:
             "status_key": action.status, "status": STATUSES.get(action.status, action.status),
             "overdue": action.status in OPEN_STATUSES and due < today,
             "completed_on": action.completed_on, "evidence": action.evidence or "",
+            "not_completed_reason": action.not_completed_reason or "",
             "reviewed_in_supervision_on": action.reviewed_in_supervision_on,
             "supervision_outcome": action.supervision_outcome or "", "verified_by": verifier or "",
             "verified_at": action.verified_at.date() if action.verified_at else None,

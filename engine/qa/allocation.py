@@ -5,15 +5,16 @@ service from the team's service. Separation of duties is checked here, before an
 process starts: the auditor is not the case's worker, the moderator is not the auditor.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
-from engine.clock import clock
+from engine.clock import LOCAL_ZONE, clock
+from engine.database import as_utc
 from engine.qa import case_references
-from engine.qa.models import Audit, Case, Team
+from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import FieldRefusal
@@ -26,6 +27,8 @@ AUDITOR_ROLES = ("team_manager", "head_of_service", "principal_social_worker", "
 MODERATOR_ROLES = ("head_of_service", "principal_social_worker", "qa_lead")
 ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
 AUDIT_TYPES = {"random": "Random", "thematic": "Thematic", "dip_sample": "Dip sample"}
+RECENT_AUDIT_DAYS = 365
+LOOKUP_LIMIT = 20
 
 
 class AllocationError(FieldRefusal):
@@ -40,6 +43,7 @@ class AllocationRequest:
     audit_type: str = "random"
     due_on: date | None = None
     moderation_due_on: date | None = None
+    confirm_recent: bool = False   # allocate even though the case was audited in the last 12 months
 
 
 def default_timescales(today: date) -> tuple[date, date]:
@@ -66,6 +70,10 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     open_audit = session.scalar(select(Audit).where(Audit.case_id == case.id, Audit.status != "closed"))
     if open_audit is not None:
         raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
+    recent = recent_audit(session, case.id, clock.today())
+    if recent is not None and not request.confirm_recent:
+        raise AllocationError("confirm_recent", f"Case {case.reference} was audited in the last 12 months "
+                                                f"({recent_audit_text(recent)}). Confirm to audit it again.")
     if request.auditor_id == case.worker_id:
         raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
     if request.moderator_id == request.auditor_id:
@@ -102,6 +110,38 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     }, actor_id=allocated_by.id, business_key=audit.reference)
     audit.instance_id = instance.id
     return audit
+
+
+def recent_audit(session: Session, case_id: int, today: date) -> Audit | None:
+    """The case's latest audit allocated in the last 12 months, if any (the cycle draw skips such cases)."""
+    since = today - timedelta(days=RECENT_AUDIT_DAYS)
+    return session.scalar(select(Audit).where(Audit.case_id == case_id, func.date(Audit.allocated_at) >= since)
+                          .order_by(Audit.allocated_at.desc()).limit(1))
+
+
+def recent_audit_text(audit: Audit) -> str:
+    allocated = as_utc(audit.allocated_at).astimezone(LOCAL_ZONE)
+    return f"{audit.reference}, allocated {allocated.strftime('%-d %B %Y')}"
+
+
+def find_open_cases(session: Session, user: User, text: str, today: date) -> list[dict]:
+    """Open cases whose reference starts with `text` (case-insensitive), with any audit of the
+    last 12 months, for the single allocation's look-up. No names: references, cohort, team."""
+    prefix = text.strip().upper()
+    if not prefix:
+        return []
+    cases = session.scalars(select(Case).where(Case.status == "open", Case.reference.startswith(prefix, autoescape=True))
+                            .order_by(Case.reference).limit(LOOKUP_LIMIT)).all()
+    found = []
+    for case in cases:
+        recent = recent_audit(session, case.id, today)
+        found.append({"reference": case.reference, "cohort": COHORTS.get(case.cohort, case.cohort),
+                      "team": case.team.name, "opened_on": case.opened_on,
+                      "recent": recent_audit_text(recent) if recent else None,
+                      "under_way": recent is not None and recent.status != "closed"})
+    events.record(session, "case_register.searched", actor_id=user.id, subject=("case_register", "open"),
+                  payload={"prefix": prefix, "found": len(found)})
+    return found
 
 
 def _person(session: Session, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:

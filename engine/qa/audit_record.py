@@ -1,4 +1,5 @@
-"""One audit as people read it: grades before and after moderation, feedback,
+"""One audit as people read it: what the auditor found per question with its evidence,
+the impact for the child, grades before and after moderation, feedback,
 reflections, escalations, actions and the dated history of who did what.
 
 The web page and the API both render this record; reading it is itself recorded
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User
 from engine.clock import clock
 from engine.qa.feedback_requests import requests_for_audit
+from engine.qa.findings import findings_by_area, impact_label
 from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction,
                               Escalation, Feedback, Reflection, Service, Team)
 from engine.runtime import events
@@ -60,6 +62,11 @@ def audit_record(session: Session, audit: Audit) -> dict:
         "discussion": {"date": audit.discussion_date, "summary": audit.discussion_summary,
                        "learning": audit.discussion_learning} if audit.discussion_date else None,
         "area_grades": list(by_area.values()),
+        "findings": [{**area, **{key: by_area.get(area["area"], {}).get(key)
+                                 for key in ("auditor_grade", "auditor_rationale", "moderated_grade")}}
+                     for area in findings_by_area(session, audit)],
+        "impact": {"value": audit.impact, "label": impact_label(audit.impact), "reason": audit.impact_reason}
+        if audit.impact else None,
         "feedback": [{"source": f.source, "status": f.status, "method": f.method, "date": f.feedback_date,
                       "rating": f.rating, "summary": f.summary}
                      for f in session.scalars(select(Feedback).where(Feedback.audit_id == audit.id).order_by(Feedback.id))],

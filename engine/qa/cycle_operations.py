@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from engine.accounts import User
 from engine.clock import clock
 from engine.email_delivery import absolute_link
+from engine.notifications import notify
 from engine.qa import actions_tracker, cycles
 from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
 from engine.qa.cycle_models import AuditCycle
@@ -58,6 +59,7 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
         audit.cycle_id = cycle.id
         allocation.status, allocation.audit_id = "started", audit.id
         started.append(audit)
+    _tell_team_managers(session, cycle, started)
     last_moderation = max((audit.moderation_due_on for audit in started), default=None)
     cycle.closes_on = (last_moderation + timedelta(days=1) if last_moderation
                        else clock.today() + timedelta(days=1))
@@ -70,6 +72,22 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
     start_time = cycles.default_settings(session).start_time
     return {"audits": len(started), "closes_on": cycle.closes_on.isoformat(),
             "closes_at": cycles.moment(cycle.closes_on, start_time)}
+
+
+def _tell_team_managers(session, cycle: AuditCycle, started: list[Audit]) -> None:
+    """Each team manager hears which of their team's cases the cycle drew, and who audits them."""
+    by_manager: dict[int, list[Audit]] = {}
+    for audit in started:
+        by_manager.setdefault(audit.team_manager_id, []).append(audit)
+    for manager_id, audits in sorted(by_manager.items()):
+        lines = "\n".join(f"- case {session.get(Case, a.case_id).reference}: audit {a.reference} by "
+                          f"{session.get(User, a.auditor_id).display_name}, due {a.due_on.strftime('%-d %B %Y')}"
+                          for a in audits)
+        notify(session, manager_id, "cases_drawn",
+               f"{cycle.label}: {len(audits)} of your team's cases drawn for audit",
+               f"The {cycle.label.lower()} draw chose these cases from your team:\n{lines}\n\n"
+               "The auditor will arrange to meet each allocated worker; the audit is done with them, not to them.",
+               link="/inbox")
 
 
 def _distribute_tracker(session, cycle: AuditCycle) -> int:

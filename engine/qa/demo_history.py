@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import LOCAL_ZONE, clock
 from engine.qa.allocation import PROCESS_KEY, AllocationRequest, allocate_audit
+from engine.qa.finding_models import AuditEvidence, AuditFinding
+from engine.qa.findings import tool_labels
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
@@ -64,6 +66,9 @@ class AuditPlan:
     cohort: str | None = None                # default: the case's cohort
     cycle_id: int | None = None              # the allocation cycle that drew it, if any
     views: int = 3
+    answers: dict[str, str] = field(default_factory=dict)            # "area.question" -> answer; unnamed: "yes"
+    moderated_answers: dict[str, str] = field(default_factory=dict)  # the moderator's, where they differ
+    impact: str = "improved"                 # what has changed for the child
 
 
 def write_history(session: Session, plans: list[AuditPlan], seed: int = 1) -> list[int]:
@@ -153,10 +158,12 @@ class _World:
 class _Writer:
     """Collects rows for every table and writes them in bulk, ids assigned here."""
 
-    TABLES = (ProcessInstance, Audit, AreaGrade, Feedback, Reflection, Escalation, AuditAction)
+    TABLES = (ProcessInstance, Audit, AreaGrade, Feedback, Reflection, Escalation, AuditAction, AuditFinding,
+              AuditEvidence)
 
     def __init__(self, session: Session, world: _World):
         self.session, self.world = session, world
+        self.questions = tool_labels(session, world.version.id).questions
         self.rows = {model: [] for model in self.TABLES}
         self.next_id = {model: (session.scalar(select(func.max(model.__table__.primary_key.columns[0]))) or 0) + 1
                         for model in self.TABLES if model is not Reflection}
@@ -205,7 +212,7 @@ class _Writer:
             moderation_outcome=("agreed" if plan.moderated_grade == plan.grade and not plan.moderated_area_grades
                                 else "disagreed") if moderated else None,
             moderation_rationale="Generated history: moderation rationale." if moderated else None,
-            status="allocated", closed_at=None, closure_outcome=None)
+            status="allocated", closed_at=None, closure_outcome=None, impact=None, impact_reason=None)
         self.audit_ids.append(audit_id)
         self.rows[Audit].append(audit)
         self.rows[ProcessInstance].append(dict(
@@ -236,6 +243,8 @@ class _Writer:
         for area, grade in grades.items():
             self.rows[AreaGrade].append(dict(id=self._id(AreaGrade), audit_id=audit["id"], area=area, stage="auditor",
                                              grade=grade, rationale=f"Generated: {grade} for {area}."))
+        self._findings(plan, audit, "auditor", plan.answers)
+        audit.update(impact=plan.impact, impact_reason="Generated: what tells the auditor so.")
         statuses = {source: plan.feedback.get(source, "obtained") for source in FEEDBACK_SOURCES}
         for source, status in statuses.items():
             obtained = status == "obtained"
@@ -278,11 +287,30 @@ class _Writer:
         for area, grade in after.items():
             self.rows[AreaGrade].append(dict(id=self._id(AreaGrade), audit_id=audit["id"], area=area,
                                              stage="moderator", grade=grade, rationale=""))
+        self._findings(plan, audit, "moderator", {**plan.answers, **plan.moderated_answers})
         trail.task(moderated, audit["moderator_id"], "moderate_audit")
         trail.add(moderated, audit["moderator_id"], "audit.moderated", subject=("audit", audit["id"]), payload={
             "audit": audit["reference"], "outcome": audit["moderation_outcome"], "grade_before": plan.grade,
             "grade_after": plan.moderated_grade, "area_grades_before": before, "area_grades_after": after})
         audit["status"] = "actions_in_review" if plan.actions else "awaiting_closure"
+
+    def _findings(self, plan: AuditPlan, audit: dict, stage: str, answers: dict[str, str]) -> None:
+        """Every question of the audit tool answered (`yes`, or a count of 1, unless the plan says
+        otherwise), and for the auditor one record of evidence per area."""
+        version_id, cited = self.world.version.id, set()
+        for question in self.questions:
+            key = f"{question.area}.{question.key}"
+            self.rows[AuditFinding].append(dict(
+                id=self._id(AuditFinding), audit_id=audit["id"], process_version_id=version_id, stage=stage,
+                area=question.area, question=question.key,
+                answer=answers.get(key, "yes" if question.kind == "choice" else "1"),
+                comment="Generated: the moderator's reason." if key in plan.moderated_answers and stage == "moderator" else None))
+            if stage == "auditor" and question.area not in cited:
+                cited.add(question.area)
+                self.rows[AuditEvidence].append(dict(
+                    id=self._id(AuditEvidence), audit_id=audit["id"], process_version_id=version_id,
+                    area=question.area, question=question.key, record_type="case_note",
+                    record_date=plan.allocated_on, link=None, comment="Generated evidence note."))
 
     def _actions(self, plan: AuditPlan, audit: dict, trail: "_Trail", graded: datetime) -> None:
         for number, action in enumerate(plan.actions, start=1):
@@ -370,7 +398,7 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
     rng = random.Random(seed)
     world = _World(session, seed)
     lead = session.get(User, world.qa_lead)
-    busy = set(session.scalars(select(Audit.case_id).where(Audit.status != "closed")))
+    busy = set(session.scalars(select(Audit.case_id)))  # never audit a case twice in the demo year
     today, ids = clock.today(), []
     try:
         for cycle in range(cycles, 0, -1):
@@ -421,7 +449,9 @@ def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
         if moderated == grade:
             return {"moderation_outcome": "agreed", "moderated_area_grades": {}}
         return {"moderation_outcome": "disagreed", "moderated_overall_grade": moderated,
-                "moderated_area_grades": {"planning": moderated}}
+                "moderated_area_grades": {"planning": moderated},
+                "answer_changes": [{"question": "planning.smart_plan", "answer": "partly",
+                                    "comment": "Demo answer: the plan has no contingency."}]}
     if step == "review_action":
         return {"action_review": {"supervision_date": on.isoformat(), "status": "completed",
                                   "outcome": "Reviewed with the worker in supervision.",
@@ -439,6 +469,9 @@ def _fill(node: dict, grade: str, on: date, key: str = ""):
         return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
+    if kind == "array" and key == "evidence":
+        item = _fill(node.get("items", {}), grade, on, "evidence")
+        return [{name: value for name, value in item.items() if name != "link"}]
     if kind == "array":
         return []
     if "enum" in node:

@@ -139,6 +139,9 @@ class Audit(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closure_outcome: Mapped[str | None] = mapped_column(String(40))
     closure_notes: Mapped[str | None] = mapped_column(Text)
+    # "What has changed for the child": improved, no_change or worse, and what tells the auditor so.
+    impact: Mapped[str | None] = mapped_column(String(20), index=True)
+    impact_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(lazy="joined")
 

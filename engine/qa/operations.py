@@ -9,7 +9,10 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.clock import clock
-from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
+from engine.qa.actions_tracker import graded_on
+from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
+from engine.notifications import notify
+from engine.qa.models import AREAS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData
@@ -40,11 +43,37 @@ def start_audit(context: ServiceContext, data: dict, audit_id: int):
     return True
 
 
+@service_operation("record_findings")
+def record_findings(context: ServiceContext, data: dict, audit_id: int):
+    """Write the audit tool's answers, evidence and impact as soon as it is completed, so
+    the grading and moderation pages show them."""
+    audit = _audit(context, audit_id)
+    answered = record_auditor_findings(context.session, audit, data)
+    _record(context, audit, "audit.findings_recorded", {"questions_answered": answered, "impact": audit.impact})
+    return answered
+
+
+@service_operation("check_feedback_dates")
+def check_feedback_dates(context: ServiceContext, data: dict, audit_id: int):
+    """Feedback was given on a real day, not in the future. A refusal rolls the feedback form
+    back with the message against the date."""
+    errors = {}
+    for source in FEEDBACK_SOURCES:
+        given = _date((data.get(source) or {}).get("feedback_date"))
+        if given is not None and given > clock.today():
+            errors[f"{source}.feedback_date"] = "The date of feedback cannot be in the future"
+    if errors:
+        raise InvalidFormData(errors)
+    return True
+
+
 @service_operation("record_grading")
 def record_grading(context: ServiceContext, data: dict, audit_id: int):
-    """Write the auditor's grades, the feedback and the agreed actions; return the
-    actions (with their tracker ids) for the per-action review in supervision."""
+    """Write the auditor's answers and evidence, grades, the feedback and the agreed actions;
+    return the actions (with their tracker ids) for the per-action review in supervision."""
     session, audit = context.session, _audit(context, audit_id)
+    if not has_findings(session, audit):   # audits begun on a version without the store_findings step
+        record_auditor_findings(session, audit, data)
     for area in AREAS:
         answers = data[area]
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="auditor",
@@ -130,6 +159,7 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     auditor_grades = {row.area: row.grade for row in session.scalars(
         select(AreaGrade).where(AreaGrade.audit_id == audit.id, AreaGrade.stage == "auditor"))}
     changed = (data.get("moderated_area_grades") or {}) if disagreed else {}
+    answers_changed = record_moderator_findings(session, audit, data.get("answer_changes") or [])
     for area in AREAS:
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="moderator",
                               grade=changed.get(area) or auditor_grades[area]))
@@ -145,10 +175,13 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     has_actions = bool(data.get("recorded_actions"))
     audit.status = "actions_in_review" if has_actions else "awaiting_closure"
     already_escalated = session.scalar(select(Escalation.id).where(Escalation.audit_id == audit.id).limit(1))
+    if disagreed:
+        _tell_auditor_of_disagreement(context, audit, before, answers_changed)
     _record(context, audit, "audit.moderated", {
         "outcome": audit.moderation_outcome, "grade_before": before, "grade_after": audit.moderated_grade,
         "area_grades_before": auditor_grades,
-        "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS}})
+        "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS},
+        "answers_changed": answers_changed})
     return {"moderated_grade": audit.moderated_grade,
             "needs_escalation": audit.moderated_grade == "inadequate" and already_escalated is None}
 
@@ -159,11 +192,13 @@ def record_action_review(context: ServiceContext, data: dict, audit_id: int):
     session, audit = context.session, _audit(context, audit_id)
     review = data["action_review"]
     action = session.get(AuditAction, data["action"]["id"])
+    _check_supervision_date(session, action, _date(review["supervision_date"]))
     action.status = review["status"]
     action.reviewed_in_supervision_on = _date(review["supervision_date"])
     action.supervision_outcome = review["outcome"]
     action.evidence = review.get("evidence") or action.evidence
     action.revised_due_on = _date(review.get("revised_due_on"))
+    action.not_completed_reason = None if action.status == "completed" else review.get("not_completed_reason")
     action.completed_on = action.reviewed_in_supervision_on if action.status == "completed" else None
     session.flush()
     outstanding = session.scalar(select(AuditAction.id).where(
@@ -189,14 +224,37 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
     for action in actions:
         if action.status in ("completed", "cancelled"):
             action.verified_by_id, action.verified_at = context.actor_id, now
-        else:
-            action.not_completed_reason = data.get("outstanding_reason")
+        else:  # each action's own reason stands; the closing reason fills in where none was given
+            action.not_completed_reason = action.not_completed_reason or data.get("outstanding_reason")
     audit.closure_outcome = data["closure_outcome"]
     audit.closure_notes = data.get("notes")
     audit.status, audit.closed_at = "closed", now
     _record(context, audit, "audit.closed", {"outcome": audit.closure_outcome,
                                              "outstanding": [a.ref for a in actions if a.ref in outstanding]})
     return True
+
+
+def _tell_auditor_of_disagreement(context: ServiceContext, audit: Audit, grade_before: str,
+                                  answers_changed: list[str]) -> None:
+    """The auditor learns at once that the moderator disagreed, with the grades, not the child's details."""
+    changed = f" and changed {len(answers_changed)} answer{'s' if len(answers_changed) != 1 else ''}" \
+        if answers_changed else ""
+    notify(context.session, audit.auditor_id, "moderation_disagreed",
+           f"The moderator disagreed with your grading ({audit.reference})",
+           f"The moderator of {audit.reference} moderated your grade {GRADES.get(grade_before, grade_before)} to "
+           f"{GRADES.get(audit.moderated_grade, audit.moderated_grade)}{changed}. Their rationale and the "
+           "reflective discussion are on the audit's page.",
+           link=f"/audits/{audit.id}", instance_id=context.instance_id)
+
+
+def _check_supervision_date(session, action: AuditAction, supervised_on: date) -> None:
+    """A review in supervision happened on a real day: not in the future, not before the action was agreed."""
+    if supervised_on > clock.today():
+        raise InvalidFormData({"action_review.supervision_date": "The date of supervision cannot be in the future"})
+    agreed = graded_on(session, action)
+    if supervised_on < agreed:
+        raise InvalidFormData({"action_review.supervision_date": (
+            f"The date of supervision cannot be before the action was agreed ({agreed.strftime('%-d %B %Y')})")})
 
 
 def _shorten(text: str, limit: int = 60) -> str:

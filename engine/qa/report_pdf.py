@@ -65,6 +65,7 @@ def report_pdf(report: dict, council_name: str) -> bytes:
                              for row in report["by_dimension"][dimension]])
     story += _section("Grades by area", None, [["Area", *GRADES.values(), "Good or better", "Actions"]]
                       + [[a["label"], *a["counts"].values(), _pc(a["good_or_better"]), a["actions"]] for a in report["areas"]])
+    story += _impact_and_compliance(report)
     story += _section("Area by team: share Good or better", _heat_map(report["heat_map"]), None)
     story += _moderation(report["moderation"])
     story += _actions_and_escalations(report)
@@ -217,6 +218,39 @@ def _actions_and_escalations(report: dict) -> list:
     return parts
 
 
+def _impact_and_compliance(report: dict) -> list:
+    """What has changed for the child and the compliance measures, with the small-number rule
+    applied as on the page."""
+    impact, found = report["impact"], report["compliance"]
+    parts = []
+    if report["small_numbers_hidden"]:
+        parts.append(Paragraph('Figures resting on fewer than 5 audits are shown as "fewer than 5".', STYLES["Normal"]))
+    labels = list(impact["labels"].values())
+    parts += _section("What has changed for the child", None,
+                      [["", *labels], ["All audits", *(_cell(c) for c in impact["overall"].values())]]
+                      + [[row["label"], *(_cell(c) for c in row["cells"].values())]
+                         for name in ("service", "team", "cohort") for row in impact["by"][name]])
+    headlines = found["headlines"]
+    parts += _section("Headline measures: share answering Yes", None,
+                      [["", *(_wrap(m, 16) for m in headlines["measures"])], ["All audits", *(_cell(c, False) for c in headlines["overall"])]]
+                      + [[row["label"], *(_cell(c, False) for c in row["cells"])]
+                         for name in ("service", "team", "cohort") for row in headlines["by"][name]]
+                      if headlines["measures"] else None)
+    parts += _section("Compliance with practice standards: every question", None,
+                      [["Question", "Yes", "Partly", "No", "N/A"]]
+                      + [[_wrap(q["label"], 70), *(_cell(q["answers"][a]) for a in ("yes", "partly", "no")),
+                          q["not_applicable"]] for q in found["questions"]])
+    return parts
+
+
+def _cell(cell: dict, with_count: bool = True) -> str:
+    if cell["hidden"]:
+        return "fewer than 5"
+    if not cell["base"]:
+        return "-"
+    return f"{cell['count']} ({_pc(cell['share'])})" if with_count else _pc(cell["share"])
+
+
 def _themes(themes: dict) -> list:
     strengths = [f"{a['label']}: Good or better in {_pc(a['good_or_better'])} of audits" for a in themes["strengths"]]
     development = [f"{a['label']}: below Good in {_pc(a['below_good'])} of audits, {a['actions']} actions"
@@ -267,6 +301,9 @@ def audit_pdf(record: dict) -> bytes:
                      ("Dates", [(label, _when(value)) for label, value in record["dates"]])])
     story += _rows("Grades by area, before and after moderation",
                    ["Area", "Auditor", "Moderator", "Auditor's rationale"], record["grades"], (32, 24, 24, 58))
+    story += _rows("What the auditor found: each question's answer and where the evidence is",
+                   ["Area", "Question", "Auditor", "Moderator", "Evidence on the file"], record["findings"],
+                   (26, 58, 15, 17, 64))
     story += _pairs([("Overall grade and rationales", record["overall"])]
                     + ([("Practitioner reflection", record["reflection"])] if record["reflection"] else []))
     story += _rows("Feedback", ["From", "Obtained", "How", "Date", "Rating", "What they told us"],

@@ -1,7 +1,8 @@
 """The six-weekly findings report and the annual QA report (framework sections 6 and 8).
 
 Every figure is a SQL aggregate over the audit tables (audits, audit_area_grades,
-audit_feedback, escalations, audit_actions), never a workflow load, so a year of
+audit_feedback, escalations, audit_actions, and the question-level findings through
+engine/qa/compliance.py), never a workflow load, so a year of
 audits reports in well under a second. An audit belongs to the cycle in which it was
 allocated. Its grade is the moderated grade once moderated, else the auditor's; the
 moderation section compares the two. A report can be narrowed to a service or a team.
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
+from engine.qa import compliance
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import AREAS, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
 from engine.qa.complaints_log import themes_summary
@@ -108,9 +110,11 @@ def year_period(year: int) -> Period:
 
 
 def allocation_cycles(session: Session) -> list[Period]:
-    """The allocation cycles that have been drawn, oldest first, as report periods."""
+    """The allocation cycles that have been drawn, oldest first, as report periods labelled with
+    their reporting year ("2025/26 cycle 2 (13 October 2025)"), so charts read in order."""
     return [Period(cycle.starts_on, cycle.closes_on or cycle.starts_on + timedelta(days=CYCLE_DAYS - 1),
-                   f"{cycle.label} ({_day(cycle.starts_on)})", kind="audit_cycle", cycle_id=cycle.id)
+                   f"{_year_label(reporting_year(cycle.starts_on))} cycle {cycle.number} ({_day(cycle.starts_on)})",
+                   kind="audit_cycle", cycle_id=cycle.id)
             for cycle in session.scalars(select(AuditCycle).where(AuditCycle.status != "scheduled")
                                          .order_by(AuditCycle.number))]
 
@@ -187,6 +191,14 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
                   for p in trend_periods(session, period)],
     }
     report["themes"] = _themes(report["areas"])
+    suppress = compliance.suppression_for(session, where, scope.extra)
+    dimensions = {"service": (Audit.service_id, names["services"]), "team": (Audit.team_id, names["teams"]),
+                  "cohort": (Audit.cohort, COHORTS)}
+    report["small_numbers_hidden"] = suppress.applies
+    report["compliance"] = compliance.compliance(
+        session, where, suppress, [(p.label, and_(_in_period(p), scope.clause())) for p in trend_periods(session, period)],
+        dimensions)
+    report["impact"] = compliance.impact(session, where, suppress, dimensions)
     return report
 
 

@@ -4,7 +4,8 @@ except for cases under a legal hold; every step is recorded.
 Record types and what happens when one is past its period:
 - `audit` (counted from closing): what people wrote is replaced by a marker (rationales,
   strengths, feedback summaries, reflections, escalation notes, action descriptions and
-  evidence), and the strings in its finished workflow's task data likewise. Grades,
+  evidence, the impact's reason, comments and links on the question-level findings),
+  and the strings in its finished workflow's task data likewise. Grades,
   dates, people and references stay: they are the statistics and the proof of who did
   what, and the reports keep working.
 - `task_draft` (counted from the last save): unsent answers are deleted.
@@ -29,6 +30,7 @@ from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.qa import case_references
 from engine.qa.feedback_requests import anonymise_responses
+from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
 from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
 from engine.qa.trail_export import export_directory
@@ -58,7 +60,7 @@ RECORD_TYPES = {
     "trail_export": RecordType("Inspector export files", "when the export was made", 30, 1, "delete"),
 }
 AUDIT_TEXT = ("overall_rationale", "strengths", "areas_for_development", "safeguarding_details", "moderation_rationale",
-              "discussion_summary", "discussion_learning", "closure_notes")
+              "discussion_summary", "discussion_learning", "closure_notes", "impact_reason")
 REFLECTION_TEXT = ("went_well", "do_differently", "learning_needs", "disagreement_reason", "barriers")
 ACTION_TEXT = ("description", "evidence", "supervision_outcome", "not_completed_reason")
 
@@ -182,6 +184,10 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
         _blank(grade, ("rationale",))
     for item in session.scalars(select(Feedback).where(Feedback.audit_id == audit.id)):
         _blank(item, ("summary",))
+    for finding in session.scalars(select(AuditFinding).where(AuditFinding.audit_id == audit.id)):
+        _blank(finding, ("comment",))
+    for evidence in session.scalars(select(AuditEvidence).where(AuditEvidence.audit_id == audit.id)):
+        _blank(evidence, ("comment", "link"))
     for escalation in session.scalars(select(Escalation).where(Escalation.audit_id == audit.id)):
         _blank(escalation, ("immediate_actions",))
     anonymise_responses(session, audit.id, ANONYMISED)

@@ -35,6 +35,8 @@ from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import INSTANCE_DIR, as_utc
 from engine.qa.allocation import AUDIT_TYPES
+from engine.qa.finding_models import AuditEvidence, AuditFinding
+from engine.qa.findings import arrange_findings, evidence_text, impact_label, tool_labels
 from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Case,
                               Escalation, Feedback, Reflection, Service, Team)
 from engine.qa.report_pdf import audit_pdf
@@ -345,7 +347,10 @@ class _Loader:
     def _chunk(self, session: Session, ids: list[int]) -> tuple[list[dict], list[dict]]:
         audits = session.scalars(select(Audit).where(Audit.id.in_(ids))).all()
         by_id = {audit.id: audit for audit in audits}
-        related = {model: _grouped(session, model, ids) for model in (AreaGrade, Feedback, Escalation, AuditAction)}
+        related = {model: _grouped(session, model, ids)
+                   for model in (AreaGrade, Feedback, Escalation, AuditAction, AuditFinding, AuditEvidence)}
+        related["labels"] = {version_id: tool_labels(session, version_id) for version_id in
+                             {row.process_version_id for rows in related[AuditFinding].values() for row in rows}}
         reflections = {r.audit_id: r for r in session.scalars(select(Reflection).where(Reflection.audit_id.in_(ids)))}
         cases = dict(session.execute(select(Case.id, Case.reference).where(
             Case.id.in_({a.case_id for a in audits}))).all())
@@ -390,6 +395,9 @@ class _Loader:
         feedback = related[Feedback].get(audit.id, [])
         actions = related[AuditAction].get(audit.id, [])
         escalations = related[Escalation].get(audit.id, [])
+        finding_rows = related[AuditFinding].get(audit.id, [])
+        findings = arrange_findings(related["labels"][finding_rows[0].process_version_id], finding_rows,
+                                    related[AuditEvidence].get(audit.id, [])) if finding_rows else []
         name = self.names.get
         record = {
             "reference": audit.reference, "case_reference": case_reference, "anonymised": anonymised,
@@ -407,7 +415,12 @@ class _Loader:
                         GRADES.get(getattr(grades.get((area, "moderator")), "grade", None), "-"),
                         getattr(grades.get((area, "auditor")), "rationale", "") or "")
                        for area, label in AREAS.items()],
-            "overall": [("Auditor's overall grade", GRADES.get(audit.overall_grade, "Not graded")),
+            "findings": [(area["label"], question["label"], question["answer_label"],
+                          question["moderated_answer_label"] or "-", evidence_text(question["evidence"]))
+                         for area in findings for question in area["questions"]],
+            "overall": [("What has changed for the child", " ".join(
+                            filter(None, (impact_label(audit.impact), audit.impact_reason))) or None),
+                        ("Auditor's overall grade", GRADES.get(audit.overall_grade, "Not graded")),
                         ("Auditor's rationale", audit.overall_rationale),
                         ("Moderated grade", GRADES.get(audit.moderated_grade, "Not moderated")),
                         ("Moderation outcome", (audit.moderation_outcome or "").capitalize()),

@@ -37,6 +37,10 @@ def _describe(error, schema) -> tuple[str, str]:
         return ".".join(path), f"{title} must be a real date"
     if error.validator in ("minimum", "maximum"):
         return ".".join(path), f"{title} must be between {field.get('minimum', 0)} and {field.get('maximum', 'its limit')}"
+    if error.validator == "pattern":
+        return ".".join(path), f"{title}: {field.get('description') or 'check the format'}"
+    if error.validator == "maxLength":
+        return ".".join(path), f"{title} must be {field.get('maxLength')} characters or fewer"
     if error.validator == "minItems":
         return ".".join(path), f"{title}: add at least {field.get('minItems', 1)}"
     if error.validator == "maxItems":

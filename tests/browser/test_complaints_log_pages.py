@@ -15,7 +15,7 @@ def test_the_qa_lead_adds_a_complaint_and_reads_the_log_at_320px(page):
     page.get_by_label("Reference in the complaints system").fill("CMP-77")
     page.get_by_label("Type").select_option("complaint")
     page.get_by_label("Date received").fill("2026-11-20")
-    page.get_by_label("Service").select_option("Children in Care")
+    page.get_by_label("Service", exact=True).select_option("Children in Care")
     page.get_by_label("Theme").select_option("family_time")
     page.get_by_role("button", name="Add to the log").click()
     assert "A complaint needs its stage" in page.inner_text(".govuk-error-summary")

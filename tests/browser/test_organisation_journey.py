@@ -30,7 +30,7 @@ def test_an_administrator_adds_a_team_and_a_person_who_signs_in_and_a_leavers_wo
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose a service")
     assert_accessible(page)
     page.get_by_label("Name", exact=True).fill("Fostering 1")
-    page.get_by_label("Service").select_option(label="Children in Care")
+    page.get_by_label("Service", exact=True).select_option(label="Children in Care")
     page.get_by_label("Kind of team").select_option(label="Fostering and adoption")
     page.get_by_role("button", name="Save the team").click()
     page.wait_for_url("**/organisation/teams")

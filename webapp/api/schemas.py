@@ -272,6 +272,42 @@ class HistoryEntrySchema(Schema):
     payload = fields.Dict()
 
 
+class EvidenceSchema(Schema):
+    record_type = fields.String(allow_none=True)
+    record_type_label = fields.String(allow_none=True)
+    record_date = fields.Date(allow_none=True)
+    link = fields.String(allow_none=True, metadata={"description": "Into the case management system"})
+    comment = fields.String(allow_none=True)
+
+
+class FindingSchema(Schema):
+    key = fields.String()
+    label = fields.String(metadata={"description": "The question as the audit's own form version asked it"})
+    answer = fields.String(metadata={"description": "yes, partly, no or not_applicable (a number for counts)"})
+    answer_label = fields.String()
+    moderated_answer = fields.String(allow_none=True)
+    moderated_answer_label = fields.String(allow_none=True)
+    moderator_comment = fields.String(allow_none=True)
+    changed = fields.Boolean()
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+
+
+class FindingAreaSchema(Schema):
+    area = fields.String()
+    label = fields.String()
+    auditor_grade = _grade()
+    auditor_rationale = fields.String(allow_none=True)
+    moderated_grade = _grade()
+    questions = fields.List(fields.Nested(FindingSchema))
+    evidence = fields.List(fields.Nested(EvidenceSchema), metadata={"description": "Evidence not tied to one question"})
+
+
+class ImpactSchema(Schema):
+    value = fields.String(metadata={"description": "improved, no_change or worse"})
+    label = fields.String()
+    reason = fields.String(allow_none=True)
+
+
 class AuditRecordSchema(Schema):
     """One audit as engine.qa.audit_record renders it: grades before and after moderation and all that followed."""
     id = fields.Integer(required=True)
@@ -301,6 +337,9 @@ class AuditRecordSchema(Schema):
     moderation_rationale = fields.String(allow_none=True)
     discussion = fields.Nested(DiscussionSchema, allow_none=True)
     area_grades = fields.List(fields.Nested(AreaGradeSchema))
+    findings = fields.List(fields.Nested(FindingAreaSchema),
+                           metadata={"description": "What the auditor found: each question's answer and its evidence"})
+    impact = fields.Nested(ImpactSchema, allow_none=True, metadata={"description": "What has changed for the child"})
     feedback = fields.List(fields.Nested(FeedbackSchema))
     reflection = fields.Nested(ReflectionSchema, allow_none=True)
     escalations = fields.List(fields.Nested(EscalationSchema))

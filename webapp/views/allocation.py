@@ -14,8 +14,9 @@ from engine.accounts import ROLES, User, UserRole
 from engine.clock import clock
 from engine.qa.access import can_allocate
 from engine.qa.allocation import (AUDIT_TYPES, MODERATOR_ROLES, AllocationError, AllocationRequest,
-                                  allocate_audit, default_timescales)
-from engine.qa.models import Team
+                                  allocate_audit, default_timescales, find_open_cases, recent_audit,
+                                  recent_audit_text)
+from engine.qa.models import Case, Service, Team
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date, walk
@@ -33,11 +34,15 @@ add_item("allocation.allocate", "Allocate", can_allocate)
 @blueprint.route("/audits/allocate", methods=["GET", "POST"])
 @login_required
 def allocate():
-    """Show the allocation form, or allocate and go to the new audit's page."""
+    """Show the allocation form (with the register look-up), or allocate and go to the new audit's page."""
     if not can_allocate(current_user):
         abort(403)
-    values = request.form if request.method == "POST" else {}
+    values = request.form if request.method == "POST" else {"case_reference": request.args.get("case_reference", "")}
     errors: dict[str, str] = {}
+    search = request.args.get("find", "").strip()
+    found = find_open_cases(db.session, current_user, search, clock.today()) if search else None
+    if found is not None:
+        db.session.commit()
     if request.method == "POST":
         allocation = _read_request(values, errors)
         if allocation is not None:
@@ -52,9 +57,18 @@ def allocate():
                 flash(f"{audit.reference} allocated: {auditor.display_name} has the first task in their inbox.",
                       "success")
                 return redirect(url_for("audits.audit", audit_id=audit.id))
-    fields = _fields(values, errors)
+    warning = _recent_warning(values.get("case_reference", ""))
+    fields = _fields(values, errors, confirm=warning is not None or "confirm_recent" in errors)
     summary = [ErrorLink(f"#{item.anchor}", item.error) for item in walk(fields) if item.error]
-    return render_template("allocate.html", fields=fields, errors=summary), (422 if errors else 200)
+    return render_template("allocate.html", fields=fields, errors=summary, search=search, found=found,
+                           warning=warning), (422 if errors else 200)
+
+
+def _recent_warning(reference: str) -> str | None:
+    """'Audited in the last 12 months (…)' for the case reference entered, if it was."""
+    case = db.session.scalar(select(Case).where(Case.reference == reference.strip().upper())) if reference else None
+    recent = recent_audit(db.session, case.id, clock.today()) if case else None
+    return f"Case {case.reference} was audited in the last 12 months: {recent_audit_text(recent)}." if recent else None
 
 
 def _read_request(values, errors: dict[str, str]) -> AllocationRequest | None:
@@ -79,16 +93,21 @@ def _read_request(values, errors: dict[str, str]) -> AllocationRequest | None:
             errors[key] = f"{label} must be a real date, for example 27 3 2027"
     if errors:
         return None
-    return AllocationRequest(case_reference=reference, audit_type=values.get("audit_type", ""), **people, **dates)
+    return AllocationRequest(case_reference=reference, audit_type=values.get("audit_type", ""),
+                             confirm_recent=values.get("confirm_recent") == "yes", **people, **dates)
 
 
-def _fields(values, errors: dict[str, str]) -> list[Field]:
+def _fields(values, errors: dict[str, str], confirm: bool) -> list[Field]:
     """The allocation form, as the same GOV.UK field macros as the task forms render it."""
     due_on, moderation_due_on = default_timescales(clock.today())
+    recent = [Field(kind="confirm", name="confirm_recent", id="confirm_recent",
+                    label="Audit this case again although it was audited in the last 12 months",
+                    value=values.get("confirm_recent", ""), error=errors.get("confirm_recent"))] if confirm else []
     return [
         Field(kind="text", name="case_reference", id="case_reference", label="Case reference",
               hint="The child's reference in the case management system, for example CS123456.",
               value=values.get("case_reference", ""), error=errors.get("case_reference")),
+        *recent,
         Field(kind="select", name="auditor_id", id="auditor_id", label="Auditor",
               hint="A team manager from outside the case's own team.", options=_auditors(),
               value=values.get("auditor_id", ""), error=errors.get("auditor_id")),
@@ -119,8 +138,15 @@ def _auditors() -> list[Option]:
 
 
 def _moderators() -> list[Option]:
-    return [Option(str(user.id), f"{user.display_name} ({', '.join(ROLES[r] for r in sorted(user.roles & set(MODERATOR_ROLES)))})")
-            for user in _people_with_roles(MODERATOR_ROLES)]
+    """Each moderator with their roles; a head of service with the services they lead."""
+    services: dict[int, list[str]] = {}
+    for service in db.session.scalars(select(Service).order_by(Service.name)):
+        services.setdefault(service.head_of_service_id, []).append(service.name)
+    def roles_of(user: User) -> str:
+        return ", ".join(ROLES[role] + (f", {' and '.join(services[user.id])}"
+                                        if role == "head_of_service" and user.id in services else "")
+                         for role in sorted(user.roles & set(MODERATOR_ROLES)))
+    return [Option(str(user.id), f"{user.display_name} ({roles_of(user)})") for user in _people_with_roles(MODERATOR_ROLES)]
 
 
 def _people_with_roles(roles: tuple[str, ...]) -> list[User]:

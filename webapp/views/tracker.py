@@ -77,7 +77,8 @@ def action(action_id: int):
                 message = f"{row['audit']} {row['ref']} verified"
             else:
                 tracker_rules.update_action(db.session, action_id, _me(), status=request.form.get("status", ""),
-                                            evidence=request.form.get("evidence", ""), completed_on=completed_on)
+                                            evidence=request.form.get("evidence", ""), completed_on=completed_on,
+                                            reason=request.form.get("not_completed_reason", ""))
                 message = f"{row['audit']} {row['ref']} updated"
             db.session.commit()
         except NotAllowed:
