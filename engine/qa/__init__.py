@@ -5,3 +5,4 @@ Importing this package registers the domain's service operations with the runtim
 from engine.qa import operations  # noqa: F401  (registers @service_operation functions)
 from engine.qa import cycle_operations  # noqa: F401  (the allocation cycle's operations; its tables)
 from engine.qa import reminder_operations  # noqa: F401  (timers' reminders and escalations; timescale helpers)
+from engine.qa import instance_monitoring  # noqa: F401  (tells monitoring what instances are about)
