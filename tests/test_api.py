@@ -423,7 +423,9 @@ def test_openapi_document_lists_every_endpoint_with_schemas(client):
     assert set(paths) == {
         "/api/v1/tokens", "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim",
         "/api/v1/tasks/{task_id}/release", "/api/v1/tasks/{task_id}/draft", "/api/v1/tasks/{task_id}/complete",
-        "/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/instances/{instance_id}/events"}
+        "/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/instances/{instance_id}/events",
+        "/api/v1/processes/startable", "/api/v1/processes/{process_key}/start-form",
+        "/api/v1/processes/{process_key}/instances"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["security"] == [{"bearerAuth": []}] and paths["/api/v1/tokens"]["post"]["security"] == []
     completing = paths["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]

@@ -47,6 +47,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
+    from webapp.views import start
+    app.register_blueprint(start.blueprint)
     from webapp.views import cycles, case_register  # noqa: I001
     app.register_blueprint(cycles.blueprint)
     app.register_blueprint(case_register.blueprint)

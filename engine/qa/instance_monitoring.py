@@ -6,7 +6,7 @@ status and grade of the audit they run, searches by case reference, and people w
 see only some audits see only those instances: all of that is registered here, on
 import of engine.qa, through engine/runtime/instance_subjects.py.
 """
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
@@ -14,7 +14,8 @@ from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Case, Service, Team
 from engine.runtime.instance_subjects import InstanceSubject, SubjectFilter, register_subject
-from engine.runtime.models import ProcessInstance
+from engine.qa.start_subjects import own_services, own_teams
+from engine.runtime.models import InstanceStart, ProcessInstance
 
 SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
 MONITOR_ROLES = ("head_of_service",)
@@ -27,8 +28,15 @@ def _join(query, with_search: bool):
 
 
 def _scope(user: User):
-    """People who do not see every instance see the instances of the audits they may see."""
-    return and_(Audit.id.is_not(None), audit_scope(user))
+    """People who do not see every instance see the instances of the audits they may see, those
+    they started, and those started about their services, teams and the cases of those teams."""
+    started_about_mine = select(InstanceStart.instance_id).where(or_(
+        InstanceStart.started_by_id == user.id,
+        and_(InstanceStart.about_kind == "service", InstanceStart.about_id.in_(own_services(user))),
+        and_(InstanceStart.about_kind == "team", InstanceStart.about_id.in_(own_teams(user))),
+        and_(InstanceStart.about_kind == "case",
+             InstanceStart.about_id.in_(select(Case.id).where(Case.team_id.in_(own_teams(user)))))))
+    return or_(and_(Audit.id.is_not(None), audit_scope(user)), ProcessInstance.id.in_(started_about_mine))
 
 
 def _search(text: str) -> list:

@@ -80,3 +80,25 @@ def register_subject(subject: InstanceSubject) -> None:
 def instance_subject() -> InstanceSubject:
     """The registered subject, or one that knows nothing (every instance is about nothing)."""
     return _registered[0] if _registered else InstanceSubject()
+
+
+@dataclass(frozen=True)
+class AboutKind:
+    """A kind of thing a process may be about when a person starts it (process.json `start.about`).
+
+    `options(session, user, own_only)` lists (id, label) of the things `user` may start it
+    about: all of them, or with `own_only` those in their own scope (process.json
+    `start.scope: "own"`); `start_data(session, id)` is what the workflow starts with about
+    that thing (ids of the people it names, for lanes). The domain registers one per kind."""
+    name: str
+    label: str
+    options: Callable[[Session, User, bool], list[tuple[int, str]]]
+    start_data: Callable[[Session, int], dict]
+
+
+ABOUT_KINDS: dict[str, AboutKind] = {}
+
+
+def register_about_kind(kind: AboutKind) -> None:
+    """Offer `kind` to process.json start declarations."""
+    ABOUT_KINDS[kind.name] = kind

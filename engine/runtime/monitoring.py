@@ -25,9 +25,9 @@ from engine.runtime import events
 from engine.runtime.admin_models import FILTER_PAGES, SavedFilter
 from engine.runtime.diagram_layout import add_layout
 from engine.runtime.errors import InvalidFormData, WorkflowError
-from engine.runtime.instance_subjects import instance_subject
+from engine.runtime.instance_subjects import ABOUT_KINDS, instance_subject
 from engine.runtime.instances import workflow_of
-from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime.models import Event, HumanTask, InstanceStart, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.runtime.submissions import submissions_by_id
 
@@ -287,13 +287,44 @@ def instance_page(session: Session, instance: ProcessInstance, reader: User, *, 
         HumanTask.instance_id == instance.id, HumanTask.state == "ready").order_by(HumanTask.id)))
     return {
         "instance": instance, "version": version, "process_name": version.manifest.get("name", version.process_key),
-        "about": about["rows"],
+        "about": about["rows"] + _start_rows(session, instance),
+        "children": child_instances(session, instance),
         "open_tasks": open_tasks, "people": _names(session, {task.assignee_id for task in open_tasks}),
         "data": [{"step": task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Last step",
                   "state": TaskState.get_name(task.state).lower(),
                   "json": json.dumps(task.data, indent=2, sort_keys=True, default=str)} for task in front],
         "timeline": timeline(session, instance, about["events"], include_reads=include_reads),
     }
+
+
+def _start_rows(session: Session, instance: ProcessInstance) -> list[dict]:
+    """For an instance started by hand or by another instance: what it is about, who started it,
+    and the instance that started it (a link)."""
+    start = session.get(InstanceStart, instance.id)
+    if start is None:
+        return []
+    rows = []
+    if start.about_kind:
+        kind = ABOUT_KINDS.get(start.about_kind)
+        rows.append({"label": kind.label if kind else start.about_kind.capitalize(), "text": start.about_label})
+    if start.started_by_id:
+        rows.append({"label": "Started by", "text": _names(session, {start.started_by_id})[start.started_by_id]})
+    if start.parent_instance_id:
+        parent = session.get(ProcessInstance, start.parent_instance_id)
+        rows.append({"label": "Part of", "text": parent.business_key or f"Process {parent.id}",
+                     "endpoint": "monitoring.instance", "args": {"instance_id": parent.id}})
+    return rows
+
+
+def child_instances(session: Session, instance: ProcessInstance) -> list[dict]:
+    """The instances this instance started (a thematic audit's case file audits), oldest first."""
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.status,
+                                  ProcessInstance.process_key, InstanceStart.about_label)
+                           .join(InstanceStart, InstanceStart.instance_id == ProcessInstance.id)
+                           .where(InstanceStart.parent_instance_id == instance.id).order_by(ProcessInstance.id)).all()
+    names = process_names(session)
+    return [{"id": row.id, "reference": row.business_key or f"Process {row.id}", "status": row.status,
+             "process_name": names.get(row.process_key, row.process_key), "about": row.about_label} for row in rows]
 
 
 def timeline(session: Session, instance: ProcessInstance, related: list[tuple[str, str]], *,
@@ -509,8 +540,14 @@ def _describe_rows(session: Session, rows, today: date) -> list[dict]:
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == "ready")
                                 .order_by(HumanTask.id)):
         tasks.setdefault(task.instance_id, []).append(task)
-    names = _names(session, {t.assignee_id for ts in tasks.values() for t in ts})
-    about = instance_subject().describe_rows(session, ids)
+    starts = {start.instance_id: start for start in session.scalars(
+        select(InstanceStart).where(InstanceStart.instance_id.in_(ids)))}
+    names = _names(session, {t.assignee_id for ts in tasks.values() for t in ts}
+                   | {start.started_by_id for start in starts.values()})
+    # What the domain says each instance is about; else what it was started about, and by whom.
+    about = {instance_id: {"about": start.about_label,
+                           "detail": [f"Started by {names[start.started_by_id]}"] if start.started_by_id else []}
+             for instance_id, start in starts.items()} | instance_subject().describe_rows(session, ids)
     process = process_names(session)
     return [{"instance": instance, "process_name": process.get(instance.process_key, instance.process_key),
              "version": version, "about": about.get(instance.id, {}).get("about"),
