@@ -8,6 +8,7 @@ import engine.notification_models  # noqa: F401
 import engine.qa.models  # noqa: F401
 import engine.qa.cycle_models  # noqa: F401
 import engine.qa.retention_models  # noqa: F401
+import engine.qa.thematic_models  # noqa: F401
 import engine.runtime.models  # noqa: F401
 import engine.runtime.admin_models  # noqa: F401
 import engine.runtime.model_draft_models  # noqa: F401

@@ -47,8 +47,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
-    from webapp.views import start
+    from webapp.views import start, thematic
     app.register_blueprint(start.blueprint)
+    app.register_blueprint(thematic.blueprint)
     from webapp.views import cycles, case_register  # noqa: I001
     app.register_blueprint(cycles.blueprint)
     app.register_blueprint(case_register.blueprint)

@@ -7,3 +7,4 @@ from engine.qa import cycle_operations  # noqa: F401  (the allocation cycle's op
 from engine.qa import reminder_operations  # noqa: F401  (timers' reminders and escalations; timescale helpers)
 from engine.qa import instance_monitoring  # noqa: F401  (tells monitoring what instances are about)
 from engine.qa import start_subjects  # noqa: F401  (what a process started by hand may be about)
+from engine.qa import thematic  # noqa: F401  (the thematic audit's operations)

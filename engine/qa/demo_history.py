@@ -383,15 +383,16 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
                 day = today - timedelta(days=cycle * 42 - number)
                 clock.set(_at(day, 9))
                 audit = allocate_audit(session, AllocationRequest(case.reference, auditor, moderator), lead)
-                _walk(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)
+                walk_audit(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)
                 ids.append(audit.id)
     finally:
         clock.set(None)
     return ids
 
 
-def _walk(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
-    """Complete every task of the audit as it becomes ready, two days apart."""
+def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
+    """Complete every task of the audit as it becomes ready, two days apart, as the people it names
+    (the demo's history, and the sampled audits of the demo's thematic audit)."""
     model = built_model_for(session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id))
     moderated = _nudge(random.Random(audit.id), grade, always=True) if disagree else grade
     for step in range(1, 40):

@@ -137,3 +137,21 @@ def _next_reference(session: Session, manifest: dict, process_key: str) -> str:
     prefix = manifest.get("reference_prefix") or process_key.upper()[:12]
     count = session.scalar(select(func.count(ProcessInstance.id)).where(ProcessInstance.process_key == process_key))
     return f"{prefix}-{clock.today().year}-{count + 1:05d}"
+
+
+def link_child_instance(session: Session, child: ProcessInstance, parent_instance_id: int, *,
+                        about_kind: str | None = None, about_id: int | None = None, about_label: str = "") -> None:
+    """Record that `child` was started by the instance `parent_instance_id` (a thematic audit's
+    case file audits), so both instance pages show the link and monitoring scope follows it."""
+    session.add(InstanceStart(instance_id=child.id, process_key=child.process_key, started_by_id=None,
+                              about_kind=about_kind, about_id=about_id, about_label=about_label, answers={},
+                              answers_sha256=answers_digest({}), parent_instance_id=parent_instance_id,
+                              started_at=clock.now()))
+    session.flush()
+
+
+def child_instance_ids(session: Session, parent_instance_id: int) -> list[int]:
+    """The instances `parent_instance_id` started, oldest first."""
+    return list(session.scalars(select(InstanceStart.instance_id)
+                                .where(InstanceStart.parent_instance_id == parent_instance_id)
+                                .order_by(InstanceStart.instance_id)))

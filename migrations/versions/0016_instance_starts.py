@@ -1,5 +1,6 @@
 """Instance starts: who started an instance from the Start page or the API (or which
-instance started it), what it is about, and the answers to its start form.
+instance started it), what it is about, and the answers to its start form; and the
+thematic audit's record.
 
 Revision ID: 0016
 Revises: 0008
@@ -37,7 +38,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_instance_starts_parent_instance_id"), ["parent_instance_id"], unique=False)
 
 
+    op.create_table(
+        "thematic_audits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("commissioned_by_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("theme", sa.String(length=200), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("why_now", sa.String(length=40), nullable=False),
+        sa.Column("why_now_detail", sa.Text(), nullable=False),
+        sa.Column("cohort", sa.String(length=40), nullable=True),
+        sa.Column("sample_size", sa.Integer(), nullable=False),
+        sa.Column("tool", sa.String(length=40), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=True),
+        sa.Column("sample", sa.JSON(), nullable=False),
+        sa.Column("findings", sa.Text(), nullable=True),
+        sa.Column("learning", sa.Text(), nullable=True),
+        sa.Column("recommendations", sa.JSON(), nullable=False),
+        sa.Column("sign_off_comments", sa.Text(), nullable=True),
+        sa.Column("signed_off_by_id", sa.Integer(), nullable=True),
+        sa.Column("signed_off_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("commissioned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["commissioned_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"]),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
+        sa.ForeignKeyConstraint(["signed_off_by_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_id"),
+        sa.UniqueConstraint("reference"),
+    )
+    with op.batch_alter_table("thematic_audits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_thematic_audits_commissioned_by_id"), ["commissioned_by_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_thematic_audits_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_thematic_audits_status"), ["status"], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("thematic_audits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_thematic_audits_status"))
+        batch_op.drop_index(batch_op.f("ix_thematic_audits_service_id"))
+        batch_op.drop_index(batch_op.f("ix_thematic_audits_commissioned_by_id"))
+    op.drop_table("thematic_audits")
     with op.batch_alter_table("instance_starts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_instance_starts_parent_instance_id"))
         batch_op.drop_index(batch_op.f("ix_instance_starts_started_by_id"))

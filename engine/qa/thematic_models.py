@@ -1,0 +1,45 @@
+"""The thematic audit's own record: what was commissioned, the sample drawn, what was found.
+
+The case file audits it runs are ordinary audits (audit_type 'thematic'), started by
+the thematic audit's instance and linked to it through the runtime's instance starts
+(engine/runtime/starting.py), so one audit lifecycle serves both.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.database import Base, utcnow
+
+THEMATIC_STATUSES = {"commissioned": "Commissioned", "audits_running": "Audits under way",
+                     "awaiting_sign_off": "Awaiting sign-off", "returned": "Returned for changes",
+                     "published": "Published"}
+
+
+class ThematicAudit(Base):
+    __tablename__ = "thematic_audits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    commissioned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    theme: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    why_now: Mapped[str] = mapped_column(String(40))
+    why_now_detail: Mapped[str] = mapped_column(Text, default="")
+    cohort: Mapped[str | None] = mapped_column(String(40))
+    sample_size: Mapped[int] = mapped_column(Integer)
+    tool: Mapped[str] = mapped_column(String(40))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="commissioned", index=True)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    sample: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    recommendations: Mapped[list] = mapped_column(JSON, default=list)
+    sign_off_comments: Mapped[str | None] = mapped_column(Text)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    commissioned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
