@@ -1,0 +1,47 @@
+"""A principal social worker commissions a thematic audit from the Start page in Chromium, on
+a 320 px wide screen: the list, the form with its errors and the result are axe-clean."""
+from datetime import timedelta
+
+import pytest
+
+from engine.clock import clock
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "psw")
+    page.goto("/start")
+    assert_accessible(page)
+    page.get_by_role("link", name="Thematic audit", exact=True).click()
+    page.wait_for_url("**/start/thematic_audit")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Start", exact=True).click()  # nothing answered: every error shown
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert "Choose the service this is about" in page.locator(".govuk-error-summary").inner_text()
+    assert_accessible(page)
+
+    deadline = clock.today() + timedelta(days=90)
+    page.get_by_label("Service").select_option(label="Child in Need and Child Protection")
+    page.get_by_label("Theme").fill("Neglect")
+    page.get_by_label("The question the audit answers").fill("Do neglect plans lead to change?")
+    page.get_by_label("Performance data").check()
+    page.get_by_label("Cohort of cases").select_option(label="Any cohort")
+    page.get_by_label("Number of cases to sample").fill("2")
+    page.get_by_label("The case file audit tool").check()
+    page.locator("#deadline-day").fill(str(deadline.day))
+    page.locator("#deadline-month").fill(str(deadline.month))
+    page.locator("#deadline-year").fill(str(deadline.year))
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_url("**/start")
+    assert "Thematic audit started: THM-" in page.locator(".govuk-notification-banner").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+    page.goto("/thematic")
+    page.get_by_role("link", name="THM-").first.click()
+    assert "Neglect" in page.locator("h1").inner_text()
+    assert_accessible(page)
