@@ -135,3 +135,15 @@ def test_a_thematic_audit_from_commission_to_published_report(app, session):
         assert browsers[outsider].get(f"/thematic/{thematic['id']}/report.pdf").status_code == 403, outsider
     assert {"thematic.viewed", "thematic.report_downloaded"} <= set(kinds(session, thematic["instance_id"]))
     assert read(session, lambda s: verify_chain(s)).ok
+
+
+def test_the_demo_history_publishes_a_thematic_audit_through_its_process(session):
+    from engine.qa.demo_activities import run_thematic_history
+    thematic = run_thematic_history(session, sample_size=2, seed=7)
+    session.commit()
+    assert thematic.status == "published" and thematic.seed == 7 and len(thematic.sample) == 2
+    assert session.get(ProcessInstance, thematic.instance_id).status == "completed"
+    audits = session.scalars(select(Audit).where(Audit.audit_type == "thematic")).all()
+    assert len(audits) == 2 and {audit.status for audit in audits} == {"closed"}
+    assert thematic.published_at.date() < clock.today()
+    assert verify_chain(session).ok
