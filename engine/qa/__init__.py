@@ -8,3 +8,4 @@ from engine.qa import reminder_operations  # noqa: F401  (timers' reminders and 
 from engine.qa import instance_monitoring  # noqa: F401  (tells monitoring what instances are about)
 from engine.qa import start_subjects  # noqa: F401  (what a process started by hand may be about)
 from engine.qa import thematic  # noqa: F401  (the thematic audit's operations)
+from engine.qa import activity_reminders  # noqa: F401  (reminders and escalations for the other activities)
