@@ -224,9 +224,13 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
         ids = demo_history.run_demo_history(session, cycles=cycles, audits_per_cycle=per_cycle)
         thematic = demo_activities.run_thematic_history(session)
         published = f"{thematic.reference} ({len(thematic.sample)} audits)" if thematic is not None else None
+        dip = demo_activities.run_dip_sample_history(session)
+        dipped = dip.reference if dip is not None else None
     print(f"Completed {len(ids)} audits over the last {cycles} cycles through the case file audit process.")
     if published:
         print(f"Published thematic audit {published} through its process.")
+    if dipped:
+        print(f"Completed dip sample {dipped} through its process.")
     return 0
 
 

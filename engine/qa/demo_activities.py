@@ -1,5 +1,6 @@
 """The demo's history of the framework's other activities, run through their real processes.
 
+`run_dip_sample_history` has a head of service dip sample two cases of their service.
 `run_thematic_history` commissions a thematic audit as the principal social worker from
 the Start page's engine function, draws its sample as the QA lead, walks each sampled
 case file audit as its people (engine/qa/demo_history.walk_audit), writes the findings
@@ -16,7 +17,7 @@ from engine.clock import clock
 from engine.qa.demo_history import at_local_hour, walk_audit
 from engine.qa.models import Service
 from engine.qa.thematic import sampled_audits
-from engine.qa.thematic_models import ThematicAudit
+from engine.qa.thematic_models import DipSample, ThematicAudit
 from engine.runtime.instances import claim_task, complete_task
 from engine.runtime.models import HumanTask
 from engine.runtime.starting import start_process
@@ -56,6 +57,29 @@ def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 202
     finally:
         clock.set(None)
     return thematic
+
+
+def run_dip_sample_history(session: Session, seed: int = 2026) -> DipSample | None:
+    """One completed dip sample of two drawn cases, by the first head of service who leads a service."""
+    service = session.scalar(select(Service).where(Service.head_of_service_id.is_not(None)).order_by(Service.name))
+    if service is None:
+        return None
+    head = session.get(User, service.head_of_service_id)
+    day = clock.today() - timedelta(days=DAYS_AGO // 2)
+    try:
+        clock.set(at_local_hour(day, 9))
+        instance = start_process(session, head, "dip_sample", {
+            "focus": "Management oversight in the first month", "method": "draw", "number_of_cases": 2,
+            "seed": seed}, service.id)
+        dip = session.scalar(select(DipSample).where(DipSample.instance_id == instance.id))
+        clock.set(at_local_hour(day + timedelta(days=5), 14))
+        _complete(session, instance.id, "do_dip_sample", head, {
+            "cases": [{"case_reference": reference, "rating": "good", "immediate_concern": False,
+                       "finding": "Demo: supervision recorded monthly with clear decisions."} for reference in dip.cases],
+            "findings": "Demo: oversight was visible in both cases.", "learning": "Demo: keep the monthly rhythm."})
+    finally:
+        clock.set(None)
+    return dip
 
 
 def _complete(session: Session, instance_id: int, step: str, person: User, answers: dict) -> None:

@@ -1,6 +1,6 @@
-"""The thematic audit's own record: what was commissioned, the sample drawn, what was found.
+"""The records of the thematic audit and the dip sample: what was asked, the cases sampled, what was found.
 
-The case file audits it runs are ordinary audits (audit_type 'thematic'), started by
+A thematic audit's case file audits are ordinary audits (audit_type 'thematic'), started by
 the thematic audit's instance and linked to it through the runtime's instance starts
 (engine/runtime/starting.py), so one audit lifecycle serves both.
 """
@@ -43,3 +43,26 @@ class ThematicAudit(Base):
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     commissioned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DipSample(Base):
+    """A head of service's dip sample of their own service's cases (QA framework section 5):
+    the cases picked or drawn, what was found in each, and the immediate concerns escalated."""
+    __tablename__ = "dip_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    head_of_service_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    seed: Mapped[int | None] = mapped_column(Integer)
+    cases: Mapped[list] = mapped_column(JSON, default=list)
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    recommendations: Mapped[list] = mapped_column(JSON, default=list)
+    concerns: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress", index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

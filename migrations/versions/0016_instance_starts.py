@@ -1,6 +1,6 @@
 """Instance starts: who started an instance from the Start page or the API (or which
 instance started it), what it is about, and the answers to its start form; and the
-thematic audit's record.
+records of the thematic audit and the dip sample.
 
 Revision ID: 0016
 Revises: 0008
@@ -76,9 +76,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_thematic_audits_commissioned_by_id"), ["commissioned_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_thematic_audits_service_id"), ["service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_thematic_audits_status"), ["status"], unique=False)
+    op.create_table(
+        "dip_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("head_of_service_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=True),
+        sa.Column("cases", sa.JSON(), nullable=False),
+        sa.Column("results", sa.JSON(), nullable=False),
+        sa.Column("findings", sa.Text(), nullable=True),
+        sa.Column("learning", sa.Text(), nullable=True),
+        sa.Column("recommendations", sa.JSON(), nullable=False),
+        sa.Column("concerns", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["head_of_service_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"]),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_id"),
+        sa.UniqueConstraint("reference"),
+    )
+    with op.batch_alter_table("dip_samples", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dip_samples_head_of_service_id"), ["head_of_service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_dip_samples_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_dip_samples_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("dip_samples", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dip_samples_status"))
+        batch_op.drop_index(batch_op.f("ix_dip_samples_service_id"))
+        batch_op.drop_index(batch_op.f("ix_dip_samples_head_of_service_id"))
+    op.drop_table("dip_samples")
     with op.batch_alter_table("thematic_audits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_thematic_audits_status"))
         batch_op.drop_index(batch_op.f("ix_thematic_audits_service_id"))
