@@ -2,13 +2,22 @@
 service (seeded and recorded), records what they found with the dip-sample tool, and an
 immediate concern reaches the case's team manager and the QA lead at once; the QA lead
 acknowledges it. Picks outside the service, and other people, are refused."""
+from datetime import datetime, timedelta, timezone
+
 from sqlalchemy import select
 
 from engine.accounts import User
+from engine.clock import clock
+from engine.qa.demo_activities import run_dip_sample_history
+from engine.qa.working_days import add_working_days
+from engine.runtime.instances import complete_task
+from engine.runtime.starting import start_process
 from engine.notification_models import Notification
 from engine.qa.models import Case, Service, Team
 from engine.qa.thematic_models import DipSample
 from engine.runtime.models import Event, HumanTask, ProcessInstance
+from tests.conftest import user_named
+from tests.test_timescales import scheduler  # noqa: F401  (the fixture)
 from tests.test_web_lifecycle import Browsers, read
 
 SERVICE = "Child in Need and Child Protection"
@@ -103,8 +112,30 @@ def test_only_heads_of_service_start_one_and_only_about_their_own_service(app, s
 
 
 def test_the_demo_history_completes_a_dip_sample_through_its_process(session):
-    from engine.qa.demo_activities import run_dip_sample_history
     dip = run_dip_sample_history(session, seed=3)
     session.commit()
     assert dip.status == "completed" and dip.seed == 3 and len(dip.results) == 2 and dip.concerns == 0
     assert session.get(ProcessInstance, dip.instance_id).status == "completed"
+
+
+def test_an_unacknowledged_concern_is_overdue_then_escalated_to_the_assistant_director(session, scheduler):  # noqa: F811
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc))
+    head = user_named(session, "hos.cincp")
+    service = session.scalar(select(Service).where(Service.name == SERVICE))
+    instance = start_process(session, head, "dip_sample", {"focus": "x", "method": "draw", "number_of_cases": 1,
+                                                           "seed": 5}, service.id)
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))
+    reference = session.scalar(select(DipSample.cases))[0]
+    complete_task(session, task.id, head, {"cases": [{"case_reference": reference, "rating": "inadequate",
+                                                      "finding": "Not seen.", "immediate_concern": True}],
+                                           "findings": "f", "learning": "l"})
+    session.commit()
+    due = add_working_days(clock.today(), 1)
+    at_nine = lambda day: datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=9)  # noqa: E731
+    scheduler(at_nine(add_working_days(due, 1)))
+    kinds = {n.kind for n in session.scalars(select(Notification).where(Notification.subject.like("Overdue: Acknowledge%")))}
+    assert kinds == {"overdue"}
+    scheduler(at_nine(add_working_days(due, 2)))
+    escalated = session.scalars(select(Notification.recipient_id).where(
+        Notification.subject.like("Escalation: Acknowledge the dip sample%"))).all()
+    assert escalated == [service.assistant_director_id]
