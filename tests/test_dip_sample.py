@@ -8,14 +8,14 @@ from sqlalchemy import select
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa.demo_activities import run_dip_sample_history
-from engine.qa.working_days import add_working_days
-from engine.runtime.instances import complete_task
-from engine.runtime.starting import start_process
 from engine.notification_models import Notification
+from engine.qa.demo_activities import run_dip_sample_history
 from engine.qa.models import Case, Service, Team
 from engine.qa.thematic_models import DipSample
+from engine.qa.working_days import add_working_days
+from engine.runtime.instances import complete_task
 from engine.runtime.models import Event, HumanTask, ProcessInstance
+from engine.runtime.starting import start_process
 from tests.conftest import user_named
 from tests.test_timescales import scheduler  # noqa: F401  (the fixture)
 from tests.test_web_lifecycle import Browsers, read

@@ -78,7 +78,7 @@ def start_form(session: Session, user: User, process_key: str) -> dict:
 
 
 def start_process(session: Session, user: User, process_key: str, answers: dict,
-                  about_id: int | None = None, *, parent_instance_id: int | None = None) -> ProcessInstance:
+                  about_id: int | None = None) -> ProcessInstance:
     """Start `process_key` for `user`, after checking they may, the answers and what it is about.
 
     Refusals change nothing: NotAllowed (not a starter), InvalidFormData (per field, the
@@ -103,12 +103,10 @@ def start_process(session: Session, user: User, process_key: str, answers: dict,
     instance = start_instance(session, process_key, data, actor_id=user.id,
                               business_key=_next_reference(session, version.manifest, process_key),
                               logged={"about_kind": data["about_kind"], "about_id": data["about_id"],
-                                      "started_by": user.id, "answers_sha256": digest,
-                                      **({"parent_instance_id": parent_instance_id} if parent_instance_id else {})})
+                                      "started_by": user.id, "answers_sha256": digest})
     session.add(InstanceStart(instance_id=instance.id, process_key=process_key, started_by_id=user.id,
                               about_kind=data["about_kind"], about_id=data["about_id"], about_label=about_label,
-                              answers=answers, answers_sha256=digest, parent_instance_id=parent_instance_id,
-                              started_at=clock.now()))
+                              answers=answers, answers_sha256=digest, started_at=clock.now()))
     session.flush()
     return instance
 
