@@ -97,7 +97,10 @@ def test_a_dip_sample_with_an_immediate_concern(app, session):
     assert read(session, lambda s: (s.scalar(select(DipSample.status)),
                                     s.get(ProcessInstance, dip["instance_id"]).status)) == ("completed", "completed")
     kinds = read(session, lambda s: set(s.scalars(select(Event.kind).where(Event.instance_id == dip["instance_id"]))))
-    assert {"dip_sample.started", "dip_sample.recorded", "dip_sample.escalated", "dip_sample.acknowledged"} <= kinds
+    assert {"dip_sample.started", "dip_sample.recorded", "dip_sample.escalated", "dip_sample.acknowledged",
+            "recommendations.tracked"} <= kinds
+    tracked = hos.get("/recommendations?activity=dip_sample").get_data(as_text=True)
+    assert "Supervision template to record decisions" in tracked and "DIP-" in tracked
 
 
 def test_only_heads_of_service_start_one_and_only_about_their_own_service(app, session):

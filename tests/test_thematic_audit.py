@@ -147,3 +147,31 @@ def test_the_demo_history_publishes_a_thematic_audit_through_its_process(session
     assert len(audits) == 2 and {audit.status for audit in audits} == {"closed"}
     assert thematic.published_at.date() < clock.today()
     assert verify_chain(session).ok
+
+
+def test_published_recommendations_are_tracked_until_the_qa_lead_records_them_done(app, session):
+    from engine.qa.demo_activities import run_thematic_history
+    from engine.qa.thematic_models import Recommendation
+    thematic = run_thematic_history(session, sample_size=1, seed=3)
+    session.commit()
+    reference = f"{thematic.reference}/R1"
+    row_id = read(session, lambda s: s.scalar(select(Recommendation.id).where(Recommendation.reference == reference)))
+    assert row_id is not None
+    browsers = Browsers(app)
+    listing = browsers["psw"].get("/recommendations?activity=thematic").get_data(as_text=True)
+    assert f'data-recommendation="{reference}"' in listing and "Add permanence to the second-review template" in listing
+    assert f'data-recommendation="{reference}"' not in browsers["psw"].get("/recommendations?activity=dip_sample").text
+    assert browsers["hos.cic"].get(f"/recommendations/{row_id}").status_code == 200  # its service's head
+    assert browsers["hos.cincp"].get(f"/recommendations/{row_id}").status_code == 404  # another service
+    assert browsers["tm.safeguarding1"].get("/recommendations").status_code == 403
+    assert browsers["psw"].post(f"/recommendations/{row_id}", data={"evidence": "Done"}).status_code == 403
+
+    lead = browsers["qa.lead"]
+    empty = lead.post(f"/recommendations/{row_id}", data={"evidence": " "})
+    assert empty.status_code == 422 and "Enter the evidence" in empty.get_data(as_text=True)
+    assert lead.post(f"/recommendations/{row_id}", data={"evidence": "Template v3 issued"}).status_code == 302
+    again = lead.post(f"/recommendations/{row_id}", data={"evidence": "Something else"})  # a second click
+    assert again.status_code == 302
+    done = read(session, lambda s: (lambda r: (r.status, r.evidence))(s.get(Recommendation, row_id)))
+    assert done == ("completed", "Template v3 issued")
+    assert "recommendation.completed" in kinds(session, thematic.instance_id)

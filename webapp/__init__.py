@@ -47,9 +47,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
-    from webapp.views import start, thematic
+    from webapp.views import start, thematic, recommendations
     app.register_blueprint(start.blueprint)
     app.register_blueprint(thematic.blueprint)
+    app.register_blueprint(recommendations.blueprint)
     from webapp.views import cycles, case_register  # noqa: I001
     app.register_blueprint(cycles.blueprint)
     app.register_blueprint(case_register.blueprint)

@@ -105,9 +105,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_dip_samples_head_of_service_id"), ["head_of_service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dip_samples_service_id"), ["service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dip_samples_status"), ["status"], unique=False)
+    op.create_table(
+        "activity_recommendations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("activity", sa.String(length=20), nullable=False),
+        sa.Column("reference", sa.String(length=30), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner", sa.String(length=40), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["completed_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"]),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reference"),
+    )
+    with op.batch_alter_table("activity_recommendations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_activity_recommendations_activity"), ["activity"], unique=False)
+        batch_op.create_index(batch_op.f("ix_activity_recommendations_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_activity_recommendations_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_activity_recommendations_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("activity_recommendations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_activity_recommendations_status"))
+        batch_op.drop_index(batch_op.f("ix_activity_recommendations_service_id"))
+        batch_op.drop_index(batch_op.f("ix_activity_recommendations_instance_id"))
+        batch_op.drop_index(batch_op.f("ix_activity_recommendations_activity"))
+    op.drop_table("activity_recommendations")
     with op.batch_alter_table("dip_samples", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dip_samples_status"))
         batch_op.drop_index(batch_op.f("ix_dip_samples_service_id"))

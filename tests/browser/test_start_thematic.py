@@ -1,10 +1,12 @@
 """A principal social worker commissions a thematic audit from the Start page in Chromium, on
-a 320 px wide screen: the list, the form with its errors and the result are axe-clean."""
+a 320 px wide screen: the list, the form with its errors and the result are axe-clean; and the
+QA lead records a tracked recommendation done."""
 from datetime import timedelta
 
 import pytest
 
 from engine.clock import clock
+from engine.qa.demo_activities import run_thematic_history
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,4 +46,28 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
     page.goto("/thematic")
     page.get_by_role("link", name="THM-").first.click()
     assert "Neglect" in page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+
+def test_tracked_recommendations_and_a_published_report_are_accessible_at_320_px(page, session):
+    thematic = run_thematic_history(session, sample_size=1, seed=3)
+    session.commit()
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/recommendations")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"{thematic.reference}/R1").click()
+    page.get_by_role("button", name="Record as done").click()  # no evidence: the error is shown
+    assert "Enter the evidence" in page.locator(".govuk-error-summary").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Evidence that it is done").fill("Template v3 issued")
+    page.get_by_role("button", name="Record as done").click()
+    page.wait_for_url("**/recommendations")
+    assert page.locator(f'[data-recommendation="{thematic.reference}/R1"] .govuk-tag').inner_text() == "Done"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+    page.goto(f"/thematic/{thematic.id}")  # published: the sample, its grades, findings and sign-off
+    assert "Published" in page.locator("#thematic-status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
