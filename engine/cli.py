@@ -226,11 +226,14 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
         published = f"{thematic.reference} ({len(thematic.sample)} audits)" if thematic is not None else None
         dip = demo_activities.run_dip_sample_history(session)
         dipped = dip.reference if dip is not None else None
+        practice_week = demo_activities.run_practice_week_history(session)
     print(f"Completed {len(ids)} audits over the last {cycles} cycles through the case file audit process.")
     if published:
         print(f"Published thematic audit {published} through its process.")
     if dipped:
         print(f"Completed dip sample {dipped} through its process.")
+    if practice_week:
+        print("Closed a practice week through its process; the next one is waiting for its date.")
     return 0
 
 

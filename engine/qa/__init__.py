@@ -10,3 +10,4 @@ from engine.qa import start_subjects  # noqa: F401  (what a process started by h
 from engine.qa import thematic  # noqa: F401  (the thematic audit's operations)
 from engine.qa import activity_reminders  # noqa: F401  (reminders and escalations for the other activities)
 from engine.qa import dip_sample  # noqa: F401  (the dip sample's operations)
+from engine.qa import practice_week  # noqa: F401  (the practice week's operations)

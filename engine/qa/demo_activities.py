@@ -1,6 +1,8 @@
 """The demo's history of the framework's other activities, run through their real processes.
 
-`run_dip_sample_history` has a head of service dip sample two cases of their service.
+`run_dip_sample_history` has a head of service dip sample two cases of their service;
+`run_practice_week_history` holds a practice week every head of service observes in, then
+waits for the next one.
 `run_thematic_history` commissions a thematic audit as the principal social worker from
 the Start page's engine function, draws its sample as the QA lead, walks each sampled
 case file audit as its people (engine/qa/demo_history.walk_audit), writes the findings
@@ -19,7 +21,7 @@ from engine.qa.models import Service
 from engine.qa.thematic import sampled_audits
 from engine.qa.thematic_models import DipSample, ThematicAudit
 from engine.runtime.instances import claim_task, complete_task
-from engine.runtime.models import HumanTask
+from engine.runtime.models import HumanTask, InstanceStart
 from engine.runtime.starting import start_process
 
 THEMATIC_SERVICE = "Children in Care"
@@ -80,6 +82,32 @@ def run_dip_sample_history(session: Session, seed: int = 2026) -> DipSample | No
     finally:
         clock.set(None)
     return dip
+
+
+def run_practice_week_history(session: Session) -> int | None:
+    """One closed practice week (its next one waiting on its timer); returns its instance id."""
+    lead = _person(session, "qa_lead")
+    if lead is None:
+        return None
+    day = clock.today() - timedelta(days=DAYS_AGO)
+    try:
+        clock.set(at_local_hour(day, 9))
+        week = start_process(session, lead, "practice_week", {
+            "week_starts": day.isoformat(), "observations_due": (day + timedelta(days=4)).isoformat(),
+            "every_months": 6}, None)
+        clock.set(at_local_hour(day + timedelta(days=3), 15))
+        for task in session.scalars(select(HumanTask).join(InstanceStart, InstanceStart.instance_id == HumanTask.instance_id)
+                                    .where(InstanceStart.parent_instance_id == week.id, HumanTask.state == "ready")).all():
+            complete_task(session, task.id, session.get(User, task.assignee_id), {
+                "practitioner": "Demo: a social worker in the observer's service", "setting": "home_visit",
+                "family_consent": True, "observed": "Demo: the plan explained clearly to the family.",
+                "strengths": "Demo: warm and direct.", "development": "Demo: check the child's understanding.",
+                "feedback_given": "Demo: given straight after.", "practitioner_reflection": "Demo: will try it."})
+        clock.set(at_local_hour(day + timedelta(days=8), 10))
+        _complete(session, week.id, "review", lead, {"summary": "Demo: relational practice was strong throughout."})
+    finally:
+        clock.set(None)
+    return week.id
 
 
 def _complete(session: Session, instance_id: int, step: str, person: User, answers: dict) -> None:

@@ -101,7 +101,7 @@ def start_process(session: Session, user: User, process_key: str, answers: dict,
     data = {**answers, **about_data, "started_by": user.id,
             "about_kind": about.name if about else None, "about_id": about_id if about else None}
     instance = start_instance(session, process_key, data, actor_id=user.id,
-                              business_key=_next_reference(session, version.manifest, process_key),
+                              business_key=next_reference(session, version.manifest, process_key),
                               logged={"about_kind": data["about_kind"], "about_id": data["about_id"],
                                       "started_by": user.id, "answers_sha256": digest})
     session.add(InstanceStart(instance_id=instance.id, process_key=process_key, started_by_id=user.id,
@@ -129,7 +129,7 @@ def _startable_version(session: Session, user: User, process_key: str) -> tuple[
     return version, start_declaration(version.manifest)
 
 
-def _next_reference(session: Session, manifest: dict, process_key: str) -> str:
+def next_reference(session: Session, manifest: dict, process_key: str) -> str:
     """A readable reference for the new instance: the manifest's `reference_prefix` (else the
     process key in capitals), the year, and a number counting this process's instances."""
     prefix = manifest.get("reference_prefix") or process_key.upper()[:12]
