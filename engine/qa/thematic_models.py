@@ -1,4 +1,5 @@
-"""The records of the thematic audit and the dip sample: what was asked, the cases sampled, what was found.
+"""The records of the framework's activities beyond the case file audit: thematic audits, dip
+samples, their tracked recommendations and the annual QA report.
 
 A thematic audit's case file audits are ordinary audits (audit_type 'thematic'), started by
 the thematic audit's instance and linked to it through the runtime's instance starts
@@ -84,3 +85,21 @@ class Recommendation(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AnnualReport(Base):
+    """The annual QA report: the year's figures assembled from every activity, the QA lead's
+    written sections, the director's sign-off and publication."""
+    __tablename__ = "annual_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    sections: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="drafting", index=True)
+    sign_off_comments: Mapped[str | None] = mapped_column(Text)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,6 +1,7 @@
 """Instance starts: who started an instance from the Start page or the API (or which
 instance started it), what it is about, and the answers to its start form; and the
-records of the thematic audit and the dip sample.
+records of the thematic audit, the dip sample, their tracked recommendations and the
+annual QA report.
 
 Revision ID: 0016
 Revises: 0008
@@ -130,9 +131,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_activity_recommendations_instance_id"), ["instance_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_activity_recommendations_service_id"), ["service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_activity_recommendations_status"), ["status"], unique=False)
+    op.create_table(
+        "annual_reports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column("sections", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("sign_off_comments", sa.Text(), nullable=True),
+        sa.Column("signed_off_by_id", sa.Integer(), nullable=True),
+        sa.Column("signed_off_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"]),
+        sa.ForeignKeyConstraint(["signed_off_by_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_id"),
+        sa.UniqueConstraint("reference"),
+    )
+    with op.batch_alter_table("annual_reports", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_annual_reports_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_annual_reports_year"), ["year"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("annual_reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_annual_reports_year"))
+        batch_op.drop_index(batch_op.f("ix_annual_reports_status"))
+    op.drop_table("annual_reports")
     with op.batch_alter_table("activity_recommendations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_activity_recommendations_status"))
         batch_op.drop_index(batch_op.f("ix_activity_recommendations_service_id"))

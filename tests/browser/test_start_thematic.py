@@ -1,12 +1,16 @@
 """A principal social worker commissions a thematic audit from the Start page in Chromium, on
 a 320 px wide screen: the list, the form with its errors and the result are axe-clean; and the
-QA lead records a tracked recommendation done."""
+QA lead records a tracked recommendation done and reads an annual QA report being written."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from engine.accounts import User
 from engine.clock import clock
 from engine.qa.demo_activities import run_thematic_history
+from engine.qa.reports import reporting_year
+from engine.runtime.starting import start_process
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
@@ -69,5 +73,20 @@ def test_tracked_recommendations_and_a_published_report_are_accessible_at_320_px
     assert_accessible(page)
     page.goto(f"/thematic/{thematic.id}")  # published: the sample, its grades, findings and sign-off
     assert "Published" in page.locator("#thematic-status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+
+def test_an_annual_report_being_written_is_accessible_at_320_px(page, session):
+    lead = session.scalar(select(User).where(User.username == "qa.lead"))
+    start_process(session, lead, "annual_report", {"year": reporting_year(clock.today()),
+                                                   "due_on": (clock.today() + timedelta(days=20)).isoformat()})
+    session.commit()
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/annual-reports")
+    assert_accessible(page)
+    page.get_by_role("link", name="AQR-").first.click()
+    assert "Drafting" in page.locator("#annual-status").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)

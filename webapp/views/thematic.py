@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from engine.qa.access import SEE_EVERY_AUDIT
 from engine.qa.thematic import may_view_thematic, thematic_report, visible_thematic_audits
 from engine.qa.thematic_models import THEMATIC_STATUSES, ThematicAudit
-from engine.qa.thematic_pdf import thematic_pdf
+from engine.qa.activity_pdf import thematic_pdf
 from engine.runtime import events
 from webapp.extensions import db
 from webapp.navigation import add_item
@@ -47,11 +47,16 @@ def report_pdf(thematic_id: int):
     """The thematic report as PDF (marked Draft until the commissioner signs it off)."""
     found = _readable(thematic_id)
     body = thematic_pdf(thematic_report(db.session, found), current_app.config["COUNCIL_NAME"])
-    events.record(db.session, "thematic.report_downloaded", actor_id=current_user.id, instance_id=found.instance_id,
-                  subject=("thematic_audit", found.id))
+    return recorded_pdf(body, found.reference, "thematic.report_downloaded", found.instance_id,
+                        ("thematic_audit", found.id))
+
+
+def recorded_pdf(body: bytes, reference: str, kind: str, instance_id: int, subject: tuple) -> Response:
+    """A PDF download, recorded in the trail as `kind` before it is sent."""
+    events.record(db.session, kind, actor_id=current_user.id, instance_id=instance_id, subject=subject)
     db.session.commit()
     return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{found.reference}.pdf"'})
+                    headers={"Content-Disposition": f'attachment; filename="{reference}.pdf"'})
 
 
 def _readable(thematic_id: int) -> ThematicAudit:
