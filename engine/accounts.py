@@ -26,6 +26,7 @@ ROLES = {
     "assistant_director": "Assistant director",
     "director": "Director of children's services",
     "process_owner": "Process owner",
+    "partner_agency": "Partner agency auditor (sees only the multi-agency audits they are invited to)",
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)

@@ -34,6 +34,7 @@ PEOPLE = {
     "reviewing officer": "iro1",
     "conference and review manager": "cr.manager",
     "process owner": "process.owner",
+    "partner agency auditor": "partner.health",
 }
 SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's team manager",
                   "the case's head of service", "the moderator (head of service)", "principal social worker",

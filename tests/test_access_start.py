@@ -14,7 +14,7 @@ def expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {"/start": 302, "/start/service_visit": 302, "POST /start/service_visit": 302,
                 "/start/thematic_audit": 302, "/start/dip_sample": 302, "/start/practice_week": 302,
-                "/start/annual_report": 302,
+                "/start/annual_report": 302, "/start/multi_agency_audit": 302,
                 "API /api/v1/processes/startable": 401, "API /api/v1/processes/service_visit/start-form": 401,
                 "API POST /api/v1/processes/service_visit/instances": 401}
     starts = who in HEADS_OF_SERVICE
@@ -28,6 +28,7 @@ def expectations(who: str) -> dict[str, int]:
         "/start/dip_sample": 200 if starts else 403,
         "/start/practice_week": 200 if who == "QA lead" else 403,
         "/start/annual_report": 200 if who == "QA lead" else 403,
+        "/start/multi_agency_audit": 200 if who == "QA lead" else 403,
         "API /api/v1/processes/startable": 200,
         "API /api/v1/processes/service_visit/start-form": 200 if starts else 403,
         "API POST /api/v1/processes/service_visit/instances": 422 if starts else 403,

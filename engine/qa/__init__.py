@@ -12,3 +12,4 @@ from engine.qa import activity_reminders  # noqa: F401  (reminders and escalatio
 from engine.qa import dip_sample  # noqa: F401  (the dip sample's operations)
 from engine.qa import practice_week  # noqa: F401  (the practice week's operations)
 from engine.qa import annual_report  # noqa: F401  (the annual QA report's operations)
+from engine.qa import multi_agency  # noqa: F401  (the multi-agency audit's operations)
