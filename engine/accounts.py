@@ -28,6 +28,7 @@ ROLES = {
     "process_owner": "Process owner",
     "participation_officer": "Participation officer",
     "system_administrator": "System administrator",
+    "partner_agency": "Partner agency auditor (sees only the multi-agency audits they are invited to)",
 }
 
 TOKEN_LIFETIME = timedelta(hours=8)

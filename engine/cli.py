@@ -22,7 +22,7 @@ from engine.organisation import directory, staff_import
 from engine.qa import cycles, demo_data, register_jobs
 from engine.qa.case_register import RegisterFormatError
 from engine.qa.cycle_models import SAMPLE_BASES
-from engine.qa import demo_history, retention
+from engine.qa import demo_activities, demo_history, retention
 from engine.qa.models import Service, Team
 from engine.qa.trail_export import ExportError, ExportFilters, export_directory, request_export, run_export
 from engine.runtime.errors import WorkflowError
@@ -296,7 +296,18 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
     """Walk a few audits per past cycle through the real process, so the demo has reports to read."""
     with _session(url) as session:
         ids = demo_history.run_demo_history(session, cycles=cycles, audits_per_cycle=per_cycle)
+        thematic = demo_activities.run_thematic_history(session)
+        published = f"{thematic.reference} ({len(thematic.sample)} audits)" if thematic is not None else None
+        dip = demo_activities.run_dip_sample_history(session)
+        dipped = dip.reference if dip is not None else None
+        practice_week = demo_activities.run_practice_week_history(session)
     print(f"Completed {len(ids)} audits over the last {cycles} cycles through the case file audit process.")
+    if published:
+        print(f"Published thematic audit {published} through its process.")
+    if dipped:
+        print(f"Completed dip sample {dipped} through its process.")
+    if practice_week:
+        print("Closed a practice week through its process; the next one is waiting for its date.")
     return 0
 
 

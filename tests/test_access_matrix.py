@@ -34,6 +34,7 @@ PEOPLE = {
     "reviewing officer": "iro1",
     "conference and review manager": "cr.manager",
     "process owner": "process.owner",
+    "partner agency auditor": "partner.health",
 }
 SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's team manager",
                   "the case's head of service", "the moderator (head of service)", "principal social worker",
@@ -124,15 +125,20 @@ def _call(client, route: str, ids: dict, headers=None):
     return client.post(path, data={"action": "save"}, headers=headers)
 
 
+def signed_in(app, username: str | None):
+    """A web client signed in as `username` and the headers carrying their API token (None, None
+    for anonymous: a client with no session, and no token)."""
+    client = app.test_client()
+    if username is None:
+        return client, None
+    sign_in(client, username)
+    token = client.post("/api/v1/tokens", json={"username": username, "password": "demo-password"}).get_json()
+    return client, {"Authorization": f"Bearer {token['token']}"}
+
+
 @pytest.mark.parametrize("who", list(PEOPLE))
 def test_role_by_route(app, audit_setup, who):
-    client = app.test_client()
-    headers = None
-    if who != "anonymous":
-        username = audit_setup["usernames"][who]
-        sign_in(client, username)
-        token = client.post("/api/v1/tokens", json={"username": username, "password": "demo-password"}).get_json()
-        headers = {"Authorization": f"Bearer {token['token']}"}
+    client, headers = signed_in(app, audit_setup["usernames"].get(who))
     outcomes = {}
     for route, expected in _page_expectations(who).items():
         outcomes[route] = (_call(client, route, audit_setup).status_code, expected)

@@ -437,7 +437,9 @@ def test_openapi_document_lists_every_endpoint_with_schemas(client):
         "/api/v1/organisation/teams", "/api/v1/organisation/teams/{team_id}", "/api/v1/organisation/people",
         "/api/v1/organisation/people/{person_id}", "/api/v1/organisation/people/{person_id}/roles",
         "/api/v1/organisation/people/{person_id}/move", "/api/v1/organisation/people/{person_id}/deactivate",
-        "/api/v1/organisation/people/{person_id}/open-work"}
+        "/api/v1/organisation/people/{person_id}/open-work",
+        "/api/v1/processes/startable", "/api/v1/processes/{process_key}/start-form",
+        "/api/v1/processes/{process_key}/instances"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["security"] == [{"bearerAuth": []}] and paths["/api/v1/tokens"]["post"]["security"] == []
     completing = paths["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]

@@ -81,6 +81,10 @@ def test_the_participation_pages_for_the_qa_lead_and_nobody_else(app):
     pdf = lead.get("/participation/board-report.pdf?start=2026-11-01&end=2026-11-30")
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert "Handover visits" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    officer = app.test_client()
+    sign_in(officer, "participation.officer")
+    assert officer.post("/participation/new", data=dict(FORUM_VIEWS, theme="education")).status_code == 302
+    assert "School, college and work" in officer.get("/participation?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
     worker = app.test_client()
     sign_in(worker, "sw.safeguarding1.1")
     assert worker.get("/participation").status_code == 403

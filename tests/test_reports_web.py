@@ -95,3 +95,26 @@ def test_bad_choices_fall_back_with_a_message(app, history):
     assert "That period is not one of the reporting periods: showing the current cycle." in page.text
     assert "There is no such service: showing all of them." in page.text
     assert "A target must be a percentage from 0 to 100: using 10%." in page.text
+
+
+def test_the_report_is_filtered_by_activity(app, history):
+    from engine.qa.models import Audit
+    from engine.qa.reports import final_grade
+    from webapp.extensions import db
+    with app.app_context():
+        thematic = db.session.scalars(select(Audit).where(final_grade() == "good").order_by(Audit.id)).first()
+        thematic.audit_type = "thematic"
+        db.session.commit()
+    client = signed_in(app, "qa.lead")
+
+    def counts(query):
+        text = client.get(f"/reports?period={CYCLE_ONE}&{query}").text
+        data = json.loads(text.split('<script type="application/json" id="report-data">')[1].split("</script>")[0])
+        return data["cycles"][-1]["counts"], text
+    only_thematic, page = counts("audit_type=thematic")
+    assert only_thematic == {"outstanding": 0, "good": 1, "requires_improvement": 0, "inadequate": 0}
+    assert '<option value="thematic" selected>' in page
+    assert counts("audit_type=random")[0] == {"outstanding": 1, "good": 1, "requires_improvement": 1, "inadequate": 1}
+    assert events_of(app, "report.viewed")[-1][1]["audit_type"] == "random"
+    unknown, page = counts("audit_type=gossip")
+    assert "There is no such activity: showing every kind of audit." in page and sum(unknown.values()) == 5

@@ -80,6 +80,8 @@ def generate(session: Session, seed: int = 2026, cases_per_worker: tuple[int, in
         build.person(f"qa.officer{number}", "Quality Assurance Officer", "qa_officer")
     build.person("process.owner", "Practice Systems Lead (process owner)", "process_owner")
     build.person("cr.manager", "Conference and Review Manager", "conference_review_manager")
+    for agency in ("health", "police", "education"):
+        build.person(f"partner.{agency}", f"Safeguarding lead ({agency}), partner agency", "partner_agency")
     for number in range(1, 7):
         build.person(f"iro{number}", "Independent Reviewing Officer / CP Chair", "reviewing_officer")
 
@@ -104,6 +106,7 @@ def generate(session: Session, seed: int = 2026, cases_per_worker: tuple[int, in
                         case_count += 1
     # Last, so adding the administrator left every other generated name as it was.
     build.person("sysadmin", "Systems Administrator", "system_administrator")
+    build.person("participation.officer", "Participation Officer", "participation_officer")
     session.flush()
     events.record(session, "demo_data.generated", payload={"seed": seed, "teams": team_count,
                                                             "workers": worker_count, "cases": case_count})

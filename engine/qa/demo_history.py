@@ -190,9 +190,9 @@ class _Writer:
         service = world.services[team.service_id]
         auditor = rng.choice([m for m in world.managers if m not in (team.manager_id, case.worker_id)])
         moderator = rng.choice([m for m in world.moderators if m != auditor])
-        allocated = _at(plan.allocated_on, 9)
-        graded = _at(plan.allocated_on + timedelta(days=plan.graded_after_days), 15) if plan.grade else None
-        moderated = (_at(plan.allocated_on + timedelta(days=plan.moderated_after_days), 11)
+        allocated = at_local_hour(plan.allocated_on, 9)
+        graded = at_local_hour(plan.allocated_on + timedelta(days=plan.graded_after_days), 15) if plan.grade else None
+        moderated = (at_local_hour(plan.allocated_on + timedelta(days=plan.moderated_after_days), 11)
                      if graded and plan.moderated_grade else None)
         audit_id, instance_id = self._id(Audit), self._id(ProcessInstance)
         last = max(filter(None, (allocated, graded, moderated)))
@@ -325,13 +325,13 @@ class _Writer:
                 completed_on=completed, reviewed_in_supervision_on=completed,
                 evidence="Generated evidence on file." if completed else None))
             if completed:
-                trail.add(_at(completed, 14), audit["team_manager_id"], "action.reviewed",
+                trail.add(at_local_hour(completed, 14), audit["team_manager_id"], "action.reviewed",
                           subject=("audit", audit["id"]),
                           payload={"audit": audit["reference"], "action": f"A{number}", "status": status,
                                    "supervision_date": completed})
         if plan.closed and audit["moderated_at"]:
             reviewed = [r["completed_on"] for r in self.rows[AuditAction] if r["audit_id"] == audit["id"]]
-            closed = _at(max(reviewed), 16) if reviewed else audit["moderated_at"] + timedelta(days=3)
+            closed = at_local_hour(max(reviewed), 16) if reviewed else audit["moderated_at"] + timedelta(days=3)
             audit.update(status="closed", closed_at=closed, closure_outcome="all_completed")
             trail.task(closed, self.world.qa_lead, "confirm_closure")
             trail.add(closed, self.world.qa_lead, "audit.closed", subject=("audit", audit["id"]),
@@ -385,7 +385,7 @@ def append_events(session: Session, rows: list[dict]) -> None:
         session.execute(insert(Event), rows[start:start + 5000])
 
 
-def _at(day: date, hour: int) -> datetime:
+def at_local_hour(day: date, hour: int) -> datetime:
     """`hour` o'clock on `day` where the council works, stored in UTC like every live event."""
     return datetime.combine(day, time(hour), tzinfo=LOCAL_ZONE).astimezone(timezone.utc)
 
@@ -409,17 +409,18 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
                 auditor = rng.choice([m for m in world.managers if m not in (team.manager_id, case.worker_id)])
                 moderator = rng.choice([m for m in world.moderators if m != auditor])
                 day = today - timedelta(days=cycle * 42 - number)
-                clock.set(_at(day, 9))
+                clock.set(at_local_hour(day, 9))
                 audit = allocate_audit(session, AllocationRequest(case.reference, auditor, moderator), lead)
-                _walk(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)
+                walk_audit(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)
                 ids.append(audit.id)
     finally:
         clock.set(None)
     return ids
 
 
-def _walk(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
-    """Complete every task of the audit as it becomes ready, two days apart."""
+def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
+    """Complete every task of the audit as it becomes ready, two days apart, as the people it names
+    (the demo's history, and the sampled audits of the demo's thematic audit)."""
     model = built_model_for(session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id))
     moderated = _nudge(random.Random(audit.id), grade, always=True) if disagree else grade
     for step in range(1, 40):
@@ -428,7 +429,7 @@ def _walk(session: Session, audit: Audit, grade: str, disagree: bool, day: date)
         if task is None:
             return
         on = day + timedelta(days=2 * step)
-        clock.set(_at(on, 10))
+        clock.set(at_local_hour(on, 10))
         person = session.get(User, task.assignee_id) if task.assignee_id else session.get(User, audit.allocated_by_id)
         if task.assignee_id is None:
             claim_task(session, task.id, person)

@@ -70,10 +70,12 @@ class Targets:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which audits a report covers beyond its period: a service, a team, or the council."""
+    """Which audits a report covers beyond its period: a service, a team, or the council; and
+    which activity they came from (`audit_type`: random, thematic or dip sample), or all."""
     service_id: int | None = None
     team_id: int | None = None
     extra: object = field(default=None, compare=False)
+    audit_type: str | None = None
 
     def clause(self):
         clauses = [true()]
@@ -81,6 +83,8 @@ class Scope:
             clauses.append(Audit.service_id == self.service_id)
         if self.team_id:
             clauses.append(Audit.team_id == self.team_id)
+        if self.audit_type:
+            clauses.append(Audit.audit_type == self.audit_type)
         return and_(*clauses)
 
 

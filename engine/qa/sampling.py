@@ -43,33 +43,54 @@ def draw_sample(session: Session, *, seed: int, per_team: int, today: date,
     teams = list(session.scalars(select(Team).order_by(Team.id)))
     if team_ids is not None:
         teams = [team for team in teams if team.id in set(team_ids)]
-    recently_audited = set(session.scalars(select(Audit.case_id).where(
-        (Audit.allocated_at >= today - timedelta(days=RECENT_AUDIT_DAYS)) | (Audit.status != "closed"))))
-    auditors = _holders(session, ("team_manager",))
-    moderators = _holders(session, MODERATOR_ROLES)
-    if not auditors or not moderators:
-        raise SampleError("There are no team managers to audit or no moderators to moderate.")
-    manager_of = {team.id: team.manager_id for team in teams}
-    audit_load = {user_id: 0 for user_id in auditors}
-    moderation_load = {user_id: 0 for user_id in moderators}
-    drawn: list[DrawnAllocation] = []
+    people = ReviewerAllocator(session, rng, manager_of={team.id: team.manager_id for team in teams})
+    ineligible = recently_audited_cases(session, today)
     for team in teams:
         eligible = list(session.scalars(select(Case).where(
             Case.team_id == team.id, Case.status == "open", Case.worker_id.is_not(None)).order_by(Case.id)))
-        eligible = [case for case in eligible if case.id not in recently_audited]
+        eligible = [case for case in eligible if case.id not in ineligible]
         for case in rng.sample(eligible, min(per_team, len(eligible))):
-            excluded = {case.worker_id, manager_of.get(case.team_id)}
-            auditor = _least_loaded(rng, audit_load, excluded)
-            if auditor is None:
-                raise SampleError(f"No team manager outside {team.name} is free to audit case {case.reference}.")
-            moderator = _least_loaded(rng, moderation_load, {auditor})
-            if moderator is None:
-                raise SampleError(f"No moderator other than the auditor is available for case {case.reference}.")
-            audit_load[auditor] += 1
-            moderation_load[moderator] += 1
-            drawn.append(DrawnAllocation(case.id, case.reference, case.team_id, auditor, moderator))
-    return _even_out_auditors(drawn, audit_load, excluded_for={
-        d.case_id: {session.get(Case, d.case_id).worker_id, manager_of.get(d.team_id), d.moderator_id} for d in drawn})
+            people.assign(case, team.name)
+    return people.evened_out()
+
+
+def recently_audited_cases(session: Session, today: date) -> set[int]:
+    """Cases audited in the last 12 months or with an audit under way: never drawn again."""
+    return set(session.scalars(select(Audit.case_id).where(
+        (Audit.allocated_at >= today - timedelta(days=RECENT_AUDIT_DAYS)) | (Audit.status != "closed"))))
+
+
+class ReviewerAllocator:
+    """Gives each drawn case an auditor and a moderator by the draw's rules, keeping the load
+    even; shared by the cycle's draw and the thematic audit's (engine/qa/thematic.py)."""
+
+    def __init__(self, session: Session, rng: random.Random, manager_of: dict[int, int | None]):
+        self.session, self.rng, self.manager_of = session, rng, manager_of
+        auditors = _holders(session, ("team_manager",))
+        moderators = _holders(session, MODERATOR_ROLES)
+        if not auditors or not moderators:
+            raise SampleError("There are no team managers to audit or no moderators to moderate.")
+        self.audit_load = {user_id: 0 for user_id in auditors}
+        self.moderation_load = {user_id: 0 for user_id in moderators}
+        self.drawn: list[DrawnAllocation] = []
+
+    def assign(self, case: Case, team_name: str) -> None:
+        """An auditor from outside the case's team (not its worker) and a moderator who is not the auditor."""
+        excluded = {case.worker_id, self.manager_of.get(case.team_id)}
+        auditor = _least_loaded(self.rng, self.audit_load, excluded)
+        if auditor is None:
+            raise SampleError(f"No team manager outside {team_name} is free to audit case {case.reference}.")
+        moderator = _least_loaded(self.rng, self.moderation_load, {auditor})
+        if moderator is None:
+            raise SampleError(f"No moderator other than the auditor is available for case {case.reference}.")
+        self.audit_load[auditor] += 1
+        self.moderation_load[moderator] += 1
+        self.drawn.append(DrawnAllocation(case.id, case.reference, case.team_id, auditor, moderator))
+
+    def evened_out(self) -> list[DrawnAllocation]:
+        return _even_out_auditors(self.drawn, self.audit_load, excluded_for={
+            d.case_id: {self.session.get(Case, d.case_id).worker_id, self.manager_of.get(d.team_id), d.moderator_id}
+            for d in self.drawn})
 
 
 def _even_out_auditors(drawn, load, excluded_for) -> list[DrawnAllocation]:

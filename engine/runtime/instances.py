@@ -44,8 +44,11 @@ STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the
 
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
-                   business_key: str = "") -> ProcessInstance:
-    """Start the newest published version of `process_key` with `data` on its start event."""
+                   business_key: str = "", logged: dict | None = None) -> ProcessInstance:
+    """Start the newest published version of `process_key` with `data` on its start event.
+
+    The `instance.started` event records `data`, or `logged` in its place when the data holds
+    free text kept elsewhere (a start form's answers: engine/runtime/starting.py)."""
     version = latest_version(session, process_key)
     if version is None:
         raise ProcessFailure(f"No published version of the process '{process_key}'")
@@ -63,7 +66,7 @@ def start_instance(session: Session, process_key: str, data: dict, *, actor_id: 
     events.record(session, "instance.started", actor_id=actor_id, instance_id=instance.id,
                   subject=("process_instance", instance.id),
                   payload={"process": process_key, "version": version.version,
-                           "business_key": business_key, "data": data})
+                           "business_key": business_key, "data": data if logged is None else logged})
     _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None, failure=failure)
     return instance
 

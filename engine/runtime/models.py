@@ -147,3 +147,24 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class InstanceStart(Base):
+    """How an instance was started by a person (or by its parent instance): by whom, what it is
+    about, the answers to its start form, and the instance that started it, if any.
+
+    The `instance.started` event holds the SHA-256 of the answers, not the answers, so retention
+    can blank the free text as it does for task submissions. Instances started by allocation or a
+    cycle have no row here."""
+    __tablename__ = "instance_starts"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(80), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    about_kind: Mapped[str | None] = mapped_column(String(20))
+    about_id: Mapped[int | None] = mapped_column(Integer)
+    about_label: Mapped[str] = mapped_column(String(200), default="")
+    answers: Mapped[dict] = mapped_column(JSON)
+    answers_sha256: Mapped[str] = mapped_column(String(64))
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

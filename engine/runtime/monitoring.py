@@ -1,15 +1,15 @@
 """What the QA lead watches: dashboard counts, the instance list, one instance's progress.
 
 The dashboard and the list read the projections only (process_instances,
-human_tasks, and the audit each instance runs), never a workflow, so they stay
-fast with tens of thousands of instances: an instance's "current step" is its open
-human tasks. Only the page of one instance loads that instance's workflow, to
-mark its diagram. The runtime knows processes, not audits, except here: the QA
-lead filters instances by the team, service, cycle, auditor and moderator of the
-audit they run, and people who see only some audits see only those instances.
+human_tasks, and the domain rows each instance is about), never a workflow, so they
+stay fast with tens of thousands of instances: an instance's "current step" is its
+open human tasks. Only the page of one instance loads that instance's workflow, to
+mark its diagram. The runtime knows processes, not audits: what instances are about
+(the filters, search, scope and labels that read the domain's rows) comes from the
+domain's registration (engine/runtime/instance_subjects.py).
 """
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from math import ceil
 from typing import ClassVar
@@ -21,32 +21,26 @@ from sqlalchemy.orm import Session, defer
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa.access import audit_scope
-from engine.qa.cycle_models import AuditCycle
-from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Case, Service, Team
 from engine.runtime import events
 from engine.runtime.admin_models import FILTER_PAGES, SavedFilter
 from engine.runtime.diagram_layout import add_layout
 from engine.runtime.errors import InvalidFormData, WorkflowError
+from engine.runtime.instance_subjects import ABOUT_KINDS, instance_subject
 from engine.runtime.instances import workflow_of
-from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime.models import Event, HumanTask, InstanceStart, ProcessInstance, ProcessVersion
 from engine.runtime.process_labels import process_names, step_labels
 from engine.runtime.query_filters import QueryFilters
 from engine.runtime.submissions import submissions_by_id
 from engine.whole_numbers import whole_number
 
-SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
-MONITOR_ROLES = SEE_EVERY_INSTANCE + ("head_of_service",)
 VERSION_VIEWER_ROLES = ("qa_lead", "qa_officer", "process_owner")
 INSTANCE_STATUSES = {"running": "Running", "error": "In error", "suspended": "Suspended",
                      "completed": "Completed", "terminated": "Terminated"}
 OPEN_STATUSES = ("running", "error", "suspended")
 SORTS = {"updated": ProcessInstance.updated_at, "started": ProcessInstance.started_at,
-         "reference": ProcessInstance.business_key, "case": Case.reference,
-         "status": ProcessInstance.status, "process": ProcessInstance.process_key}
+         "reference": ProcessInstance.business_key, "status": ProcessInstance.status,
+         "process": ProcessInstance.process_key}
 PAGE_SIZE = 25
-# Filters that read the audit an instance runs (the search reads its case reference and audit id).
-AUDIT_FILTERS = ("q", "team", "service", "cycle", "auditor", "moderator", "audit_status", "grade")
 READ_KINDS = ("audit.viewed", "task.viewed", "task.draft_saved", "instance.viewed", "instance.events_viewed")
 # Task states shown on the diagram, strongest first: a step seen in several states shows the first.
 DIAGRAM_STATES = ((TaskState.ERROR, "failed"), (TaskState.READY, "active"), (TaskState.STARTED, "active"),
@@ -57,34 +51,73 @@ class FilterNotFound(WorkflowError):
     pass
 
 
+
+def _raw(args, name: str) -> str:
+    return (args.get(name) or "").strip()[:80]
+
 @dataclass
 class InstanceFilters(QueryFilters):
-    """The instance list's search, filters, sort and page."""
-    NUMBERS: ClassVar = ("version", "team", "service", "cycle", "auditor", "moderator", "page")
+    """The instance list's search, filters, sort and page.
+
+    The filters the domain registers (team, grade, ...) live in `subject`, keyed by name."""
+    NUMBERS: ClassVar = ("version", "page")
     FLAGS: ClassVar = ("overdue",)
-    CHOICES: ClassVar = {"status": INSTANCE_STATUSES, "audit_status": {**AUDIT_STATUSES, "open": "Open"},
-                         "grade": GRADES, "sort": SORTS, "direction": ("asc", "desc")}
+    CHOICES: ClassVar = {"status": INSTANCE_STATUSES, "direction": ("asc", "desc")}
 
     q: str = ""
     process: str = ""
     version: int | None = None
     status: str = ""
     step: str = ""
-    team: int | None = None
-    service: int | None = None
-    cycle: int | None = None
-    auditor: int | None = None
-    moderator: int | None = None
     overdue: bool = False
-    audit_status: str = ""
-    grade: str = ""
     sort: str = "updated"
     direction: str = "desc"
     page: int = 1
+    subject: dict = field(default_factory=dict)
+
+    @classmethod
+    def choices(cls) -> dict[str, object]:
+        return cls.CHOICES | {"sort": sort_columns()}
+
+    @classmethod
+    def from_query(cls, args):
+        """The core filters, then each filter the domain registered."""
+        filters, errors = super().from_query(args)
+        for registered in instance_subject().filters:
+            raw = _raw(args, registered.name)
+            if not raw:
+                continue
+            if registered.is_number:
+                if raw.isdigit() and int(raw) > 0:
+                    filters.subject[registered.name] = int(raw)
+                else:
+                    errors[registered.name] = f"{registered.label.capitalize()} must be chosen from the list"
+            elif raw in registered.options:
+                filters.subject[registered.name] = raw
+            else:
+                errors[registered.name] = f"There is no {registered.label.lower()} '{raw}'"
+        return filters, errors
+
+    @classmethod
+    def of(cls, **values) -> "InstanceFilters":
+        """Filters from keyword values, core or registered (the dashboard's numbers)."""
+        names = {field_.name for field_ in fields(cls)} - {"subject"}
+        core = {name: value for name, value in values.items() if name in names}
+        return cls(**core, subject={name: value for name, value in values.items() if name not in core})
+
+    def to_query(self, **changes) -> dict:
+        subject = {**self.subject, **{key: changes.pop(key) for key in list(changes) if key not in asdict(self)}}
+        values = {key: value for key, value in super().to_query(**changes).items() if key != "subject"}
+        return values | {key: value for key, value in subject.items() if value not in (None, "")}
+
+
+def sort_columns() -> dict:
+    """Every column the list may be sorted by: the runtime's and the domain's."""
+    return SORTS | {key: column for key, (_, column) in instance_subject().sorts.items()}
 
 
 def may_monitor(user: User) -> bool:
-    return user.has_role(*MONITOR_ROLES)
+    return user.has_role(*instance_subject().monitor_roles, *instance_subject().see_every_roles)
 
 
 def may_view_versions(user: User) -> bool:
@@ -92,22 +125,22 @@ def may_view_versions(user: User) -> bool:
 
 
 def instance_scope(user: User):
-    """A WHERE clause on the instance list's join: every instance, or the audits `user` may see."""
+    """A WHERE clause on the instance list's join: every instance, or those the domain lets `user` see."""
     if sees_every_instance(user):
         return true()
-    return and_(Audit.id.is_not(None), audit_scope(user))
+    return instance_subject().scope(user)
 
 
 def sees_every_instance(user: User) -> bool:
-    return user.has_role(*SEE_EVERY_INSTANCE)
+    return user.has_role(*instance_subject().see_every_roles)
 
 
 def can_view_instance(session: Session, user: User, instance_id: int) -> bool:
     """Monitors see the instances in their scope; nobody else sees instance pages."""
     if not may_monitor(user):
         return False
-    return session.scalar(_joined(select(ProcessInstance.id)).where(
-        ProcessInstance.id == instance_id, instance_scope(user))) is not None
+    return session.scalar(_joined(select(ProcessInstance.id), with_subject=not sees_every_instance(user))
+                          .where(ProcessInstance.id == instance_id, instance_scope(user))) is not None
 
 
 def list_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> dict:
@@ -116,7 +149,7 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
     total = count_instances(session, user, filters, today)
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    order = SORTS[filters.sort]
+    order = sort_columns()[filters.sort]
     order = order.asc() if filters.direction == "asc" else order.desc()
     tiebreak = ProcessInstance.id.asc() if filters.direction == "asc" else ProcessInstance.id.desc()
     events.record(session, "instances.listed", actor_id=user.id, subject=("process_instances", "list"),
@@ -126,19 +159,19 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
     ids = session.scalars(_filtered(_joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
                           .order_by(order.nulls_last(), tiebreak).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     found = {row[0].id: row for row in session.execute(
-        _joined(select(ProcessInstance, ProcessVersion.version, Audit, Case.reference))
+        select(ProcessInstance, ProcessVersion.version)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .where(ProcessInstance.id.in_(ids)).options(defer(ProcessInstance.serialized)))}
     rows = [found[instance_id] for instance_id in ids]
-    return {"rows": _describe_rows(session, rows, today), "total": total, "page": page, "pages": pages}
+    return {"rows": _describe_rows(session, rows, today), "total": total, "page": page, "pages": pages,
+            "columns": instance_subject().columns}
 
 
-# The dashboard's numbers: each is the size of the instance list behind it, with its filters.
+# The runtime's own dashboard numbers: each is the size of the instance list behind it, with its
+# filters; the domain adds its own (engine/runtime/instance_subjects.py) after the first two.
 DASHBOARD_COUNTS = (
     ("in_error", "Stopped by an error", {"status": "error"}),
     ("overdue", "With an overdue task", {"overdue": True}),
-    ("awaiting_moderation", "Audits awaiting moderation", {"audit_status": "awaiting_moderation"}),
-    ("open_inadequate", "Open Inadequate audits", {"grade": "inadequate", "audit_status": "open"}),
     ("suspended", "Suspended", {"status": "suspended"}),
 )
 
@@ -150,11 +183,12 @@ def count_instances(session: Session, user: User, filters: InstanceFilters, toda
 
 
 def dashboard(session: Session, user: User, today: date) -> dict:
-    """The numbers that matter, each with the instance-list filters that show what it counts."""
+    """The numbers that matter, each with the instance-list filters that show what it counts;
+    the instances waiting at each step, grouped by process."""
     scope, scoped = instance_scope(user), not sees_every_instance(user)
     by_step = session.execute(
         _joined(select(ProcessInstance.process_key, HumanTask.spec_name,
-                       func.count(func.distinct(HumanTask.instance_id))), scoped, with_case=False)
+                       func.count(func.distinct(HumanTask.instance_id))), with_subject=scoped)
         .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
         .where(scope, HumanTask.state == "ready", ProcessInstance.status == "running")
         .group_by(ProcessInstance.process_key, HumanTask.spec_name)
@@ -162,54 +196,47 @@ def dashboard(session: Session, user: User, today: date) -> dict:
     labels, names = step_labels(session), process_names(session)
     overdue = select(func.count(HumanTask.id)).where(HumanTask.state == "ready", HumanTask.due_on < today)
     if scoped:
-        overdue = overdue.where(HumanTask.instance_id.in_(select(Audit.instance_id).where(audit_scope(user))))
+        overdue = overdue.where(HumanTask.instance_id.in_(
+            _joined(select(ProcessInstance.id), with_subject=True).where(scope)))
     overdue_tasks = session.scalar(overdue)
     # One pass over the instances for every number, each counted under exactly the conditions
     # of the list its link opens.
-    shown = [(key, label, InstanceFilters(**values)) for key, label, values in DASHBOARD_COUNTS]
+    counts = DASHBOARD_COUNTS[:2] + instance_subject().counts + DASHBOARD_COUNTS[2:]
+    shown = [(key, label, InstanceFilters.of(**values)) for key, label, values in counts]
     numbers = session.execute(_joined(select(*(
         func.count(ProcessInstance.id).filter(and_(*_conditions(user, filters, today))) for _, _, filters in shown)),
-        with_case=False)).one()
-    counts = [{"key": key, "label": label, "count": number, "filters": filters.to_query()}
-              for (key, label, filters), number in zip(shown, numbers)]
+        with_subject=True)).one()
+    groups: dict[str, dict] = {}
+    for key, step, count in by_step:
+        group = groups.setdefault(key, {"process": key, "process_name": names.get(key, key), "steps": [],
+                                        "filters": InstanceFilters(process=key, status="running").to_query()})
+        group["steps"].append({"step": step, "label": labels.get((key, step), step), "count": count,
+                               "filters": InstanceFilters(process=key, status="running", step=step).to_query()})
     return {
-        "counts": counts, "overdue_tasks": overdue_tasks,
-        "by_step": [{"process": key, "process_name": names.get(key, key), "step": step,
-                     "label": labels.get((key, step), step), "count": count,
-                     "filters": InstanceFilters(process=key, status="running", step=step).to_query()}
-                    for key, step, count in by_step],
+        "counts": [{"key": key, "label": label, "count": number, "filters": filters.to_query()}
+                   for (key, label, filters), number in zip(shown, numbers)],
+        "overdue_tasks": overdue_tasks,
+        "by_process": sorted(groups.values(), key=lambda group: group["process_name"]),
     }
 
 
 def filter_choices(session: Session, user: User) -> dict:
-    """The options of the list's filter selects, within what `user` may see."""
-    def used(column):
-        """The values of one audit column among the audits `user` may see."""
-        query = select(column)
-        return query if sees_every_instance(user) else query.where(audit_scope(user))
-    people = select(User.id, User.display_name).order_by(User.display_name)
-    cycles = [(cycle.id, cycle.label) for cycle in session.scalars(
-        select(AuditCycle).where(AuditCycle.id.in_(used(Audit.cycle_id))).order_by(AuditCycle.number))]
+    """The options of the list's filter selects, within what `user` may see: the runtime's, and
+    under "subject" each registered filter's."""
     return {
         "processes": sorted(process_names(session).items(), key=lambda item: item[1]),
         "versions": sorted(set(session.scalars(select(ProcessVersion.version)))),
         "steps": sorted({(step, label) for (_, step), label in step_labels(session).items()}, key=lambda s: s[1]),
-        "teams": session.execute(select(Team.id, Team.name).where(Team.id.in_(used(Audit.team_id)))
-                                 .order_by(Team.name)).all(),
-        "services": session.execute(select(Service.id, Service.name).where(Service.id.in_(used(Audit.service_id)))
-                                    .order_by(Service.name)).all(),
-        "cycles": cycles,
-        "auditors": session.execute(people.where(User.id.in_(used(Audit.auditor_id)))).all(),
-        "moderators": session.execute(people.where(User.id.in_(used(Audit.moderator_id)))).all(),
+        "subject": [(registered, registered.offered(session, user)) for registered in instance_subject().filters],
     }
 
 
 def instance_page(session: Session, instance: ProcessInstance, reader: User, *, include_reads: bool = False) -> dict:
-    """Everything the instance page shows; the read is recorded, as the page shows a child's audit data."""
+    """Everything the instance page shows; the read is recorded, as the page may show a child's data."""
     events.record(session, "instance.viewed", actor_id=reader.id, instance_id=instance.id,
                   subject=("process_instance", instance.id))
     version = session.get(ProcessVersion, instance.process_version_id)
-    audit = session.scalar(select(Audit).where(Audit.instance_id == instance.id))
+    about = instance_subject().describe_instance(session, instance)
     workflow = workflow_of(session, instance)
     front = [task for task in workflow.get_tasks(state=TaskState.ERROR | TaskState.READY)]
     if not front and workflow.last_task is not None:
@@ -218,20 +245,52 @@ def instance_page(session: Session, instance: ProcessInstance, reader: User, *, 
         HumanTask.instance_id == instance.id, HumanTask.state == "ready").order_by(HumanTask.id)))
     return {
         "instance": instance, "version": version, "process_name": version.manifest.get("name", version.process_key),
-        "audit": audit, "case_reference": audit.case.reference if audit is not None else None,
+        "about": about["rows"] + _start_rows(session, instance),
+        "children": child_instances(session, instance),
         "open_tasks": open_tasks, "people": _names(session, {task.assignee_id for task in open_tasks}),
         "data": [{"step": task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Last step",
                   "state": TaskState.get_name(task.state).lower(),
                   "json": json.dumps(task.data, indent=2, sort_keys=True, default=str)} for task in front],
-        "timeline": timeline(session, instance, audit, include_reads=include_reads),
+        "timeline": timeline(session, instance, about["events"], include_reads=include_reads),
     }
 
 
-def timeline(session: Session, instance: ProcessInstance, audit: Audit | None, *, include_reads: bool) -> list[dict]:
-    """The instance's events (and its audit's, such as the allocation), oldest first, with the data each holds."""
-    about = Event.instance_id == instance.id
-    if audit is not None:
-        about = or_(about, and_(Event.subject_type == "audit", Event.subject_id == str(audit.id)))
+def _start_rows(session: Session, instance: ProcessInstance) -> list[dict]:
+    """For an instance started by hand or by another instance: what it is about, who started it,
+    and the instance that started it (a link)."""
+    start = session.get(InstanceStart, instance.id)
+    if start is None:
+        return []
+    rows = []
+    if start.about_kind:
+        kind = ABOUT_KINDS.get(start.about_kind)
+        rows.append({"label": kind.label if kind else start.about_kind.capitalize(), "text": start.about_label})
+    if start.started_by_id:
+        rows.append({"label": "Started by", "text": _names(session, {start.started_by_id})[start.started_by_id]})
+    if start.parent_instance_id:
+        parent = session.get(ProcessInstance, start.parent_instance_id)
+        rows.append({"label": "Part of", "text": parent.business_key or f"Process {parent.id}",
+                     "endpoint": "monitoring.instance", "args": {"instance_id": parent.id}})
+    return rows
+
+
+def child_instances(session: Session, instance: ProcessInstance) -> list[dict]:
+    """The instances this instance started (a thematic audit's case file audits), oldest first."""
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.status,
+                                  ProcessInstance.process_key, InstanceStart.about_label)
+                           .join(InstanceStart, InstanceStart.instance_id == ProcessInstance.id)
+                           .where(InstanceStart.parent_instance_id == instance.id).order_by(ProcessInstance.id)).all()
+    names = process_names(session)
+    return [{"id": row.id, "reference": row.business_key or f"Process {row.id}", "status": row.status,
+             "process_name": names.get(row.process_key, row.process_key), "about": row.about_label} for row in rows]
+
+
+def timeline(session: Session, instance: ProcessInstance, related: list[tuple[str, str]], *,
+             include_reads: bool) -> list[dict]:
+    """The instance's events (and those of the records it is about, such as an audit's
+    allocation: `related` (subject type, subject id) pairs), oldest first, with the data each holds."""
+    about = or_(Event.instance_id == instance.id,
+                *(and_(Event.subject_type == kind, Event.subject_id == str(key)) for kind, key in related))
     query = select(Event).where(about)
     if not include_reads:
         query = query.where(Event.kind.not_in(READ_KINDS))
@@ -359,24 +418,19 @@ def delete_filter(session: Session, user: User, filter_id: int) -> SavedFilter:
     return saved
 
 
-def _joined(query, with_audit: bool = True, with_case: bool = True):
-    """An instance query, joined to the audit it runs (if any) and that audit's case when the
-    scope, a filter or the sort needs them (counting every instance needs neither)."""
+def _joined(query, with_subject: bool = True, with_search: bool = False):
+    """An instance query, joined to what the instance is about when the scope, a filter or the
+    sort needs it (counting every instance needs nothing joined)."""
     query = query.select_from(ProcessInstance)
-    if with_audit:
-        query = query.outerjoin(Audit, Audit.instance_id == ProcessInstance.id)
-    if with_audit and with_case:
-        query = query.outerjoin(Case, Case.id == Audit.case_id)
-    return query
+    return instance_subject().join(query, with_search) if with_subject else query
 
 
 def _joins(user: User, filters: InstanceFilters) -> dict:
-    """Which joins `filters` need: the audit for the scope and its filters, its case for the
-    search and the sort by case reference."""
-    with_case = bool(filters.q) or filters.sort == "case"
-    with_audit = (with_case or not sees_every_instance(user)
-                  or any(getattr(filters, name) not in (None, "") for name in AUDIT_FILTERS))
-    return {"with_audit": with_audit, "with_case": with_case}
+    """Which joins `filters` need: the subject for the scope and its filters, and what the
+    search and the domain's sorts read."""
+    with_search = bool(filters.q) or filters.sort in instance_subject().sorts
+    with_subject = with_search or not sees_every_instance(user) or bool(filters.subject)
+    return {"with_subject": with_subject, "with_search": with_search}
 
 
 def _filtered(query, user: User, filters: InstanceFilters, today: date):
@@ -386,12 +440,12 @@ def _filtered(query, user: User, filters: InstanceFilters, today: date):
 def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
     """The WHERE clauses of `filters` (and of what `user` may see), over the joined instance query."""
     conditions = [instance_scope(user)]
+    subject = instance_subject()
     if filters.q:
         text = filters.q.upper()
-        matches = [Case.reference.startswith(text, autoescape=True),
-                   ProcessInstance.business_key.startswith(text, autoescape=True)]
+        matches = [ProcessInstance.business_key.startswith(text, autoescape=True), *subject.search(text)]
         if (number := whole_number(text, minimum=1)) is not None:
-            matches += [Audit.id == number, ProcessInstance.id == number]
+            matches.append(ProcessInstance.id == number)
         conditions.append(or_(*matches))
     if filters.process:
         conditions.append(ProcessInstance.process_key == filters.process)
@@ -404,16 +458,10 @@ def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
         conditions.append(_open_task(HumanTask.spec_name == filters.step))
     if filters.overdue:
         conditions.append(_open_task(HumanTask.due_on < today))
-    for name, column in (("team", Audit.team_id), ("service", Audit.service_id), ("auditor", Audit.auditor_id),
-                         ("moderator", Audit.moderator_id), ("cycle", Audit.cycle_id)):
-        if getattr(filters, name) is not None:
-            conditions.append(column == getattr(filters, name))
-    if filters.audit_status == "open":
-        conditions += [Audit.id.is_not(None), Audit.status != "closed"]
-    elif filters.audit_status:
-        conditions.append(Audit.status == filters.audit_status)
-    if filters.grade:
-        conditions.append(func.coalesce(Audit.moderated_grade, Audit.overall_grade) == filters.grade)
+    for name, value in filters.subject.items():
+        registered = subject.filter_named(name)
+        if registered is not None and value not in (None, ""):
+            conditions.append(registered.condition(value))
     return conditions
 
 
@@ -424,23 +472,27 @@ def _open_task(condition):
 
 
 def _describe_rows(session: Session, rows, today: date) -> list[dict]:
-    ids = [instance.id for instance, *_ in rows]
+    ids = [instance.id for instance, _ in rows]
     tasks: dict[int, list[HumanTask]] = {}
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == "ready")
                                 .order_by(HumanTask.id)):
         tasks.setdefault(task.instance_id, []).append(task)
-    audits = [audit for _, _, audit, _ in rows if audit is not None]
-    names = _names(session, {a.auditor_id for a in audits} | {t.assignee_id for ts in tasks.values() for t in ts})
-    teams = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_({a.team_id for a in audits}))).all())
+    starts = {start.instance_id: start for start in session.scalars(
+        select(InstanceStart).where(InstanceStart.instance_id.in_(ids)))}
+    names = _names(session, {t.assignee_id for ts in tasks.values() for t in ts}
+                   | {start.started_by_id for start in starts.values()})
+    # What the domain says each instance is about; else what it was started about, and by whom.
+    about = {instance_id: {"about": start.about_label,
+                           "detail": [f"Started by {names[start.started_by_id]}"] if start.started_by_id else []}
+             for instance_id, start in starts.items()} | instance_subject().describe_rows(session, ids)
     process = process_names(session)
     return [{"instance": instance, "process_name": process.get(instance.process_key, instance.process_key),
-             "version": version, "audit": audit, "case_reference": case_reference,
-             "team": teams.get(audit.team_id) if audit else None,
-             "auditor": names.get(audit.auditor_id) if audit else None,
+             "version": version, "about": about.get(instance.id, {}).get("about"),
+             "detail": about.get(instance.id, {}).get("detail", []),
              "steps": [{"title": task.title, "due_on": task.due_on, "assignee": names.get(task.assignee_id),
                         "overdue": task.due_on is not None and task.due_on < today}
                        for task in tasks.get(instance.id, [])]}
-            for instance, version, audit, case_reference in rows]
+            for instance, version in rows]
 
 
 def _failed_by_step(session: Session, version: ProcessVersion) -> dict[str, int]:

@@ -19,13 +19,19 @@ class QueryFilters:
     CHOICES: ClassVar[dict[str, object]] = {}
 
     @classmethod
+    def choices(cls) -> dict[str, object]:
+        """The values each choice field accepts (a subclass may work them out when asked)."""
+        return cls.CHOICES
+
+    @classmethod
     def from_query(cls, args):
-        """Read a query string; each value that makes no sense is dropped with a message."""
-        filters, errors = cls(), {}
+        """Read a query string; each value that makes no sense is dropped with a message.
+        A `subject` field holds filters a domain registered, read by the subject itself."""
+        filters, errors, choices = cls(), {}, cls.choices()
         for field in fields(cls):
             raw = (args.get(field.name) or "").strip()[:80]
             label = field.name.replace("_", " ")
-            if not raw:
+            if not raw or field.name == "subject":
                 continue
             if field.name in cls.FLAGS:
                 setattr(filters, field.name, raw in ("yes", "1", "true"))
@@ -34,7 +40,7 @@ class QueryFilters:
                     setattr(filters, field.name, number)
                 else:
                     errors[field.name] = f"{label.capitalize()} must be chosen from the list"
-            elif field.name in cls.CHOICES and raw not in cls.CHOICES[field.name]:
+            elif field.name in choices and raw not in choices[field.name]:
                 errors[field.name] = f"There is no {label} '{raw}'"
             else:
                 setattr(filters, field.name, raw)

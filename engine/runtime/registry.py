@@ -24,6 +24,7 @@ from engine.accounts import ROLES
 from engine.runtime import events
 from engine.runtime.models import ProcessVersion
 from engine.runtime.services import OPERATIONS
+from engine.runtime.start_declarations import declaration_problems, start_declaration
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROCESSES_DIR = PROJECT_ROOT / "processes"
@@ -210,6 +211,9 @@ def _form_names(files: dict[str, str], manifest: dict) -> set[str]:
         for task_spec in spec.task_specs.values():
             props = user_task_properties(task_spec)
             names.update(props[p] for p in FORM_PROPERTIES if p in props)
+    start_form = (start_declaration(manifest) or {}).get("form")
+    if start_form:
+        names |= {start_form, start_form.replace("-schema.json", "-uischema.json")}
     return names
 
 
@@ -242,7 +246,8 @@ def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
 
 
 def _check_tasks(spec, subprocess_specs, manifest, forms, problems) -> None:
-    """What SpiffWorkflow does not check: lanes, forms and service operations."""
+    """What SpiffWorkflow does not check: lanes, forms, service operations and the start declaration."""
+    problems.extend(Problem(text, file=MANIFEST_NAME) for text in declaration_problems(manifest, forms, ROLES))
     lanes = manifest.get("lanes", {})
     for lane, mapping in lanes.items():
         if mapping.get("role") not in ROLES:

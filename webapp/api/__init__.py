@@ -7,7 +7,7 @@ is made per application so two apps (tests make one each) never share a spec.
 from flask import Flask
 from flask_smorest import Api
 
-from webapp.api import audits, instances, organisation, tasks, tokens
+from webapp.api import audits, instances, organisation, processes, tasks, tokens
 from webapp.api.auth import SECURITY_SCHEME, require_bearer_token
 from webapp.api.errors import register_json_errors, register_routing_errors
 from webapp.api.schemas import ErrorSchema
@@ -15,7 +15,8 @@ from webapp.extensions import csrf
 
 URL_PREFIX = "/api/v1"
 PUBLIC_BLUEPRINTS = (tokens.blueprint,)
-TOKEN_BLUEPRINTS = (tasks.blueprint, audits.blueprint, instances.blueprint, organisation.blueprint)
+TOKEN_BLUEPRINTS = (tasks.blueprint, audits.blueprint, instances.blueprint, organisation.blueprint,
+                      processes.blueprint)
 
 for _blueprint in PUBLIC_BLUEPRINTS + TOKEN_BLUEPRINTS:
     register_json_errors(_blueprint)

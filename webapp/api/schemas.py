@@ -371,3 +371,46 @@ class EventListSchema(Schema):
     events = fields.List(fields.Nested(EventSchema), required=True,
                          metadata={"description": "Oldest first"})
 
+
+
+# -------------------------------------------------------------------- processes
+
+class StartableSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    version = fields.Integer(required=True)
+    about = fields.String(allow_none=True, metadata={"description": "case, team, service, or null"})
+
+
+class StartableListSchema(Schema):
+    processes = fields.List(fields.Nested(StartableSchema), required=True)
+
+
+class AboutOptionSchema(Schema):
+    id = fields.Integer(required=True)
+    label = fields.String(required=True)
+
+
+class StartFormSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    schema = fields.Dict(required=True, metadata={"description": "The start form's JSON Schema"})
+    ui_schema = fields.Dict(required=True)
+    about = fields.String(allow_none=True, metadata={"description": "What the process is about (its label), if anything"})
+    about_options = fields.List(fields.Nested(AboutOptionSchema), required=True,
+                                metadata={"description": "What the caller may start it about"})
+
+
+class StartRequestSchema(Schema):
+    answers = fields.Dict(load_default=dict, metadata={"description": "Answers to the start form"})
+    about_id = fields.Integer(allow_none=True, load_default=None,
+                              metadata={"description": "The id of the case, team or service it is about"})
+
+
+class StartedSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    status = fields.String(required=True)
+    first_task_id = fields.Integer(allow_none=True)

@@ -13,9 +13,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from engine.clock import clock
-from engine.qa.models import AUDIT_STATUSES, GRADES
 from engine.qa.actions_tracker import dashboard_counts as tracker_counts, may_view_tracker
 from engine.runtime import monitoring
+from engine.runtime.instance_subjects import instance_subject
 from engine.runtime.administration import may_administer
 from engine.runtime.errors import InvalidFormData, WorkflowError
 from engine.runtime.models import ProcessInstance, ProcessVersion
@@ -28,8 +28,6 @@ blueprint = Blueprint("monitoring", __name__)
 add_item("monitoring.dashboard", "Monitoring", monitoring.may_monitor)
 
 LIST_PAGES = {"instances": "monitoring.instances", "tracker": "tracker.tracker"}
-SORT_LABELS = (("updated", "Last changed"), ("started", "Started"), ("reference", "Audit reference"),
-               ("case", "Case reference"), ("status", "Status"), ("process", "Process"))
 STATUS_COLOURS = {"running": "govuk-tag--blue", "error": "govuk-tag--red", "suspended": "govuk-tag--yellow",
                   "completed": "govuk-tag--green", "terminated": "govuk-tag--grey"}
 
@@ -57,8 +55,8 @@ def instances():
                            summary=[ErrorLink(f"#{field}", message) for field, message in errors.items()],
                            choices=monitoring.filter_choices(db.session, current_user),
                            statuses=monitoring.INSTANCE_STATUSES, status_colours=STATUS_COLOURS,
-                           audit_statuses=list(AUDIT_STATUSES.items()), grades=list(GRADES.items()),
-                           sorts=SORT_LABELS, query=urlencode(filters.to_query()),
+                           subject=instance_subject(),
+                           query=urlencode(filters.to_query()),
                            saved=monitoring.saved_filters(db.session, current_user, "instances"),
                            page_link=lambda number: url_for("monitoring.instances", **filters.to_query(page=number)))
     db.session.commit()  # the read is recorded; rendered first, so the rows need not be loaded again

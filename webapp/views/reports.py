@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.clock import clock
 from engine.qa import reports
 from engine.qa.access import audit_scope
+from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.models import AREAS, GRADES, Service, Team
 from engine.qa.report_pdf import GRADE_COLOURS, report_pdf
 from engine.runtime import events
@@ -33,7 +34,7 @@ def report():
                            periods=reports.period_choices(db.session, clock.today()), grades=GRADES, areas=AREAS,
                            services=db.session.scalars(select(Service).order_by(Service.name)).all(),
                            teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
-                           query=request.args.to_dict())
+                           audit_types=AUDIT_TYPES, query=request.args.to_dict())
 
 
 @blueprint.route("/reports/report.pdf")
@@ -63,6 +64,10 @@ def _report_from_request() -> tuple[dict, list[str]]:
     if "service" not in args:
         service_id = reports.default_service_for(db.session, current_user)
     team_id = _known_id(args.get("team"), Team, problems, "team")
+    audit_type = args.get("audit_type") or None
+    if audit_type not in (None, *AUDIT_TYPES):
+        problems.append("There is no such activity: showing every kind of audit.")
+        audit_type = None
     targets = reports.Targets()
     values = {}
     for key, default in (("good_or_better", targets.good_or_better), ("inadequate", targets.inadequate)):
@@ -74,7 +79,8 @@ def _report_from_request() -> tuple[dict, list[str]]:
         except ValueError:
             problems.append(f"A target must be a percentage from 0 to 100: using {default:g}%.")
             values[key] = default
-    scope = reports.Scope(service_id=service_id, team_id=team_id, extra=audit_scope(current_user))
+    scope = reports.Scope(service_id=service_id, team_id=team_id, extra=audit_scope(current_user),
+                          audit_type=audit_type)
     return reports.build_report(db.session, period, scope, reports.Targets(**values)), problems
 
 
@@ -92,6 +98,7 @@ def _record(kind: str, found: dict) -> None:
     scope = found["scope"]
     events.record(db.session, kind, actor_id=current_user.id, subject=("report", found["period"].key),
                   payload={"period": found["period"].key, "service_id": scope.service_id, "team_id": scope.team_id,
+                           "audit_type": scope.audit_type,
                            "inadequate_audits_listed": [a["reference"] for a in found["inadequate"]["audits"]]})
     db.session.commit()
 

@@ -1,0 +1,123 @@
+"""The demo's history of the framework's other activities, run through their real processes.
+
+`run_dip_sample_history` has a head of service dip sample two cases of their service;
+`run_practice_week_history` holds a practice week every head of service observes in, then
+waits for the next one.
+`run_thematic_history` commissions a thematic audit as the principal social worker from
+the Start page's engine function, draws its sample as the QA lead, walks each sampled
+case file audit as its people (engine/qa/demo_history.walk_audit), writes the findings
+and signs it off, on the product clock some months back: the demo's thematic audit
+list, its report and the reports' activity filter then have something to show.
+"""
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.accounts import User, UserRole
+from engine.clock import clock
+from engine.qa.demo_history import at_local_hour, walk_audit
+from engine.qa.models import Service
+from engine.qa.thematic import sampled_audits
+from engine.qa.thematic_models import DipSample, ThematicAudit
+from engine.runtime.instances import claim_task, complete_task
+from engine.runtime.models import HumanTask, InstanceStart
+from engine.runtime.starting import start_process
+
+THEMATIC_SERVICE = "Children in Care"
+DAYS_AGO = 120
+
+
+def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 2026) -> ThematicAudit | None:
+    """One published thematic audit, or None when the demo has no principal social worker or QA lead."""
+    psw = _person(session, "principal_social_worker")
+    lead = _person(session, "qa_lead")
+    service = session.scalar(select(Service).where(Service.name == THEMATIC_SERVICE))
+    if psw is None or lead is None or service is None:
+        return None
+    day = clock.today() - timedelta(days=DAYS_AGO)
+    try:
+        clock.set(at_local_hour(day, 9))
+        instance = start_process(session, psw, "thematic_audit", {
+            "theme": "Permanence for children in care", "tool": "case_file_audit", "cohort": "child_in_care",
+            "question": "Is permanence planned from the second review for every child in care?",
+            "why_now": "performance_data", "why_now_detail": "Demo: placement moves rose over two quarters.",
+            "sample_size": sample_size, "deadline": (day + timedelta(days=70)).isoformat()}, service.id)
+        _complete(session, instance.id, "draw_sample", lead, {"seed": seed, "confirmed": True})
+        thematic = session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id))
+        for number, audit in enumerate(sampled_audits(session, thematic)):
+            walk_audit(session, audit, ("good", "requires_improvement")[number % 2], disagree=False, day=day)
+        clock.set(at_local_hour(day + timedelta(days=60), 10))
+        _complete(session, instance.id, "write_findings", lead, {
+            "findings": "Demo: permanence was discussed at the second review in half of the cases sampled.",
+            "learning": "Demo: record the permanence plan on the review form itself.",
+            "recommendations": [{"recommendation": "Add permanence to the second-review template",
+                                 "owner": "head_of_service", "due_on": (day + timedelta(days=150)).isoformat()}]})
+        clock.set(at_local_hour(day + timedelta(days=62), 10))
+        _complete(session, instance.id, "sign_off", psw, {"sign_off_decision": "approve",
+                                                          "sign_off_comments": "Demo: approved for publication."})
+    finally:
+        clock.set(None)
+    return thematic
+
+
+def run_dip_sample_history(session: Session, seed: int = 2026) -> DipSample | None:
+    """One completed dip sample of two drawn cases, by the first head of service who leads a service."""
+    service = session.scalar(select(Service).where(Service.head_of_service_id.is_not(None)).order_by(Service.name))
+    if service is None:
+        return None
+    head = session.get(User, service.head_of_service_id)
+    day = clock.today() - timedelta(days=DAYS_AGO // 2)
+    try:
+        clock.set(at_local_hour(day, 9))
+        instance = start_process(session, head, "dip_sample", {
+            "focus": "Management oversight in the first month", "method": "draw", "number_of_cases": 2,
+            "seed": seed}, service.id)
+        dip = session.scalar(select(DipSample).where(DipSample.instance_id == instance.id))
+        clock.set(at_local_hour(day + timedelta(days=5), 14))
+        _complete(session, instance.id, "do_dip_sample", head, {
+            "cases": [{"case_reference": reference, "rating": "good", "immediate_concern": False,
+                       "finding": "Demo: supervision recorded monthly with clear decisions."} for reference in dip.cases],
+            "findings": "Demo: oversight was visible in both cases.", "learning": "Demo: keep the monthly rhythm."})
+    finally:
+        clock.set(None)
+    return dip
+
+
+def run_practice_week_history(session: Session) -> int | None:
+    """One closed practice week (its next one waiting on its timer); returns its instance id."""
+    lead = _person(session, "qa_lead")
+    if lead is None:
+        return None
+    day = clock.today() - timedelta(days=DAYS_AGO)
+    try:
+        clock.set(at_local_hour(day, 9))
+        week = start_process(session, lead, "practice_week", {
+            "week_starts": day.isoformat(), "observations_due": (day + timedelta(days=4)).isoformat(),
+            "every_months": 6}, None)
+        clock.set(at_local_hour(day + timedelta(days=3), 15))
+        for task in session.scalars(select(HumanTask).join(InstanceStart, InstanceStart.instance_id == HumanTask.instance_id)
+                                    .where(InstanceStart.parent_instance_id == week.id, HumanTask.state == "ready")).all():
+            complete_task(session, task.id, session.get(User, task.assignee_id), {
+                "practitioner": "Demo: a social worker in the observer's service", "setting": "home_visit",
+                "family_consent": True, "observed": "Demo: the plan explained clearly to the family.",
+                "strengths": "Demo: warm and direct.", "development": "Demo: check the child's understanding.",
+                "feedback_given": "Demo: given straight after.", "practitioner_reflection": "Demo: will try it."})
+        clock.set(at_local_hour(day + timedelta(days=8), 10))
+        _complete(session, week.id, "review", lead, {"summary": "Demo: relational practice was strong throughout."})
+    finally:
+        clock.set(None)
+    return week.id
+
+
+def _complete(session: Session, instance_id: int, step: str, person: User, answers: dict) -> None:
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.spec_name == step,
+                                                  HumanTask.state == "ready"))
+    if task.assignee_id is None:
+        claim_task(session, task.id, person)
+    complete_task(session, task.id, person, answers)
+
+
+def _person(session: Session, role: str) -> User | None:
+    return session.scalar(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+                          .order_by(User.id).limit(1))

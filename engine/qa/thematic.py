@@ -1,0 +1,190 @@
+"""The thematic audit (QA framework section 5): commissioned by the principal social worker
+or an assistant director, sampled and allocated by the QA lead, run as ordinary case file
+audits, written up by the QA lead and signed off by the commissioner, then published with its
+recommendations tracked (engine/qa/recommendations.py).
+
+The service operations processes/thematic_audit calls live here, with who may read a
+thematic audit and what its report holds (the measures of its audits). The draw is
+seeded and recorded like the cycle's, with the same allocation rules
+(engine/qa/sampling.py), and each sampled case's audit is started by the thematic
+audit's instance and linked to it (engine/runtime/starting.py).
+"""
+import random
+import secrets
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.qa.access import SEE_EVERY_AUDIT
+from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.models import COHORTS, GRADES, Audit, Case, Service, Team
+from engine.qa.recommendations import RecommendationSource, track_recommendations
+from engine.qa.sampling import ReviewerAllocator, SampleError, recently_audited_cases
+from engine.qa.thematic_models import ThematicAudit
+from engine.qa.working_days import add_working_days
+from engine.runtime import events
+from engine.runtime.errors import InvalidFormData
+from engine.runtime.models import ProcessInstance
+from engine.runtime.services import ServiceContext, service_operation
+from engine.runtime.starting import child_instance_ids, link_child_instance
+
+SAMPLE_WORKING_DAYS = 5     # the QA lead draws the sample within a week of the commission
+SIGN_OFF_WORKING_DAYS = 5   # the commissioner signs off within a week of the findings
+WHY_NOW = {"performance_data": "Performance data", "review": "A review (e.g. a safeguarding practice review)",
+           "inspection": "Inspection feedback", "practice_concern": "A concern about practice", "other": "Other"}
+
+
+def may_view_thematic(session: Session, user: User, thematic: ThematicAudit) -> bool:
+    """The QA team and senior leaders, the commissioner, and the head of service of the service it looked at."""
+    if user.has_role(*SEE_EVERY_AUDIT) or thematic.commissioned_by_id == user.id:
+        return True
+    return session.get(Service, thematic.service_id).head_of_service_id == user.id
+
+
+def visible_thematic_audits(session: Session, user: User) -> list[ThematicAudit]:
+    rows = session.scalars(select(ThematicAudit).order_by(ThematicAudit.commissioned_at.desc()))
+    return [row for row in rows if may_view_thematic(session, user, row)]
+
+
+def sampled_audits(session: Session, thematic: ThematicAudit) -> list[Audit]:
+    """The case file audits the thematic audit started, in the order they were drawn."""
+    ids = child_instance_ids(session, thematic.instance_id)
+    return list(session.scalars(select(Audit).where(Audit.instance_id.in_(ids)).order_by(Audit.id))) if ids else []
+
+
+def thematic_report(session: Session, thematic: ThematicAudit) -> dict:
+    """What the report shows: the commission, the sample, the measures of its audits, the write-up."""
+    audits = sampled_audits(session, thematic)
+    final = [audit.moderated_grade or audit.overall_grade for audit in audits]
+    graded = [grade for grade in final if grade]
+    people = dict(session.execute(select(User.id, User.display_name).where(
+        User.id.in_({thematic.commissioned_by_id, thematic.signed_off_by_id} - {None}))).all())
+    return {
+        "thematic": thematic, "service": session.get(Service, thematic.service_id).name,
+        "cohort": COHORTS.get(thematic.cohort, "Any cohort"), "why_now": WHY_NOW.get(thematic.why_now, thematic.why_now),
+        "commissioned_by": people.get(thematic.commissioned_by_id), "signed_off_by": people.get(thematic.signed_off_by_id),
+        "audits": [{"reference": audit.reference, "case": audit.case.reference, "status": audit.status,
+                    "grade": GRADES.get(grade, "Not yet graded") if grade else "Not yet graded"}
+                   for audit, grade in zip(audits, final)],
+        "grades": [{"grade": label, "count": graded.count(key),
+                    "share": round(100 * graded.count(key) / len(graded)) if graded else 0}
+                   for key, label in GRADES.items()],
+        "good_or_better": round(100 * sum(g in ("outstanding", "good") for g in graded) / len(graded)) if graded else None,
+        "safeguarding_concerns": sum(1 for audit in audits if audit.safeguarding_concern),
+    }
+
+
+@service_operation("record_thematic_commission")
+def record_thematic_commission(context: ServiceContext, data: dict):
+    """Keep the commission as the thematic audit's record and set its timescales in working days.
+
+    Refuses a deadline that leaves no time for the audits (a case file audit takes 15
+    working days and its moderation 10 more)."""
+    session, today = context.session, clock.today()
+    deadline = date.fromisoformat(data["deadline"])
+    earliest = add_working_days(add_working_days(today, SAMPLE_WORKING_DAYS), 25)
+    if deadline < earliest:
+        raise InvalidFormData({"deadline": f"The deadline must leave time to sample, audit and moderate: "
+                                           f"{earliest:%d %B %Y} or later"})
+    instance = session.get(ProcessInstance, context.instance_id)
+    thematic = ThematicAudit(
+        reference=instance.business_key, instance_id=instance.id, commissioned_by_id=data["started_by"],
+        service_id=data["service_id"], theme=data["theme"], question=data["question"], why_now=data["why_now"],
+        why_now_detail=data.get("why_now_detail", ""), cohort=None if data["cohort"] == "any" else data["cohort"],
+        sample_size=data["sample_size"], tool=data["tool"], deadline=deadline, commissioned_at=clock.now())
+    session.add(thematic)
+    session.flush()
+    events.record(session, "thematic.commissioned", actor_id=context.actor_id, instance_id=instance.id,
+                  subject=("thematic_audit", thematic.id),
+                  payload={"reference": thematic.reference, "service_id": thematic.service_id,
+                           "cohort": thematic.cohort, "sample_size": thematic.sample_size, "deadline": deadline})
+    return {"id": thematic.id, "reference": thematic.reference,
+            "sample_due": add_working_days(today, SAMPLE_WORKING_DAYS).isoformat(),
+            "findings_due": deadline.isoformat(),
+            "sign_off_due": add_working_days(deadline, SIGN_OFF_WORKING_DAYS).isoformat()}
+
+
+@service_operation("start_thematic_audits")
+def start_thematic_audits(context: ServiceContext, data: dict, thematic_id: int):
+    """Draw the sample from the case register (seeded and recorded), allocate auditors and
+    moderators by the cycle's rules and start one case file audit per case, linked to this one."""
+    session = context.session
+    thematic = session.get(ThematicAudit, thematic_id)
+    seed = data.get("seed") or secrets.randbelow(2 ** 31)
+    teams = list(session.scalars(select(Team).order_by(Team.id)))
+    query = select(Case).join(Team).where(Team.service_id == thematic.service_id, Case.status == "open",
+                                          Case.worker_id.is_not(None)).order_by(Case.id)
+    if thematic.cohort:
+        query = query.where(Case.cohort == thematic.cohort)
+    ineligible = recently_audited_cases(session, clock.today())
+    eligible = [case for case in session.scalars(query) if case.id not in ineligible]
+    if not eligible:
+        raise InvalidFormData({"seed": "No open case matches the commission's service and cohort "
+                                       "without a recent or open audit."})
+    rng = random.Random(seed)
+    try:
+        people = ReviewerAllocator(session, rng, manager_of={team.id: team.manager_id for team in teams})
+        for case in rng.sample(eligible, min(thematic.sample_size, len(eligible))):
+            people.assign(case, case.team.name)
+        drawn = people.evened_out()
+    except SampleError as problem:
+        raise InvalidFormData({"seed": str(problem)})
+    qa_lead = session.get(User, context.actor_id)
+    for allocation in drawn:
+        request = AllocationRequest(allocation.case_reference, allocation.auditor_id, allocation.moderator_id,
+                                    audit_type="thematic")
+        try:
+            audit = allocate_audit(session, request, qa_lead)
+        except AllocationError as refused:
+            raise InvalidFormData({"seed": f"{allocation.case_reference}: {refused}"})
+        link_child_instance(session, session.get(ProcessInstance, audit.instance_id), thematic.instance_id,
+                            about_kind="case", about_id=allocation.case_id, about_label=allocation.case_reference)
+    thematic.seed, thematic.status = seed, "audits_running"
+    thematic.sample = [allocation.case_reference for allocation in drawn]
+    events.record(session, "thematic.sample_drawn", actor_id=context.actor_id, instance_id=thematic.instance_id,
+                  subject=("thematic_audit", thematic.id),
+                  payload={"seed": seed, "eligible": len(eligible), "sample_size": thematic.sample_size,
+                           "allocations": [{"case": a.case_reference, "auditor_id": a.auditor_id,
+                                            "moderator_id": a.moderator_id} for a in drawn]})
+    return {"audits": len(drawn), "seed": seed}
+
+
+@service_operation("record_thematic_findings")
+def record_thematic_findings(context: ServiceContext, data: dict, thematic_id: int):
+    """Keep the QA lead's findings, learning and recommendations, once every audit is moderated."""
+    session = context.session
+    thematic = session.get(ThematicAudit, thematic_id)
+    waiting = [audit.reference for audit in sampled_audits(session, thematic) if audit.moderated_at is None]
+    if waiting:
+        raise InvalidFormData({"findings": "Write the findings once every audit in the sample is moderated; "
+                                           f"not yet: {', '.join(waiting)}"})
+    thematic.findings, thematic.learning = data["findings"], data["learning"]
+    thematic.recommendations = data.get("recommendations", [])
+    thematic.status = "awaiting_sign_off"
+    events.record(session, "thematic.findings_recorded", actor_id=context.actor_id, instance_id=thematic.instance_id,
+                  subject=("thematic_audit", thematic.id), payload={"recommendations": len(thematic.recommendations)})
+    return {"recommendations": len(thematic.recommendations)}
+
+
+@service_operation("record_thematic_sign_off")
+def record_thematic_sign_off(context: ServiceContext, data: dict, thematic_id: int):
+    """The commissioner approves the report (it is published) or returns it to the QA lead."""
+    session = context.session
+    thematic = session.get(ThematicAudit, thematic_id)
+    thematic.sign_off_comments = data.get("sign_off_comments", "")
+    if data["sign_off_decision"] == "approve":
+        thematic.status, thematic.signed_off_by_id = "published", context.actor_id
+        thematic.signed_off_at = thematic.published_at = clock.now()
+        kind = "thematic.published"
+        track_recommendations(session, RecommendationSource("thematic", thematic.reference, thematic.instance_id,
+                                                            thematic.service_id),
+                              thematic.recommendations, context.actor_id)
+    else:
+        thematic.status, kind = "returned", "thematic.returned"
+    events.record(session, kind, actor_id=context.actor_id, instance_id=thematic.instance_id,
+                  subject=("thematic_audit", thematic.id), payload={"reference": thematic.reference})
+    return {"published": thematic.status == "published"}
+

@@ -1,0 +1,105 @@
+"""The records of the framework's activities beyond the case file audit: thematic audits, dip
+samples, their tracked recommendations and the annual QA report.
+
+A thematic audit's case file audits are ordinary audits (audit_type 'thematic'), started by
+the thematic audit's instance and linked to it through the runtime's instance starts
+(engine/runtime/starting.py), so one audit lifecycle serves both.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.database import Base, utcnow
+
+THEMATIC_STATUSES = {"commissioned": "Commissioned", "audits_running": "Audits under way",
+                     "awaiting_sign_off": "Awaiting sign-off", "returned": "Returned for changes",
+                     "published": "Published"}
+
+
+class ThematicAudit(Base):
+    __tablename__ = "thematic_audits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    commissioned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    theme: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    why_now: Mapped[str] = mapped_column(String(40))
+    why_now_detail: Mapped[str] = mapped_column(Text, default="")
+    cohort: Mapped[str | None] = mapped_column(String(40))
+    sample_size: Mapped[int] = mapped_column(Integer)
+    tool: Mapped[str] = mapped_column(String(40))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="commissioned", index=True)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    sample: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    recommendations: Mapped[list] = mapped_column(JSON, default=list)
+    sign_off_comments: Mapped[str | None] = mapped_column(Text)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    commissioned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DipSample(Base):
+    """A head of service's dip sample of their own service's cases (QA framework section 5):
+    the cases picked or drawn, what was found in each, and the immediate concerns escalated."""
+    __tablename__ = "dip_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    head_of_service_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    seed: Mapped[int | None] = mapped_column(Integer)
+    cases: Mapped[list] = mapped_column(JSON, default=list)
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    recommendations: Mapped[list] = mapped_column(JSON, default=list)
+    concerns: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress", index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Recommendation(Base):
+    """A recommendation of a thematic audit or a dip sample, tracked until someone shows it done."""
+    __tablename__ = "activity_recommendations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity: Mapped[str] = mapped_column(String(20), index=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AnnualReport(Base):
+    """The annual QA report: the year's figures assembled from every activity, the QA lead's
+    written sections, the director's sign-off and publication."""
+    __tablename__ = "annual_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    sections: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="drafting", index=True)
+    sign_off_comments: Mapped[str | None] = mapped_column(Text)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

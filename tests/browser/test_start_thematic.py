@@ -1,0 +1,92 @@
+"""A principal social worker commissions a thematic audit from the Start page in Chromium, on
+a 320 px wide screen: the list, the form with its errors and the result are axe-clean; and the
+QA lead records a tracked recommendation done and reads an annual QA report being written."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.accounts import User
+from engine.clock import clock
+from engine.qa.demo_activities import run_thematic_history
+from engine.qa.reports import reporting_year
+from engine.runtime.starting import start_process
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "psw")
+    page.goto("/start")
+    assert_accessible(page)
+    page.get_by_role("link", name="Thematic audit", exact=True).click()
+    page.wait_for_url("**/start/thematic_audit")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Start", exact=True).click()  # nothing answered: every error shown
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert "Choose the service this is about" in page.locator(".govuk-error-summary").inner_text()
+    assert_accessible(page)
+
+    deadline = clock.today() + timedelta(days=90)
+    page.get_by_label("Service").select_option(label="Child in Need and Child Protection")
+    page.get_by_label("Theme").fill("Neglect")
+    page.get_by_label("The question the audit answers").fill("Do neglect plans lead to change?")
+    page.get_by_label("Performance data").check()
+    page.get_by_label("Cohort of cases").select_option(label="Any cohort")
+    page.get_by_label("Number of cases to sample").fill("2")
+    page.get_by_label("The case file audit tool").check()
+    page.locator("#deadline-day").fill(str(deadline.day))
+    page.locator("#deadline-month").fill(str(deadline.month))
+    page.locator("#deadline-year").fill(str(deadline.year))
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_url("**/start")
+    assert "Thematic audit started: THM-" in page.locator(".govuk-notification-banner").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+    page.goto("/thematic")
+    page.get_by_role("link", name="THM-").first.click()
+    assert "Neglect" in page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+
+def test_tracked_recommendations_and_a_published_report_are_accessible_at_320_px(page, session):
+    thematic = run_thematic_history(session, sample_size=1, seed=3)
+    session.commit()
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/recommendations")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"{thematic.reference}/R1").click()
+    page.get_by_role("button", name="Record as done").click()  # no evidence: the error is shown
+    assert "Enter the evidence" in page.locator(".govuk-error-summary").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Evidence that it is done").fill("Template v3 issued")
+    page.get_by_role("button", name="Record as done").click()
+    page.wait_for_url("**/recommendations")
+    assert page.locator(f'[data-recommendation="{thematic.reference}/R1"] .govuk-tag').inner_text() == "Done"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+    page.goto(f"/thematic/{thematic.id}")  # published: the sample, its grades, findings and sign-off
+    assert "Published" in page.locator("#thematic-status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+
+def test_an_annual_report_being_written_is_accessible_at_320_px(page, session):
+    lead = session.scalar(select(User).where(User.username == "qa.lead"))
+    start_process(session, lead, "annual_report", {"year": reporting_year(clock.today()),
+                                                   "due_on": (clock.today() + timedelta(days=20)).isoformat()})
+    session.commit()
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/annual-reports")
+    assert_accessible(page)
+    page.get_by_role("link", name="AQR-").first.click()
+    assert "Drafting" in page.locator("#annual-status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
