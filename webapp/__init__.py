@@ -7,9 +7,9 @@ from flask import Flask, render_template
 from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
-from engine.accounts import ROLES, User
-from webapp import config, formatting, navigation
-from webapp.extensions import csrf, db, login_manager
+from engine.accounts import ROLES
+from webapp import config, formatting, navigation, session_guard
+from webapp.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -22,6 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
+    limiter.init_app(app)
+    session_guard.init_app(app)
     formatting.register(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -32,12 +34,6 @@ def create_app(overrides: dict | None = None) -> Flask:
                 "navigation_items": navigation.items_for}
 
     return app
-
-
-@login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -72,6 +68,7 @@ def _register_error_pages(app: Flask) -> None:
     messages = {
         400: ("Something was wrong with the request", "Go back and try again."),
         403: ("You do not have access to this page", "If you think you should, ask the QA lead."),
+        429: ("Too many attempts", "Wait a few minutes, then try again."),
         404: ("Page not found", "Check the address, or go back to your inbox."),
         405: ("Page not found", "Check the address, or go back to your inbox."),
         500: ("Sorry, there is a problem with the service", "Nothing you entered was lost as a draft; try again later."),
