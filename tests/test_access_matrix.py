@@ -45,7 +45,8 @@ SIGNED_IN = set(PEOPLE) - {"anonymous"}
 def _page_expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
-                                         "/tasks/{task}", "POST /tasks/{task}")}
+                                         "/tasks/{task}", "POST /tasks/{task}", "/account/password",
+                                         "POST /account/password")}
     return {
         "/inbox": 200,
         "/audits": 200,
@@ -54,6 +55,9 @@ def _page_expectations(who: str) -> dict[str, int]:
         "/tasks/{task}": 200 if who in SEES_THE_AUDIT else 403,
         # Saving a draft of the auditor's task: only the auditor may.
         "POST /tasks/{task}": 302 if who == "the auditor (team manager)" else 403,
+        # Everyone may change their own password; an empty form is refused field by field.
+        "/account/password": 200,
+        "POST /account/password": 422,
     }
 
 
@@ -61,7 +65,8 @@ def _api_expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 401 for route in ("/api/v1/tasks", "/api/v1/tasks/{task}", "/api/v1/audits/{audit}",
                                          "/api/v1/instances/{instance}/events", "POST /api/v1/audits",
-                                         "POST /api/v1/tasks/{task}/claim")} | {"/api/v1/openapi.json": 200}
+                                         "POST /api/v1/tasks/{task}/claim", "DELETE /api/v1/tokens/current")} \
+            | {"/api/v1/openapi.json": 200}
     return {
         "/api/v1/openapi.json": 200,
         "/api/v1/tasks": 200,
@@ -72,6 +77,8 @@ def _api_expectations(who: str) -> dict[str, int]:
         "POST /api/v1/audits": 422 if who in ALLOCATES else 403,
         # Claiming the auditor's own task is a no-op for them and refused for anyone else.
         "POST /api/v1/tasks/{task}/claim": 200 if who == "the auditor (team manager)" else 403,
+        # Anyone may revoke the token they hold (asked last: it ends the token used above).
+        "DELETE /api/v1/tokens/current": 204,
     }
 
 
@@ -96,10 +103,12 @@ def audit_setup(app):
 
 
 def _call(client, route: str, ids: dict, headers=None):
-    method, _, path = route.partition(" ") if route.startswith(("POST ", "PUT ")) else ("GET", "", route)
+    method, _, path = route.partition(" ") if route.startswith(("POST ", "PUT ", "DELETE ")) else ("GET", "", route)
     path = path.format(**ids)
     if method == "GET":
         return client.get(path, headers=headers)
+    if method == "DELETE":
+        return client.delete(path, headers=headers)
     if path.startswith("/api/"):
         return client.post(path, json={}, headers=headers)
     return client.post(path, data={"action": "save"}, headers=headers)
