@@ -192,3 +192,20 @@ def test_a_real_username_costs_the_same_one_hash(app, hash_checks):
     form(app.test_client(), "qa.lead", "some-guess")
     assert [password for _, password in hash_checks] == ["some-guess"]
     assert hash_checks[0][0].split("$")[0] == engine.accounts._dummy_hash().split("$")[0]
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_client_address(database_url):
+    app = make_app(database_url, SIGN_IN_LIMIT_PER_ADDRESS="2 per minute", TRUSTED_PROXIES=1)
+    client = app.test_client()
+
+    def through_proxy(username, client_address):
+        return client.post("/sign-in", data={"username": username, "password": "wrong"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": client_address})
+
+    assert [through_proxy(name, "203.0.113.5").status_code for name in ("qa.lead", "psw", "director")] == \
+        [401, 401, 429]
+    assert through_proxy("director", "203.0.113.6").status_code == 401  # another person behind the same proxy
+    with app.app_context():
+        addresses = {json.loads(event.payload)["address"]
+                     for event in db.session.scalars(select(Event).where(Event.kind == "user.sign_in_failed"))}
+    assert addresses == {"203.0.113.5", "203.0.113.6"}

@@ -5,6 +5,7 @@ and renders. Anything a user can get wrong comes back as a message, never a trac
 """
 from flask import Flask, render_template
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES
@@ -16,6 +17,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy every request comes from the proxy: take the client's
+        # address (for the per-address sign-in limit and the trail) from the headers the
+        # proxy sets, trusting exactly as many hops as there are proxies, no more.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

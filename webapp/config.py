@@ -52,6 +52,8 @@ def from_environment() -> dict:
         "LOCKOUT_ATTEMPTS": int(os.environ.get("QA_LOCKOUT_ATTEMPTS", "10")),
         "LOCKOUT_MINUTES": int(os.environ.get("QA_LOCKOUT_MINUTES", "15")),
         "PASSWORD_MIN_LENGTH": int(os.environ.get("QA_PASSWORD_MIN_LENGTH", "12")),
+        # How many reverse proxies stand in front of the app (0: none, clients connect directly).
+        "TRUSTED_PROXIES": int(os.environ.get("QA_TRUSTED_PROXIES", "0")),
     }
 
 
