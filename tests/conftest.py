@@ -1,6 +1,7 @@
 """Shared fixtures: a migrated, seeded SQLite database per test, copied from a template
 made once per run, so every test starts from the same known council."""
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -56,16 +57,24 @@ def user_named(session, username: str) -> User:
     return session.scalar(select(User).where(User.username == username))
 
 
-@pytest.fixture
-def app(database_url):
+@contextmanager
+def running_app(database_url: str, **config):
+    """The web app on the test's database, with `config` over the test settings; closed after."""
     from webapp import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "SECRET_KEY": "test"})
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "SECRET_KEY": "test",
+                      **config})
     yield app
     with app.app_context():
         from webapp.extensions import db
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with running_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from engine.accounts import ApiToken, issue_api_token
 from engine.clock import clock
 from engine.runtime.models import Event
 from engine.sessions import SessionPolicy, UserSession, end_all_sessions, live_session, start_session
-from tests.conftest import sign_in, user_named
-from webapp import create_app
+from tests.conftest import running_app, sign_in, user_named
 from webapp.extensions import db
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -98,18 +97,10 @@ def test_the_idle_timer_is_written_at_most_once_a_minute(app, client):
     assert row.last_seen_at.replace(tzinfo=timezone.utc) == START + timedelta(seconds=61)
 
 
-def make_app(database_url, **config):
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                       "SECRET_KEY": "test", **config})
-
-
 @pytest.fixture
 def short_app(database_url):
-    app = make_app(database_url, SESSION_IDLE_MINUTES=5, SESSION_MAX_HOURS=1)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app(database_url, SESSION_IDLE_MINUTES=5, SESSION_MAX_HOURS=1) as app:
+        yield app
 
 
 def test_a_busy_session_ends_at_its_absolute_lifetime(short_app):

@@ -12,28 +12,19 @@ import engine.accounts
 from engine.clock import clock
 from engine.qa.demo_data import DEMO_PASSWORD
 from engine.runtime.models import Event
-from webapp import create_app
+from tests.conftest import running_app
 from webapp.extensions import db
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 LOCKED = "Too many attempts. Try again in 15 minutes."
 
 
-def make_app(database_url, **config):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "SECRET_KEY": "test", **config})
-    return app
-
-
 @pytest.fixture
 def lockout_app(database_url):
     """Lock-out after three failures; the rate limits set high so only the lock-out acts."""
-    app = make_app(database_url, LOCKOUT_ATTEMPTS=3, SIGN_IN_LIMIT_PER_ACCOUNT="100 per minute",
-                   SIGN_IN_LIMIT_PER_ADDRESS="100 per minute")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with running_app(database_url, LOCKOUT_ATTEMPTS=3, SIGN_IN_LIMIT_PER_ACCOUNT="100 per minute",
+                     SIGN_IN_LIMIT_PER_ADDRESS="100 per minute") as app:
+        yield app
 
 
 def form(client, username, password, address="192.0.2.1"):
@@ -133,12 +124,12 @@ def test_the_form_is_rate_limited_per_username(app):
 
 
 def test_the_form_is_rate_limited_per_address(database_url):
-    app = make_app(database_url, SIGN_IN_LIMIT_PER_ADDRESS="3 per minute")
-    client = app.test_client()
-    assert [form(client, name, "wrong").status_code for name in ("qa.lead", "psw", "director")] == [401] * 3
-    limited = form(client, "process.owner", DEMO_PASSWORD)
-    assert limited.status_code == 429 and b"Too many attempts" in limited.data
-    assert form(client, "process.owner", DEMO_PASSWORD, address="198.51.100.7").status_code == 302
+    with running_app(database_url, SIGN_IN_LIMIT_PER_ADDRESS="3 per minute") as app:
+        client = app.test_client()
+        assert [form(client, name, "wrong").status_code for name in ("qa.lead", "psw", "director")] == [401] * 3
+        limited = form(client, "process.owner", DEMO_PASSWORD)
+        assert limited.status_code == 429 and b"Too many attempts" in limited.data
+        assert form(client, "process.owner", DEMO_PASSWORD, address="198.51.100.7").status_code == 302
 
 
 def test_the_token_api_is_rate_limited_per_username(app):
@@ -158,9 +149,9 @@ def test_successful_sign_ins_are_never_limited(app):
 
 
 def test_limits_can_be_switched_off_by_configuration(database_url):
-    app = make_app(database_url, RATELIMIT_ENABLED=False, LOCKOUT_ATTEMPTS=1000)
-    client = app.test_client()
-    assert {form(client, "qa.lead", "wrong").status_code for _ in range(8)} == {401}
+    with running_app(database_url, RATELIMIT_ENABLED=False, LOCKOUT_ATTEMPTS=1000) as app:
+        client = app.test_client()
+        assert {form(client, "qa.lead", "wrong").status_code for _ in range(8)} == {401}
 
 
 # ------------------------------------------------------------------ equal work
@@ -195,7 +186,11 @@ def test_a_real_username_costs_the_same_one_hash(app, hash_checks):
 
 
 def test_behind_a_trusted_proxy_the_limit_is_per_client_address(database_url):
-    app = make_app(database_url, SIGN_IN_LIMIT_PER_ADDRESS="2 per minute", TRUSTED_PROXIES=1)
+    with running_app(database_url, SIGN_IN_LIMIT_PER_ADDRESS="2 per minute", TRUSTED_PROXIES=1) as app:
+        assert_limited_per_client(app)
+
+
+def assert_limited_per_client(app):
     client = app.test_client()
 
     def through_proxy(username, client_address):
