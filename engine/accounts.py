@@ -152,6 +152,13 @@ def live_api_token(session: Session, token: str) -> tuple[ApiToken, User] | None
     return row, user
 
 
+def live_api_tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    """A person's tokens that still work, newest first, for them to see and revoke."""
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                           .order_by(ApiToken.id.desc())).all()
+    return [row for row in rows if row.is_live()]
+
+
 def revoke_api_token(session: Session, row: ApiToken) -> bool:
     """Revoke one token now, at its owner's request, and record it (the caller commits).
 

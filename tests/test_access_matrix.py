@@ -9,7 +9,7 @@ written out by hand, not derived from the code under test.
 import pytest
 from sqlalchemy import select
 
-from engine.accounts import User
+from engine.accounts import ApiToken, User, issue_api_token
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.models import Case, Team
 from engine.runtime.models import HumanTask
@@ -46,7 +46,8 @@ def _page_expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
                                          "/tasks/{task}", "POST /tasks/{task}", "/account/password",
-                                         "POST /account/password")}
+                                         "POST /account/password", "/account/tokens",
+                                         "POST /account/tokens/{token}/revoke")}
     return {
         "/inbox": 200,
         "/audits": 200,
@@ -58,6 +59,9 @@ def _page_expectations(who: str) -> dict[str, int]:
         # Everyone may change their own password; an empty form is refused field by field.
         "/account/password": 200,
         "POST /account/password": 422,
+        # One's own API tokens; the token here is the auditor's, so only they may revoke it.
+        "/account/tokens": 200,
+        "POST /account/tokens/{token}/revoke": 302 if who == "the auditor (team manager)" else 404,
     }
 
 
@@ -92,6 +96,9 @@ def audit_setup(app):
                                                           user_named(session, "hos.disabled").id),
                                user_named(session, "qa.lead"))
         session.commit()
+        issue_api_token(session, session.get(User, audit.auditor_id))
+        session.commit()
+        token = session.scalar(select(ApiToken.id))
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
         usernames = {}
         for label, key in PEOPLE.items():
@@ -99,7 +106,8 @@ def audit_setup(app):
                 continue
             user_id = getattr(audit, f"{key}_id", None)
             usernames[label] = session.get(User, user_id).username if user_id else key
-        return {"audit": audit.id, "task": task.id, "instance": audit.instance_id, "usernames": usernames}
+        return {"audit": audit.id, "task": task.id, "token": token, "instance": audit.instance_id,
+                "usernames": usernames}
 
 
 def _call(client, route: str, ids: dict, headers=None):

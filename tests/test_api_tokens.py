@@ -9,6 +9,7 @@ from engine.accounts import ApiToken
 from engine.clock import clock
 from engine.qa.demo_data import DEMO_PASSWORD
 from engine.runtime.models import Event
+from tests.conftest import sign_in
 from webapp.extensions import db
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -61,3 +62,39 @@ def test_a_client_revokes_its_own_token(app, client):
 def test_revoking_needs_a_token(client):
     response = client.delete("/api/v1/tokens/current")
     assert response.status_code == 401 and "Bearer" in response.get_json()["message"]
+
+
+# ------------------------------------------------------------------ the page of one's own tokens
+
+def test_a_person_sees_and_revokes_their_own_live_tokens_on_a_page(app, client):
+    clock.set(START)
+    old = token_for(client)
+    clock.advance(timedelta(hours=9))  # `old` has expired
+    mine, other_person = token_for(client), token_for(client, "psw")
+    sign_in(client, "qa.lead")
+
+    page = client.get("/account/tokens").get_data(as_text=True)
+
+    with app.app_context():
+        rows = {row.token_digest: row for row in db.session.scalars(select(ApiToken))}
+    mine_row, old_row, theirs = (rows[hashlib.sha256(t.encode()).hexdigest()] for t in (mine, old, other_person))
+    assert f"/account/tokens/{mine_row.id}/revoke" in page
+    assert f"/account/tokens/{old_row.id}/revoke" not in page and f"/account/tokens/{theirs.id}/revoke" not in page
+
+    response = client.post(f"/account/tokens/{mine_row.id}/revoke")
+    assert response.status_code == 302
+    assert "has been revoked" in client.get("/account/tokens").get_data(as_text=True)
+    assert client.get("/api/v1/tasks", headers=bearer(mine)).status_code == 401
+    again = client.post(f"/account/tokens/{mine_row.id}/revoke", follow_redirects=True)
+    assert "already been revoked" in again.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(Event).where(Event.kind == "api.token_revoked")).all()) == 1
+
+
+def test_nobody_revokes_another_persons_token(app, client):
+    theirs = token_for(client, "psw")
+    with app.app_context():
+        row_id = db.session.scalar(select(ApiToken.id))
+    sign_in(client, "qa.lead")
+    assert client.post(f"/account/tokens/{row_id}/revoke").status_code == 404
+    assert client.get("/api/v1/tasks", headers=bearer(theirs)).status_code == 200

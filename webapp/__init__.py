@@ -45,8 +45,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     # Imported in the order their items appear in the header navigation.
-    from webapp.views import auth, tasks, audits, allocation  # noqa: I001
+    from webapp.views import auth, account, tasks, audits, allocation  # noqa: I001
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(account.blueprint)
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)

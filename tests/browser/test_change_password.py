@@ -39,3 +39,18 @@ def test_change_password_then_sign_in_with_the_new_one_at_320_px(page):
     assert "Enter a correct username and password" in page.locator(".govuk-error-summary").inner_text()
     sign_in(page, "sw.safeguarding1.1", NEW_PASSWORD)
     assert page.url.endswith("/inbox")
+
+
+def test_the_api_tokens_page_lists_and_revokes_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    issued = page.request.post("/api/v1/tokens", data={"username": "psw", "password": "demo-password"})
+    assert issued.status == 201
+    sign_in(page, "psw")
+    page.goto("/account/password")
+    page.get_by_role("link", name="API tokens").click()
+    page.wait_for_url("**/account/tokens")
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke").click()
+    assert "has been revoked" in page.locator(".govuk-notification-banner").inner_text()
+    assert "You have no API tokens that still work" in page.locator("main").inner_text()
+    assert_accessible(page)
