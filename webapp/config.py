@@ -47,6 +47,8 @@ def from_environment() -> dict:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("QA_RATELIMIT_STORAGE_URI", "memory://"),
+        # If a shared store is down, count in this worker's memory rather than refuse sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("QA_SIGN_IN_LIMIT_PER_ADDRESS", "30 per minute"),
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("QA_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LOCKOUT_ATTEMPTS": int(os.environ.get("QA_LOCKOUT_ATTEMPTS", "10")),
@@ -58,13 +60,16 @@ def from_environment() -> dict:
 
 
 def session_policy(config) -> SessionPolicy:
+    """The session lifetimes in the engine's terms, from the app's settings."""
     return SessionPolicy(idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
                          lifetime=timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
 def lockout_policy(config) -> LockoutPolicy:
+    """The sign-in lock-out in the engine's terms, from the app's settings."""
     return LockoutPolicy(attempts=config["LOCKOUT_ATTEMPTS"], lock_for=timedelta(minutes=config["LOCKOUT_MINUTES"]))
 
 
 def password_policy(config) -> PasswordPolicy:
+    """The rules for a new password in the engine's terms, from the app's settings."""
     return PasswordPolicy(min_length=config["PASSWORD_MIN_LENGTH"])
