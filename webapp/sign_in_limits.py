@@ -33,7 +33,10 @@ def wait_message() -> str:
     """"Too many attempts" with how long until the limit that was hit lets the next one in;
     worded as the lock-out is, and the same whether or not the username exists."""
     window = limiter.current_limit
-    seconds = (window.reset_at - time.time()) if window is not None else 60
+    if window is None:
+        seconds = 60
+    else:  # reset_at is rounded up to the next whole second: never say more than the window
+        seconds = min(window.reset_at - time.time(), window.limit.get_expiry())
     minutes = max(1, math.ceil(seconds / 60))
     return f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
