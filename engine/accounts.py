@@ -2,17 +2,21 @@
 
 Passwords are stored as salted hashes (Werkzeug's scrypt); API bearer tokens are
 random and stored only as a SHA-256 digest, so a database leak yields no usable
-credential.
+credential. Tokens expire, can be revoked, and die with a password change
+(engine.sessions.end_all_sessions).
 """
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.database import Base, as_utc, utcnow
+from engine.clock import clock
+from engine.database import Base, as_utc
+from engine.runtime import events
 
 ROLES = {
     "practitioner": "Practitioner (social worker)",
@@ -114,32 +118,78 @@ class ApiToken(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def is_live(self) -> bool:
+        return self.revoked_at is None and as_utc(self.expires_at) > clock.now()
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (never says which part was wrong)."""
+    """The active user with these credentials, or None (never says which part was wrong).
+
+    A password hash is computed whether or not the username exists (against a dummy
+    hash for an unknown one), so the time taken does not tell a guesser which
+    usernames are real."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash made the same way as real ones, of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def issue_api_token(session: Session, user: User) -> tuple[str, datetime]:
     """Create a bearer token for `user`; only its digest is stored."""
     token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + TOKEN_LIFETIME
-    session.add(ApiToken(token_digest=_digest(token), user_id=user.id, expires_at=expires_at))
+    now = clock.now()
+    expires_at = now + TOKEN_LIFETIME
+    session.add(ApiToken(token_digest=secret_digest(token), user_id=user.id, expires_at=expires_at,
+                         created_at=now))
     return token, expires_at
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The user a live bearer token belongs to, or None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == _digest(token)))
-    if row is None or as_utc(row.expires_at) < utcnow():
+def live_api_token(session: Session, token: str) -> tuple[ApiToken, User] | None:
+    """The stored token and its person, if the bearer token is unexpired, unrevoked and
+    its person active; otherwise None.
+
+    A person who must change their password gets nothing through the API until
+    they have, as on the pages."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == secret_digest(token)))
+    if row is None or not row.is_live():
         return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.must_change_password:
+        return None
+    return row, user
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def live_api_tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    """A person's tokens that still work, newest first, for them to see and revoke."""
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                           .order_by(ApiToken.id.desc())).all()
+    return [row for row in rows if row.is_live()]
+
+
+def revoke_api_token(session: Session, row: ApiToken) -> bool:
+    """Revoke one token now, at its owner's request, and record it (the caller commits).
+
+    Revoking a token already revoked changes nothing and returns False."""
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = clock.now()
+    events.record(session, "api.token_revoked", actor_id=row.user_id, subject=("user", row.user_id),
+                  payload={"token_id": row.id})
+    return True
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 of a random bearer secret (API token, session key): what the database keeps."""
+    return hashlib.sha256(secret.encode()).hexdigest()

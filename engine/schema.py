@@ -4,6 +4,8 @@ A module that defines tables is listed here, so Alembic's autogenerate and the
 schema-drift tests see the whole schema.
 """
 import engine.accounts  # noqa: F401
+import engine.sessions  # noqa: F401
+import engine.sign_in  # noqa: F401
 import engine.notification_models  # noqa: F401
 import engine.two_factor  # noqa: F401
 import engine.qa.models  # noqa: F401

@@ -1,6 +1,7 @@
 """Shared fixtures: a migrated, seeded SQLite database per test, copied from a template
 made once per run, so every test starts from the same known council."""
 import sqlite3
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -56,11 +57,13 @@ def user_named(session, username: str) -> User:
     return session.scalar(select(User).where(User.username == username))
 
 
-@pytest.fixture
-def app(database_url):
+@contextmanager
+def running_app(database_url: str, **config):
+    """The web app on the test's database, with `config` over the test settings; closed after."""
     from webapp import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "SECRET_KEY": "test"})
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "SECRET_KEY": "test",
+                      **config})
     yield app
     with app.app_context():
         from webapp.extensions import db
@@ -71,20 +74,14 @@ def app(database_url):
 @pytest.fixture
 def make_app(database_url):
     """Build apps on the test database with configuration overrides (e.g. REQUIRE_MFA=True)."""
-    from webapp import create_app
-    from webapp.extensions import db
-    made = []
+    with ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(running_app(database_url, **overrides))
 
-    def build(**overrides):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                          "SESSION_COOKIE_SECURE": False, "SECRET_KEY": "test", **overrides})
-        made.append(app)
-        return app
-    yield build
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+
+@pytest.fixture
+def app(database_url):
+    with running_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ written out by hand, not derived from the code under test.
 import pytest
 from sqlalchemy import select
 
-from engine.accounts import User
+from engine.accounts import ApiToken, User, issue_api_token
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.models import Case, Team
 from engine.runtime.models import HumanTask
@@ -53,7 +53,9 @@ def _page_expectations(who: str) -> dict[str, int]:
     public = {"/feedback": 200, "/feedback/thank-you": 200, "/healthz": 503}
     if who == "anonymous":
         return {route: 302 for route in ("/inbox", "/audits", "/audits/{audit}", "/audits/allocate",
-                                         "/tasks/{task}", "POST /tasks/{task}",
+                                         "/tasks/{task}", "POST /tasks/{task}", "/account/password",
+                                         "POST /account/password", "/account/tokens",
+                                         "POST /account/tokens/{token}/revoke",
                                          "/audits/{audit}/feedback-requests/new", "/survey", "/surveys",
                                          "/complaints", "/complaints/new", "/complaints/import",
                                          "/participation", "/participation/new")} | public
@@ -74,6 +76,12 @@ def _page_expectations(who: str) -> dict[str, int]:
         "/complaints/import": 200 if who in ALLOCATES else 403,
         "/participation": 200 if who in READS_PARTICIPATION else 403,
         "/participation/new": 200 if who in ALLOCATES else 403,
+        # Everyone may change their own password; an empty form is refused field by field.
+        "/account/password": 200,
+        "POST /account/password": 422,
+        # One's own API tokens; the token here is the auditor's, so only they may revoke it.
+        "/account/tokens": 200,
+        "POST /account/tokens/{token}/revoke": 302 if who == "the auditor (team manager)" else 404,
     }
 
 
@@ -81,7 +89,8 @@ def _api_expectations(who: str) -> dict[str, int]:
     if who == "anonymous":
         return {route: 401 for route in ("/api/v1/tasks", "/api/v1/tasks/{task}", "/api/v1/audits/{audit}",
                                          "/api/v1/instances/{instance}/events", "POST /api/v1/audits",
-                                         "POST /api/v1/tasks/{task}/claim")} | {"/api/v1/openapi.json": 200}
+                                         "POST /api/v1/tasks/{task}/claim", "DELETE /api/v1/tokens/current")} \
+            | {"/api/v1/openapi.json": 200}
     return {
         "/api/v1/openapi.json": 200,
         "/api/v1/tasks": 200,
@@ -92,6 +101,8 @@ def _api_expectations(who: str) -> dict[str, int]:
         "POST /api/v1/audits": 422 if who in ALLOCATES else 403,
         # Claiming the auditor's own task is a no-op for them and refused for anyone else.
         "POST /api/v1/tasks/{task}/claim": 200 if who == "the auditor (team manager)" else 403,
+        # Anyone may revoke the token they hold (asked last: it ends the token used above).
+        "DELETE /api/v1/tokens/current": 204,
     }
 
 
@@ -105,6 +116,9 @@ def audit_setup(app):
                                                           user_named(session, "hos.disabled").id),
                                user_named(session, "qa.lead"))
         session.commit()
+        issue_api_token(session, session.get(User, audit.auditor_id))
+        session.commit()
+        token = session.scalar(select(ApiToken.id))
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
         usernames = {}
         for label, key in PEOPLE.items():
@@ -112,14 +126,17 @@ def audit_setup(app):
                 continue
             user_id = getattr(audit, f"{key}_id", None)
             usernames[label] = session.get(User, user_id).username if user_id else key
-        return {"audit": audit.id, "task": task.id, "instance": audit.instance_id, "usernames": usernames}
+        return {"audit": audit.id, "task": task.id, "token": token, "instance": audit.instance_id,
+                "usernames": usernames}
 
 
 def _call(client, route: str, ids: dict, headers=None):
-    method, _, path = route.partition(" ") if route.startswith(("POST ", "PUT ")) else ("GET", "", route)
+    method, _, path = route.partition(" ") if route.startswith(("POST ", "PUT ", "DELETE ")) else ("GET", "", route)
     path = path.format(**ids)
     if method == "GET":
         return client.get(path, headers=headers)
+    if method == "DELETE":
+        return client.delete(path, headers=headers)
     if path.startswith("/api/"):
         return client.post(path, json={}, headers=headers)
     return client.post(path, data={"action": "save"}, headers=headers)

@@ -430,7 +430,8 @@ def test_openapi_document_lists_every_endpoint_with_schemas(client):
     spec = response.get_json()
     paths = spec["paths"]
     assert set(paths) == {
-        "/api/v1/tokens", "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim",
+        "/api/v1/tokens", "/api/v1/tokens/current", "/api/v1/tasks", "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/claim",
         "/api/v1/tasks/{task_id}/release", "/api/v1/tasks/{task_id}/draft", "/api/v1/tasks/{task_id}/complete",
         "/api/v1/audits", "/api/v1/audits/{audit_id}", "/api/v1/instances/{instance_id}/events",
         "/api/v1/organisation/services", "/api/v1/organisation/services/{service_id}",

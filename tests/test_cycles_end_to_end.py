@@ -90,6 +90,7 @@ def test_a_six_week_cycle_from_register_to_the_next_cycle(app, session, database
     assert about(session, late, "overdue") == [late[1]] and about(session, late, "escalation") == [late[2]]
     assert about(session, on_time, "overdue") == about(session, on_time, "escalation") == []
 
+    qa = signed_in(app, "qa.lead")  # weeks later: the earlier session has expired
     tracker = qa.get(f"/cycles/{cycle_id}/tracker").text
     assert tracker.count("Audit overdue") == 16
     rows = {row["Case reference"]: row for row in csv.DictReader(io.StringIO(

@@ -240,6 +240,7 @@ def test_a_scheduled_cycle_is_started_early_from_the_start_page(app, session, da
     factory = make_session_factory(database_url)
     fire_due_timers(factory)
     factory.kw["bind"].dispose()
+    sign_in(qa, "qa.lead")  # weeks later: the earlier session has expired
     page = qa.get("/cycles/start").text
     assert "Cycle 2 is scheduled to start on 12 January 2027" in page and "Start Cycle 2 now" in page
     assert 'name="sample_size"' not in page

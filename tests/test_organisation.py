@@ -141,14 +141,19 @@ def test_an_edit_from_an_old_version_loses_and_changes_nothing(session):
     assert session.get(User, worker.id).display_name == "First Edit"
 
 
-def test_a_deactivated_person_cannot_sign_in_or_use_a_token(session):
-    from engine.accounts import authenticate, issue_api_token, user_for_token
+def test_a_deactivated_person_cannot_sign_in_or_use_a_token_and_their_sessions_end(session):
+    from engine.accounts import ApiToken, authenticate, issue_api_token, live_api_token
+    from engine.sessions import UserSession, start_session
     worker = user_named(session, "sw.mash1.1")
     token, _ = issue_api_token(session, worker)
+    start_session(session, worker.id)
+    session.commit()
     directory.deactivate_person(session, user_named(session, "sysadmin"), worker.id, "Left")
     session.commit()
     assert authenticate(session, "sw.mash1.1", "demo-password") is None
-    assert user_for_token(session, token) is None
+    assert live_api_token(session, token) is None
+    assert session.scalar(select(ApiToken.revoked_at).where(ApiToken.user_id == worker.id)) is not None
+    assert session.scalar(select(UserSession.end_reason).where(UserSession.user_id == worker.id)) == "deactivated"
 
 
 def test_a_leavers_open_work_is_listed_and_handed_over_in_one_step(session):

@@ -292,5 +292,6 @@ def test_a_task_past_its_due_date_is_tagged_overdue_in_the_inbox(app, session):
     auditor = Browsers(app)["tm.mash1"]
     assert "Overdue</strong>" not in auditor.get("/inbox").text
     clock.set(datetime.combine(due_on + timedelta(days=1), time(12), tzinfo=timezone.utc))
+    sign_in(auditor, "tm.mash1")  # weeks later: the earlier session has expired
     inbox = auditor.get("/inbox").text
     assert inbox.count("govuk-tag--red\">Overdue</strong>") == 1 and "Prepare the audit" in inbox

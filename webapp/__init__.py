@@ -8,9 +8,9 @@ from flask_login import current_user
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
-from webapp import (config, formatting, navigation, request_limits, request_log, security_headers, single_sign_on,
-                    url_converters)
-from webapp.extensions import csrf, db, login_manager
+from webapp import (config, formatting, navigation, request_limits, request_log, security_headers, session_guard,
+                    single_sign_on, url_converters)
+from webapp.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -25,6 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     single_sign_on.init_app(app)
+    limiter.init_app(app)
+    session_guard.init_app(app)
     formatting.register(app)
     request_log.register(app)
     _register_blueprints(app)
@@ -40,19 +42,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-@login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
-
-
 def _register_blueprints(app: Flask) -> None:
     # Imported in the order their items appear in the header navigation.
-    from webapp.views import auth, tasks, audits, allocation  # noqa: I001
+    from webapp.views import auth, account, tasks, audits, allocation  # noqa: I001
     app.register_blueprint(auth.blueprint)
     from webapp.views import single_sign_on as single_sign_on_views, two_factor  # noqa: I001
     app.register_blueprint(single_sign_on_views.blueprint)
     app.register_blueprint(two_factor.blueprint)
+    app.register_blueprint(account.blueprint)
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
@@ -102,6 +99,7 @@ def _register_error_pages(app: Flask) -> None:
     messages = {
         400: ("Something was wrong with the request", "Go back and try again."),
         403: ("You do not have access to this page", "If you think you should, ask the QA lead."),
+        429: ("Too many attempts", "Wait a few minutes, then try again."),
         404: ("Page not found", "Check the address, or go back to your inbox."),
         405: ("Page not found", "Check the address, or go back to your inbox."),
         500: ("Sorry, there is a problem with the service", "Nothing you entered was lost as a draft; try again later."),

@@ -1,9 +1,13 @@
 """Configuration from the environment, with safe defaults for production and a demo mode."""
 import os
 import secrets
+from datetime import timedelta
 
 from engine.database import INSTANCE_DIR, database_url_from_environment, sqlalchemy_url
 from engine.health import DEFAULT_HEARTBEAT_MAX_AGE, HEARTBEAT_MAX_AGE_VARIABLE
+from engine.passwords import PasswordPolicy
+from engine.sessions import SessionPolicy
+from engine.sign_in import LockoutPolicy
 from engine.whole_numbers import whole_number
 
 MEGABYTE = 1024 * 1024
@@ -70,4 +74,36 @@ def from_environment() -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Sessions end after this long without a request, and this long after signing in.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("QA_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(os.environ.get("QA_SESSION_MAX_HOURS", "10")),
+        # Password guessing: failed attempts per address and per username (Flask-Limiter,
+        # in memory per worker unless a shared store such as redis:// is named), then a
+        # lock-out kept in the database after this many failures.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("QA_RATELIMIT_STORAGE_URI", "memory://"),
+        # If a shared store is down, count in this worker's memory rather than refuse sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("QA_SIGN_IN_LIMIT_PER_ADDRESS", "30 per minute"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("QA_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "LOCKOUT_ATTEMPTS": int(os.environ.get("QA_LOCKOUT_ATTEMPTS", "10")),
+        "LOCKOUT_MINUTES": int(os.environ.get("QA_LOCKOUT_MINUTES", "15")),
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("QA_PASSWORD_MIN_LENGTH", "12")),
     }
+
+
+def session_policy(config) -> SessionPolicy:
+    """The session lifetimes in the engine's terms, from the app's settings."""
+    return SessionPolicy(idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+                         lifetime=timedelta(hours=config["SESSION_MAX_HOURS"]))
+
+
+def lockout_policy(config) -> LockoutPolicy:
+    """The sign-in lock-out in the engine's terms, from the app's settings."""
+    return LockoutPolicy(attempts=config["LOCKOUT_ATTEMPTS"], lock_for=timedelta(minutes=config["LOCKOUT_MINUTES"]))
+
+
+def password_policy(config) -> PasswordPolicy:
+    """The rules for a new password in the engine's terms, from the app's settings."""
+    return PasswordPolicy(min_length=config["PASSWORD_MIN_LENGTH"])

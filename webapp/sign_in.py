@@ -7,12 +7,11 @@ and `finish_sign_in` is called once the code is right.
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import redirect, session, url_for
+from flask import g, redirect, session, url_for
 from flask_login import login_user
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.runtime import events
 from webapp.extensions import db
 
 SIGNED_IN_WITH = "signed_in_with"
@@ -28,12 +27,12 @@ def finish_sign_in(user: User, next_url: str | None, method: str, **payload):
 
 
 def start_session(user: User, method: str, **payload) -> None:
-    """Sign `user` in, record how, and commit (with whatever the sign-in step changed)."""
+    """Sign `user` in and commit (with whatever the sign-in step changed). The server-side
+    session opened on `login_user` records the sign-in, with how (`method`, `payload`)."""
     session.pop(_PENDING, None)
+    g.sign_in_details = {"method": method, **payload}
     login_user(user)
     session[SIGNED_IN_WITH] = method
-    events.record(db.session, "user.signed_in", actor_id=user.id, subject=("user", user.id),
-                  payload={"method": method, **payload})
     db.session.commit()
 
 

@@ -23,6 +23,7 @@ from engine.clock import clock
 from engine.qa.models import TEAM_KINDS, Service, Team
 from engine.runtime import events
 from engine.runtime.errors import ConcurrentUpdate, FieldRefusal, NotAllowed
+from engine.sessions import end_all_sessions
 
 ADMINISTRATOR = "system_administrator"
 # Who may look at the organisation without changing it.
@@ -243,6 +244,7 @@ def deactivate_person(session: Session, by: User | None, person_id: int, reason:
     person.active = False
     person.active_to = leaving_on or clock.today()
     session.flush()
+    end_all_sessions(session, person.id, "deactivated", by.id if by else None)
     _record(session, "person.deactivated", by, ("user", person.id), reason=reason, before={"active": True},
             after={"active": False, "active_to": person.active_to, "no_longer_manages": no_longer_managed})
     return person
@@ -272,6 +274,7 @@ def reset_password(session: Session, by: User | None, person_id: int, reason: st
     one_time = new_one_time_password()
     person.set_password(one_time)
     person.must_change_password = True
+    end_all_sessions(session, person.id, "password_reset", by.id if by else None)
     _record(session, "person.password_reset", by, ("user", person.id), reason=reason)
     return one_time
 

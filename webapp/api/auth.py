@@ -7,12 +7,12 @@ the API blueprints are exempt from CSRF protection, which guards cookie sessions
 from flask import g, request
 from flask_smorest import abort
 
-from engine.accounts import User, user_for_token
+from engine.accounts import ApiToken, User, live_api_token
 from webapp.extensions import db
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
-                   "description": "A token from POST /api/v1/tokens, valid for 8 hours"}
+                   "description": "A token from POST /api/v1/tokens, valid for 8 hours unless revoked first"}
 
 
 def require_bearer_token() -> None:
@@ -20,12 +20,18 @@ def require_bearer_token() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="Send an API token: Authorization: Bearer <token>.", headers=CHALLENGE)
-    user = user_for_token(db.session, token.strip())
-    if user is None:
-        abort(401, message="This API token is not valid or has expired; ask for a new one.", headers=CHALLENGE)
-    g.api_user = user
+    found = live_api_token(db.session, token.strip())
+    if found is None:
+        abort(401, message="This API token is not valid, has expired or was revoked; ask for a new one.",
+              headers=CHALLENGE)
+    g.api_token, g.api_user = found
 
 
 def api_user() -> User:
     """The person the request's token belongs to (set by `require_bearer_token`)."""
     return g.api_user
+
+
+def api_token() -> ApiToken:
+    """The stored token the request carries (set by `require_bearer_token`)."""
+    return g.api_token

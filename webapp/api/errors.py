@@ -21,7 +21,7 @@ from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed
                                    TaskNotOpen, WorkflowError)
 from webapp.extensions import db
 
-HANDLED_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 500)
+HANDLED_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500)
 
 MESSAGES = {
     400: "The request could not be read: send JSON with Content-Type: application/json.",

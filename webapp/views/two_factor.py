@@ -9,12 +9,14 @@ from markupsafe import Markup
 from engine import two_factor
 from engine.accounts import User
 from webapp.extensions import db
+from webapp.sign_in_limits import limit_by_address
 from webapp.sign_in import count_failed_code, finish_sign_in, pending_second_step, safe_next, start_session
 
 blueprint = Blueprint("two_factor", __name__)
 
 
 @blueprint.route("/sign-in/two-factor", methods=["GET", "POST"])
+@limit_by_address
 def code():
     """The second step: nobody is signed in until the code is right."""
     pending = pending_second_step()
@@ -35,6 +37,7 @@ def code():
 
 
 @blueprint.route("/sign-in/two-factor/set-up", methods=["GET", "POST"])
+@limit_by_address
 def set_up():
     """Set-up at sign-in for someone whose role must use two-factor and who has not yet."""
     pending = pending_second_step()

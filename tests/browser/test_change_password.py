@@ -1,0 +1,56 @@
+"""A person changes their password in the browser, is refused a weak one with the problem
+shown at the field, and signs in with the new one; the page passes axe at phone width."""
+import pytest
+
+from tests.browser.conftest import assert_accessible, sign_in, sign_out
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "marmalade kettle lighthouse"
+
+
+def fill(page, current, new, confirm):
+    page.get_by_label("Current password").fill(current)
+    page.get_by_label("New password", exact=True).fill(new)
+    page.get_by_label("Confirm new password").fill(confirm)
+    page.get_by_role("button", name="Change password").click()
+
+
+def test_change_password_then_sign_in_with_the_new_one_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "sw.safeguarding1.1")
+    page.get_by_role("link", name="Change password").click()
+    page.wait_for_url("**/account/password")
+    assert_accessible(page)
+
+    fill(page, "demo-password", "password1234", "password1234")
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert "too common" in page.locator("#new_password-error").inner_text()
+    assert_accessible(page)
+
+    fill(page, "demo-password", NEW_PASSWORD, NEW_PASSWORD)
+    page.wait_for_url("**/inbox")
+    assert "Your password has been changed" in page.locator(".govuk-notification-banner").inner_text()
+
+    sign_out(page)
+    page.get_by_label("Username").fill("sw.safeguarding1.1")
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert "Enter a correct username and password" in page.locator(".govuk-error-summary").inner_text()
+    sign_in(page, "sw.safeguarding1.1", NEW_PASSWORD)
+    assert page.url.endswith("/inbox")
+
+
+def test_the_api_tokens_page_lists_and_revokes_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    issued = page.request.post("/api/v1/tokens", data={"username": "psw", "password": "demo-password"})
+    assert issued.status == 201
+    sign_in(page, "psw")
+    page.goto("/account/password")
+    page.get_by_role("link", name="API tokens").click()
+    page.wait_for_url("**/account/tokens")
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke").click()
+    assert "has been revoked" in page.locator(".govuk-notification-banner").inner_text()
+    assert "You have no API tokens that still work" in page.locator("main").inner_text()
+    assert_accessible(page)
