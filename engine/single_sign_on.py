@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.accounts import NO_PASSWORD, ROLES, User, UserRole
+from engine.organisation import directory
 from engine.runtime import events
 
 ROLE_CLAIMS = ("roles", "groups")
@@ -151,14 +152,21 @@ def _find_person(session: Session, subject: str, email: str) -> tuple[User | Non
 
 
 def _provision(session: Session, subject: str, email: str, claims: Mapping, policy: SsoPolicy) -> User:
+    """Create the person through the organisation service, as an administrator would (the
+    same checks and the same events), with no local password and the provider's id on them."""
     if not policy.provisioning:
         raise SignInRefused("unknown_person", "There is no account here for you. Ask your system administrator.")
     if policy.maps_roles and not policy.roles_from(claims):
         raise SignInRefused("no_role", "Your council account gives you no role in this service.")
-    user = User(username=_free_username(session, email or subject), display_name=str(claims.get("name") or email
-                or subject)[:120], email=email or None, job_title="", password_hash=NO_PASSWORD,
-                oidc_subject=subject, active=True)
-    session.add(user)
+    details = directory.PersonDetails(username=_free_username(session, email or subject),
+                                      display_name=str(claims.get("name") or email or subject)[:120],
+                                      email=email or "")
+    try:
+        user, _ = directory.create_person(session, None, details, password_hash=NO_PASSWORD,
+                                          reason="provisioned at their first single sign-on")
+    except directory.OrganisationError as problem:
+        raise SignInRefused("cannot_provision", f"Your account could not be made here: {problem}")
+    user.oidc_subject = subject
     session.flush()
     events.record(session, "user.provisioned", subject=("user", user.id),
                   payload={"username": user.username, "via": "oidc"})
