@@ -4,6 +4,7 @@ import re
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
 
@@ -14,7 +15,7 @@ def test_a_person_sets_up_two_factor_and_signs_in_with_a_recovery_code(page):
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, "tm.safeguarding1")
     page.goto("/account/two-factor")
-    assert page.get_by_role("img", name=re.compile("QR code")).is_visible()
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
     assert_accessible(page)
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
@@ -34,7 +35,7 @@ def test_a_person_sets_up_two_factor_and_signs_in_with_a_recovery_code(page):
     page.wait_for_url("**/sign-in/two-factor")
     page.get_by_role("textbox", name="Code").fill("not-a-code")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name=re.compile("Enter a correct code")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("Enter a correct code"))).to_be_visible()
     assert_accessible(page)
     page.get_by_role("textbox", name="Code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
