@@ -16,6 +16,7 @@ from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Case, Service, Team
 from engine.runtime.instance_subjects import InstanceSubject, SubjectFilter, register_subject
 from engine.qa.start_subjects import own_services, own_teams
 from engine.runtime.models import InstanceStart, ProcessInstance
+from engine.whole_numbers import whole_number
 
 SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
 MONITOR_ROLES = ("head_of_service",)
@@ -41,7 +42,8 @@ def _scope(user: User):
 
 def _search(text: str) -> list:
     matches = [Case.reference.startswith(text, autoescape=True)]
-    return matches + [Audit.id == int(text)] if text.isdigit() else matches
+    number = whole_number(text, minimum=1)
+    return matches + [Audit.id == number] if number is not None else matches
 
 
 def _used(column, user: User):

@@ -88,8 +88,8 @@ class InstanceFilters(QueryFilters):
             if not raw:
                 continue
             if registered.is_number:
-                if raw.isdigit() and int(raw) > 0:
-                    filters.subject[registered.name] = int(raw)
+                if (number := whole_number(raw, minimum=1)) is not None:
+                    filters.subject[registered.name] = number
                 else:
                     errors[registered.name] = f"{registered.label.capitalize()} must be chosen from the list"
             elif raw in registered.options:

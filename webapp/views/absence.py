@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from engine.accounts import User
 from engine.organisation import absence as absences
 from engine.organisation.models import Absence
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date
 from webapp.views.outcome import perform
@@ -39,7 +40,7 @@ def absence(person_id: int):
         chosen = request.form.get("delegate_id", "")
         if not errors:
             errors = perform(lambda: absences.set_absence(
-                db.session, me, person.id, int(chosen) if chosen.isdigit() else None, dates["starts_on"],
+                db.session, me, person.id, whole_number(chosen, minimum=1), dates["starts_on"],
                 dates["ends_on"], request.form.get("note", "")), "Absence set: the delegate sees the tasks while it runs")
             if not errors:
                 return redirect(url_for("absence.absence", person_id=person.id))

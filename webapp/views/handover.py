@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from engine.accounts import User
 from engine.organisation.open_work import hand_over as reassign_work, may_hand_over, open_work
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink
 from webapp.views.outcome import perform
@@ -26,8 +27,9 @@ def hand_over(person_id: int):
         abort(403)
     errors = {}
     if request.method == "POST":
-        choices = {key: int(value) for key, value in request.form.items()
-                   if key.startswith(("task:", "audit:", "action:", "case:")) and value.isdigit()}
+        choices = {key: whole_number(value, minimum=1) for key, value in request.form.items()
+                   if key.startswith(("task:", "audit:", "action:", "case:"))}
+        choices = {key: value for key, value in choices.items() if value is not None}
         errors = perform(lambda: reassign_work(db.session, current_user._get_current_object(), person.id, choices,
                                                request.form.get("reason", "")),
                          f"{person.display_name}'s work reassigned")

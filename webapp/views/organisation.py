@@ -17,6 +17,7 @@ from engine.organisation import directory
 from engine.organisation.open_work import may_hand_over, open_work
 from engine.qa.models import TEAM_KINDS, Service, Team
 from engine.runtime import events
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, Field, Option, read_date
 from webapp.navigation import add_item
@@ -362,13 +363,11 @@ def _team_options() -> list[Option]:
 
 
 def _id(name: str) -> int | None:
-    text = request.form.get(name, "").strip()
-    return int(text) if text.isdigit() else None
+    return whole_number(request.form.get(name, ""), minimum=1)
 
 
 def _version() -> int | None:
-    text = request.form.get("version", "")
-    return int(text) if text.isdigit() else None
+    return whole_number(request.form.get("version", ""), minimum=1)
 
 
 def _get(model, key):

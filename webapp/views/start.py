@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from engine.runtime.errors import InvalidFormData, NotAllowed, ProcessFailure
 from engine.runtime.starting import ABOUT_FIELD, first_task_for, start_form, start_process, startable
+from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, apply_row_command, describe_form, drop_blank_rows, parse_submission
 from webapp.navigation import add_item
@@ -72,7 +73,7 @@ def _form_or_abort(process_key: str) -> dict:
 
 
 def _about_id(raw: str) -> int | None:
-    return int(raw) if raw.strip().isdigit() else None
+    return whole_number(raw, minimum=1)
 
 
 def _page(described: dict, answers: dict, errors: dict, about_id: int | None = None, status: int = 200):
