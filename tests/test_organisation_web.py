@@ -73,6 +73,11 @@ def test_an_administrator_adds_a_service_team_and_person_who_can_then_sign_in(ap
 
     newcomer = app.test_client()
     sign_in(newcomer, "sam.newstarter", one_time)
+    assert newcomer.get("/inbox").headers["Location"].endswith("/account/password")  # the one-time password first
+    changed = newcomer.post("/account/password", data={"current_password": one_time,
+                                                       "new_password": "granite harbour lantern 42",
+                                                       "confirm_password": "granite harbour lantern 42"})
+    assert changed.status_code == 302
     assert newcomer.get("/inbox").status_code == 200
 
 
