@@ -116,3 +116,15 @@ def test_retention_blanks_evidence_and_comments_and_keeps_the_answers(session):
     assert session.get(Audit, audit.id).impact_reason == ANONYMISED
     assert session.get(Audit, audit.id).impact == "improved"
     assert verify_chain(session).ok
+
+
+def test_the_findings_of_an_audit_tool_are_written_with_one_statement_per_table(session):
+    """26 answers and their evidence: a count of INSERTs, not a time, so a query per answer fails here."""
+    from tests.test_statement_counts import counted
+    audit = _allocate(session)
+    _do(session, audit, "prepare_audit", audit.auditor_id, answers.PREPARE)
+    with counted(session) as statements:
+        _do(session, audit, "complete_audit_tool", audit.auditor_id, answers.audit_tool())
+    inserts = [s.split("(")[0].split()[-1] for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert inserts.count("audit_findings") == 1 and inserts.count("audit_evidence") == 1
+    assert len(session.scalars(select(AuditFinding).where(AuditFinding.audit_id == audit.id)).all()) == 26

@@ -9,7 +9,7 @@ version with new questions is stored and shown without a code change.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.qa.finding_models import AuditEvidence, AuditFinding
@@ -80,31 +80,31 @@ def tool_labels(session: Session, process_version_id: int) -> ToolLabels:
 def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
     """Write the audit tool's answers, evidence and impact for `audit`; returns the answers written.
 
-    Called once, after the audit tool is completed; the answers come from the task data it left."""
+    Called once, after the audit tool is completed; the answers come from the task data it left.
+    Rows are written with one executemany per table (not an INSERT per question)."""
     version_id = _version_id(session, audit)
     labels = tool_labels(session, version_id)
-    written = 0
-    for question in labels.questions:
-        answer = (data.get(question.area) or {}).get(question.key)
-        if answer is None:
-            continue
-        session.add(AuditFinding(audit_id=audit.id, process_version_id=version_id, stage="auditor",
-                                 area=question.area, question=question.key, answer=str(answer)))
-        written += 1
+    base = {"audit_id": audit.id, "process_version_id": version_id}
+    findings = [{**base, "stage": "auditor", "area": question.area, "question": question.key,
+                 "answer": str(answer), "comment": None}
+                for question in labels.questions
+                if (answer := (data.get(question.area) or {}).get(question.key)) is not None]
+    evidence_rows = []
     for area in labels.areas:
         evidence = (data.get(area) or {}).get("evidence")
         if isinstance(evidence, str) and evidence.strip():   # audit tools before evidence had its own fields
-            session.add(AuditEvidence(audit_id=audit.id, process_version_id=version_id, area=area,
-                                      comment=evidence.strip()))
+            evidence_rows.append({**base, "area": area, "question": None, "record_type": None,
+                                  "record_date": None, "link": None, "comment": evidence.strip()})
         for item in evidence if isinstance(evidence, list) else ():
-            session.add(AuditEvidence(
-                audit_id=audit.id, process_version_id=version_id, area=area, question=item.get("question"),
-                record_type=item.get("record_type"), record_date=_date(item.get("record_date")),
-                link=item.get("link") or None, comment=item.get("comment") or None))
+            evidence_rows.append({**base, "area": area, "question": item.get("question"),
+                                  "record_type": item.get("record_type"), "record_date": _date(item.get("record_date")),
+                                  "link": item.get("link") or None, "comment": item.get("comment") or None})
+    _insert_all(session, AuditFinding, findings)
+    _insert_all(session, AuditEvidence, evidence_rows)
     impact = data.get("impact") or {}
     change = impact.get("change_for_child") or (data.get("planning") or {}).get("change_for_child")
     audit.impact, audit.impact_reason = change, impact.get("reason") or None
-    return written
+    return len(findings)
 
 
 def has_findings(session: Session, audit: Audit) -> bool:
@@ -116,14 +116,22 @@ def record_moderator_findings(session: Session, audit: Audit, changes: list[dict
     where the moderator changed nothing, theirs with their reason where they did.
     Returns the `area.question` keys the moderator changed."""
     changed = {item["question"]: item for item in changes or ()}
+    rows = []
     for finding in session.scalars(select(AuditFinding).where(
             AuditFinding.audit_id == audit.id, AuditFinding.stage == "auditor").order_by(AuditFinding.id)).all():
         change = changed.get(f"{finding.area}.{finding.question}")
-        session.add(AuditFinding(audit_id=audit.id, process_version_id=finding.process_version_id,
-                                 stage="moderator", area=finding.area, question=finding.question,
-                                 answer=change["answer"] if change else finding.answer,
-                                 comment=change["comment"] if change else None))
+        rows.append({"audit_id": audit.id, "process_version_id": finding.process_version_id, "stage": "moderator",
+                     "area": finding.area, "question": finding.question,
+                     "answer": change["answer"] if change else finding.answer,
+                     "comment": change["comment"] if change else None})
+    _insert_all(session, AuditFinding, rows)
     return sorted(key for key, item in changed.items())
+
+
+def _insert_all(session: Session, model, rows: list[dict]) -> None:
+    """One executemany for many rows (the ORM would send an INSERT per object to learn each id)."""
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def findings_by_area(session: Session, audit: Audit) -> list[dict]:
