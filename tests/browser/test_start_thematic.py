@@ -31,7 +31,7 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
     assert_accessible(page)
 
     deadline = clock.today() + timedelta(days=90)
-    page.get_by_label("Service").select_option(label="Child in Need and Child Protection")
+    page.get_by_label("Service", exact=True).select_option(label="Child in Need and Child Protection")
     page.get_by_label("Theme").fill("Neglect")
     page.get_by_label("The question the audit answers").fill("Do neglect plans lead to change?")
     page.get_by_label("Performance data").check()
