@@ -87,6 +87,8 @@ def from_environment() -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("QA_SIGN_IN_LIMIT_PER_ADDRESS", "30 per minute"),
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("QA_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        # The public feedback pages: wrong, expired, used or withdrawn codes per address.
+        "FEEDBACK_LIMIT_PER_ADDRESS": os.environ.get("QA_FEEDBACK_LIMIT_PER_ADDRESS", "20 per minute"),
         "LOCKOUT_ATTEMPTS": int(os.environ.get("QA_LOCKOUT_ATTEMPTS", "10")),
         "LOCKOUT_MINUTES": int(os.environ.get("QA_LOCKOUT_MINUTES", "15")),
         "PASSWORD_MIN_LENGTH": int(os.environ.get("QA_PASSWORD_MIN_LENGTH", "12")),

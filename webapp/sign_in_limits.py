@@ -21,7 +21,7 @@ from webapp.extensions import limiter
 def limit_sign_in(view):
     """Decorate a view that checks a password: limited per address and per username."""
     per_address = limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"],
-                                key_func=_address_key, methods=["POST"], deduct_when=_failed,
+                                key_func=address_key, methods=["POST"], deduct_when=_failed,
                                 error_message=wait_message)
     per_account = limiter.shared_limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
                                        scope="sign-in-account", key_func=_username_key,
@@ -32,27 +32,33 @@ def limit_sign_in(view):
 def limit_by_address(view):
     """Decorate a second-step view (a two-factor code): limited per address. The person is
     known there from the pending sign-in, which allows only a few wrong codes itself."""
-    return limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], key_func=_address_key,
+    return limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], key_func=address_key,
                          methods=["POST"], deduct_when=_failed, error_message=wait_message)(view)
 
 
 def wait_message() -> str:
     """"Too many attempts" with how long until the limit that was hit lets the next one in;
     worded as the lock-out is, and the same whether or not the username exists."""
+    return f"Too many attempts. Try again in {minutes_to_wait()}."
+
+
+def minutes_to_wait() -> str:
+    """How long until the limit just hit lets the next attempt in, as "1 minute" or "N minutes"."""
     window = limiter.current_limit
     if window is None:
         seconds = 60
     else:  # reset_at is rounded up to the next whole second: never say more than the window
         seconds = min(window.reset_at - time.time(), window.limit.get_expiry())
     minutes = max(1, math.ceil(seconds / 60))
-    return f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def _address_key() -> str:
+def address_key() -> str:
+    """The caller's address (the client's, behind a trusted proxy), as the limits count it."""
     return "address:" + get_remote_address()
 
 

@@ -160,6 +160,29 @@ def themes_summary(session: Session, start: date, end: date, service_id: int | N
     return sorted(table.values(), key=lambda row: (-row["complaints"], -row["compliments"], row["label"]))
 
 
+# A theme in the log can be looked at more closely: the process started, and the start form's
+# fields a link fills in from the theme's row (the starter checks them before starting).
+COMMISSIONS = {"thematic_audit": ("Commission a thematic audit", "theme", "why_now_detail"),
+               "dip_sample": ("Dip sample", None, "focus")}
+
+
+def commission_links(row: dict, startable_keys: set[str]) -> list[tuple[str, str, dict]]:
+    """For one row of `themes_summary`, what `startable_keys` allow to be started about it:
+    (the link's words, the process key, the start form's suggested answers). A thematic audit
+    is commissioned on the theme with its figures as what prompted it; a dip sample looks at
+    the theme's complaints."""
+    figures = (f"Complaints: {row['complaints']} in 12 months, {row['upheld']} upheld in whole or part; "
+               f"compliments: {row['compliments']}")
+    links = []
+    for key, (words, theme_field, reason_field) in COMMISSIONS.items():
+        if key not in startable_keys:
+            continue
+        answers = {theme_field: row["label"], reason_field: figures} if theme_field else \
+            {reason_field: f"{row['label']}. {figures}"}
+        links.append((words, key, answers))
+    return links
+
+
 def _scope(user: User):
     if user.has_role(*(role for role in READERS if role != "head_of_service")):
         return ComplimentOrComplaint.id.isnot(None)

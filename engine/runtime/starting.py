@@ -15,7 +15,12 @@ the answers, `started_by` and what the domain says about the chosen thing; an
 `InstanceStart` row keeps the answers beside the trail, and the `instance.started`
 event holds their SHA-256. Without a `start` declaration nobody starts a process by
 hand (allocation and cycles start theirs in code).
+
+Another page may open a start form with some answers filled in (a complaints theme
+commissioning a thematic audit): `prefilled_answers` keeps only the form's own text
+fields, and the answers are checked on submit like any others.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -33,6 +38,7 @@ from engine.runtime.start_declarations import may_start, start_declaration
 from engine.runtime.submissions import answers_digest
 
 ABOUT_FIELD = "about"
+MAX_PREFILLED_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,22 @@ def start_form(session: Session, user: User, process_key: str) -> dict:
             "ui_schema": model.forms.get(ui_schema_name(form), {}) if form else {},
             "about": about.label if about else None,
             "about_options": about.options(session, user, declared.get("scope") == "own") if about else []}
+
+
+def prefilled_answers(schema: dict, offered: Mapping[str, str]) -> dict:
+    """The answers another page suggests for a start form (from a link's query string), kept
+    only where the form has a top-level text field of that name and, for a choice, the value
+    is one of its choices. A suggestion is not an answer: the starter sees it, may change it,
+    and it is validated on submit like anything typed."""
+    kept = {}
+    for name, field in schema.get("properties", {}).items():
+        value = offered.get(name)
+        if not isinstance(value, str) or not value.strip() or field.get("type") != "string":
+            continue
+        if len(value) > MAX_PREFILLED_LENGTH or ("enum" in field and value not in field["enum"]):
+            continue
+        kept[name] = value
+    return kept
 
 
 def start_process(session: Session, user: User, process_key: str, answers: dict,

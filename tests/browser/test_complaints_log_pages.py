@@ -28,3 +28,24 @@ def test_the_qa_lead_adds_a_complaint_and_reads_the_log_at_320px(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.goto("/complaints/import")
     assert_accessible(page)
+
+
+def test_the_psw_follows_a_theme_to_a_prefilled_thematic_audit_at_320px(database_url, page):
+    from engine.database import make_session_factory
+    from tests.test_complaints_log import GOOD_ROWS, HEADER, _import
+    session = make_session_factory(database_url)()
+    _import(session, HEADER + GOOD_ROWS)
+    session.close()
+    session.bind.dispose()
+
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "psw")
+    page.goto("/complaints")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_role("link", name="Commission a thematic audit on Changes of worker").click()
+    page.wait_for_url("**/start/thematic_audit?**")
+    assert page.get_by_label("Theme").input_value() == "Changes of worker"
+    assert "Complaints: 2 in 12 months" in page.get_by_label("What prompted it").input_value()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -89,3 +89,18 @@ def test_a_parent_answers_with_the_keyboard_at_320px_and_the_auditor_reads_it(br
     assert_accessible(auditor)
     public.close()
     staff.close()
+
+
+def test_the_page_for_too_many_wrong_codes_is_accessible_at_320px(browser, database_url):
+    from tests.browser.conftest import serving
+    with serving(database_url, FEEDBACK_LIMIT_PER_ADDRESS="2 per minute") as url:
+        public = browser.new_context(base_url=url, viewport={"width": 320, "height": 800})
+        guesser = public.new_page()
+        for attempt in ("AAAA", "BBBB"):
+            guesser.goto(f"/feedback/{attempt}")
+            assert "We cannot find that code" in guesser.inner_text("main")
+        response = guesser.goto("/feedback/CCCC")
+        assert response.status == 429 and "Too many codes tried" in guesser.inner_text("main")
+        assert_accessible(guesser)
+        assert guesser.evaluate("document.documentElement.scrollWidth") <= 320
+        public.close()

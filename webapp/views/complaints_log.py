@@ -11,6 +11,7 @@ from engine.clock import clock
 from engine.qa import complaints_log
 from engine.spreadsheet_rows import SpreadsheetFormatError
 from engine.qa.models import Service, Team
+from engine.runtime.starting import startable
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.navigation import add_item
@@ -34,10 +35,12 @@ def log():
     today = clock.today()
     found = complaints_log.read_entries(db.session, current_user, chosen["kind"], chosen["theme"], service_id)
     db.session.commit()
+    themes = complaints_log.themes_summary(db.session, today - timedelta(days=365), today, service_id,
+                                           reader=current_user)
+    may_start = {item.key for item in startable(db.session, current_user)}
     return render_template(
-        "complaints_log.html", chosen=chosen, choices=_choices(), entries=found,
-        themes=complaints_log.themes_summary(db.session, today - timedelta(days=365), today, service_id,
-                                             reader=current_user),
+        "complaints_log.html", chosen=chosen, choices=_choices(), entries=found, themes=themes,
+        commissions=[complaints_log.commission_links(row, may_start) for row in themes],
         names=_names(), can_record=complaints_log.can_record(current_user))
 
 

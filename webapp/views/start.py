@@ -8,7 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from engine.runtime.errors import InvalidFormData, NotAllowed, ProcessFailure
-from engine.runtime.starting import ABOUT_FIELD, first_task_for, start_form, start_process, startable
+from engine.runtime.starting import (ABOUT_FIELD, first_task_for, prefilled_answers, start_form, start_process,
+                                     startable)
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, apply_row_command, describe_form, drop_blank_rows, parse_submission
@@ -28,8 +29,11 @@ def index():
 @blueprint.route("/start/<process_key>")
 @login_required
 def form(process_key: str):
-    """The start form of one process."""
-    return _page(_form_or_abort(process_key), {}, {})
+    """The start form of one process, with any answers a link from another page suggests
+    (only the form's own text fields; checked on submit like anything typed)."""
+    described = _form_or_abort(process_key)
+    return _page(described, prefilled_answers(described["schema"], request.args),
+                 {}, _about_id(request.args.get(ABOUT_FIELD, "")))
 
 
 @blueprint.route("/start/<process_key>", methods=["POST"])
