@@ -102,6 +102,9 @@ def test_a_thematic_audit_from_commission_to_published_report(app, session):
     for audit_id, *_ in audits:  # each sampled audit runs its own lifecycle, as its people
         walk_audit(session, session.get(Audit, audit_id), "good", disagree=False, day=clock.today())
         session.commit()
+    # Walking the audits moved the clock on: the earlier browsers' sessions have ended, so sign in again.
+    browsers = Browsers(app)
+    psw, lead = browsers["psw"], browsers["qa.lead"]
     assert lead.post(f"/tasks/{findings}", data=FINDINGS).status_code == 302
     assert thematic_row(session)["status"] == "awaiting_sign_off"
 
