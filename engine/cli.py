@@ -106,7 +106,7 @@ def verify(url: str) -> int:
 
 
 def export_trail(url: str, by: str, months: int | None, start: str | None, end: str | None, service: str | None,
-                 team: str | None, audit_type: str | None) -> int:
+                 team: str | None, audit_type: str | None, activity: str | None = None) -> int:
     """Make an inspector export in the foreground, with progress; prints the zip's path and SHA-256."""
     with _session(url) as session:
         user = session.scalar(select(User).where(User.username == by, User.active.is_(True)))
@@ -117,7 +117,7 @@ def export_trail(url: str, by: str, months: int | None, start: str | None, end: 
         if unknown:
             print(f"Not exported: there is {' and '.join(unknown)}.", file=sys.stderr)
             return 2
-        choices = {"service_id": service_id, "team_id": team_id, "audit_type": audit_type}
+        choices = {"service_id": service_id, "team_id": team_id, "audit_type": audit_type, "activity": activity}
         try:
             filters = (ExportFilters(date.fromisoformat(start), date.fromisoformat(end), **choices) if start and end
                        else ExportFilters.last_months(months or 12, clock.today(), **choices))
@@ -350,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--service", help="one service, by name")
     command.add_argument("--team", help="one team, by name")
     command.add_argument("--type", dest="audit_type", choices=("random", "thematic", "dip_sample"))
+    command.add_argument("--activity", help="one activity, by process key (thematic_audit, annual_report, ...)")
     commands.add_parser("apply-retention", help="anonymise or remove records past their retention period now")
     command = commands.add_parser("seed-history", help="demo only: complete audits in past cycles through the real process")
     command.add_argument("--cycles", type=int, default=3, help="how many past six-weekly cycles (default 3)")
@@ -379,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "start-cycle":
         return start_cycle(url, args.by, args.sample_basis, args.sample_size, args.cadence_weeks)
     elif args.command == "export":
-        return export_trail(url, args.by, args.months, args.start, args.end, args.service, args.team, args.audit_type)
+        return export_trail(url, args.by, args.months, args.start, args.end, args.service, args.team, args.audit_type,
+                            args.activity)
     elif args.command == "apply-retention":
         return apply_retention(url)
     elif args.command == "seed-history":

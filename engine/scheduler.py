@@ -26,6 +26,7 @@ JOB_MODULES = (
     "engine.email_delivery",
     "engine.qa.retention",
     "engine.qa.staff_survey",
+    "engine.qa.annual_report",
     "engine.organisation.leavers",
 )
 log = logging.getLogger(__name__)

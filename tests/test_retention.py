@@ -45,7 +45,7 @@ def test_a_closed_audit_past_its_period_is_anonymised_and_the_rest_kept(session,
 
     counts = retention.apply_retention(session)
     session.commit()
-    assert counts == {"audits_anonymised": 1, "drafts_deleted": 0, "export_files_deleted": 0}
+    assert counts == {"audits_anonymised": 1, "activities_anonymised": 0, "drafts_deleted": 0, "export_files_deleted": 0}
 
     old = session.get(Audit, old_id)
     assert old.overall_rationale == old.moderation_rationale == old.strengths == retention.ANONYMISED
@@ -65,7 +65,7 @@ def test_a_closed_audit_past_its_period_is_anonymised_and_the_rest_kept(session,
     assert events_of(session, "audit.anonymised") == [{"audit": old.reference, "keep_days": 6 * 365}]
     assert events_of(session, "retention.applied")[0]["audits"] == [old.reference]
 
-    assert retention.apply_retention(session) == {"audits_anonymised": 0, "drafts_deleted": 0, "export_files_deleted": 0}
+    assert retention.apply_retention(session) == {"audits_anonymised": 0, "activities_anonymised": 0, "drafts_deleted": 0, "export_files_deleted": 0}
 
 
 def test_a_legal_hold_stops_retention_until_released(session, history):
@@ -117,7 +117,7 @@ def test_old_drafts_and_export_files_are_deleted(session, tmp_path, monkeypatch)
                             file_name="audit-trail-export-1.zip", finished_at=clock.now()))
     session.commit()
     clock.set(NOW)
-    assert retention.apply_retention(session) == {"audits_anonymised": 0, "drafts_deleted": 1, "export_files_deleted": 1}
+    assert retention.apply_retention(session) == {"audits_anonymised": 0, "activities_anonymised": 0, "drafts_deleted": 1, "export_files_deleted": 1}
     session.commit()
     assert not (tmp_path / "audit-trail-export-1.zip").exists()
     assert session.scalar(select(TrailExport)).removed_at is not None
@@ -152,10 +152,12 @@ def test_the_retention_page_for_the_qa_lead_and_the_director(app, history):
     sign_in(lead, "qa.lead")
     page = lead.get("/retention")
     assert page.status_code == 200 and "Closed audits: days kept after closing" in page.text
-    refused = lead.post("/retention/rules", data={"audit": "10", "task_draft": "90", "trail_export": "x"})
+    assert "Finished activities other than case file audits: days kept after their end" in page.text
+    refused = lead.post("/retention/rules", data={"audit": "10", "activity": "2190", "task_draft": "90", "trail_export": "x"})
     assert refused.status_code == 422
     assert "Closed audits must be kept at least 365 days." in refused.text and "Enter a whole number of days" in refused.text
-    assert lead.post("/retention/rules", data={"audit": "2500", "task_draft": "90", "trail_export": "30"}).status_code == 302
+    assert lead.post("/retention/rules", data={"audit": "2500", "activity": "2190", "task_draft": "90",
+                                               "trail_export": "30"}).status_code == 302
     assert 'value="2500"' in lead.get("/retention").text
     missing = lead.post("/retention/holds", data={"case_reference": "CS000000", "reason": "Inquiry"})
     assert missing.status_code == 422 and "There is no case with the reference &#39;CS000000&#39;." in missing.text
@@ -166,7 +168,7 @@ def test_the_retention_page_for_the_qa_lead_and_the_director(app, history):
     assert lead.post("/retention/holds", data={"case_reference": reference, "reason": "Inquiry"}).status_code == 302
     assert f"Legal hold placed on case {reference}." in lead.get("/retention").text
     applied = lead.post("/retention/apply", follow_redirects=True)
-    assert "Retention applied: 1 audits anonymised" in applied.text
+    assert "Retention applied: 1 audits and 0 activities anonymised" in applied.text
 
     director = app.test_client()
     sign_in(director, "director")

@@ -55,10 +55,28 @@ def annual_report_pdf(report, sections: dict[str, str], signed_off_by: str | Non
                    [(row["reference"], row["theme"], row["audits"]) for row in figures["thematic"]], (40, 110, 20))
     story += _rows("Feedback", ["From", "Obtained", "Asked"],
                    [(row["source"], row["obtained"], row["asked"]) for row in figures["feedback"]], (60, 30, 30))
+    story += _rows("Practitioner survey", ["Round from", "Answers", "Wellbeing (1-5)", "Caseload unmanageable",
+                                           "Supervision not regular"],
+                   [survey_row(row) for row in figures.get("survey", [])], (35, 25, 35, 45, 45))
+    story += _rows("Compliments and complaints by theme", ["Theme", "Compliments", "Complaints", "Upheld"],
+                   [(row["label"], row["compliments"], row["complaints"], row["upheld"])
+                    for row in figures.get("complaints", [])], (70, 35, 35, 35))
+    participation = figures.get("participation") or {}
+    story += _pairs([("Participation of children and young people", [
+        ("Sessions held", participation.get("sessions")), ("Children and young people taking part",
+                                                          participation.get("participants"))])])
     story += _pairs([("The report", [(label, report.sections.get(key)) for key, label in sections.items()]),
                      ("Sign-off", [("Signed off by", signed_off_by), ("Signed off", _when(report.signed_off_at)),
                                    ("Comments", report.sign_off_comments)])])
     return _built(story)
+
+
+def survey_row(row: dict) -> tuple:
+    """A survey round as the annual report shows it: a round under 5 answers shows its count only."""
+    if row["withheld"]:
+        return (row["period_start"], row["responses"], "fewer than 5", "fewer than 5", "fewer than 5")
+    return (row["period_start"], row["responses"], row["wellbeing_average"], f"{row['caseload_unmanageable']}%",
+            f"{row['supervision_irregular']}%")
 
 
 def _opening(status: str, title: str, council_name: str) -> list:

@@ -1,28 +1,42 @@
 """The annual QA report (QA framework section 6): once a year the QA lead assembles it from
 the year's case file audits (grades, completion, moderation, feedback), thematic audits, dip
-samples and practice weeks, writes its sections, and the director signs it off for
-publication. These are the service operations processes/annual_report calls, and who may
-read a report (the QA team and senior leaders; heads of service once it is published).
+samples, practice weeks, the practitioner survey, compliments and complaints and the
+participation of children and young people, writes its sections, and the director signs it
+off for publication. These are the service operations processes/annual_report calls, who may
+read a report (the QA team and senior leaders; heads of service once it is published), and
+the scheduler job that starts the report by itself once a year (QA_ANNUAL_REPORT_MONTH).
 """
 import json
+import logging
+import os
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from engine.accounts import User
+from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.qa import reports
 from engine.qa.access import SEE_EVERY_AUDIT
+from engine.qa.complaints_log import themes_summary
+from engine.qa.participation import BoardPeriod, records as participation_records
+from engine.qa.staff_survey import staffing_pressure
 from engine.qa.thematic_models import AnnualReport, DipSample, ThematicAudit
 from engine.runtime import events
+from engine.qa.working_days import add_working_days
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.models import Event, ProcessInstance
 from engine.runtime.services import ServiceContext, service_operation
+from engine.runtime.starting import start_process
+from engine.runtime.timers import ScheduledJob
 
 SECTIONS = {"introduction": "Introduction", "audit_findings": "What the case file audits tell us",
             "thematic_learning": "Learning from thematic audits and dip samples",
             "practice_week": "Practice week", "feedback": "What children, families and professionals told us",
             "priorities": "Priorities for the year ahead"}
+
+
+SECTIONS_WORKING_DAYS = 20  # the QA lead writes the sections within four weeks of the report starting
+log = logging.getLogger(__name__)
 
 
 def may_read_annual_report(user: User, report: AnnualReport) -> bool:
@@ -52,7 +66,26 @@ def year_figures(session: Session, year: int) -> dict:
         "thematic": [{"reference": row.reference, "theme": row.theme, "audits": len(row.sample)} for row in thematic],
         "dip_samples": {"completed": dips[0], "concerns": int(dips[1])},
         "practice_weeks": {"held": len(weeks), "observations": sum(week["observations"] for week in weeks)},
+        "survey": _survey_rounds(session, period),
+        "complaints": [{key: row[key] for key in ("label", "compliments", "complaints", "upheld")}
+                       for row in themes_summary(session, period.start, period.end)],
+        "participation": _participation(session, period),
     }
+
+
+def _survey_rounds(session: Session, period) -> list[dict]:
+    """The practitioner survey's rounds of the year; a round with fewer than 5 answers shows
+    its count only (staff_survey withholds its measures)."""
+    return [{"period_start": row["round"].period_start.isoformat(), "responses": row["responses"],
+             "withheld": row["withheld"], **{key: row.get(key) for key in (
+                 "wellbeing_average", "caseload_unmanageable", "supervision_irregular")}}
+            for row in staffing_pressure(session) if period.start <= row["round"].period_start <= period.end]
+
+
+def _participation(session: Session, period) -> dict:
+    """How many sessions the participation team held with children and young people, and how many took part."""
+    kept = participation_records(session, BoardPeriod(period.start, period.end))
+    return {"sessions": len(kept), "participants": sum(record.participants for record in kept)}
 
 
 @service_operation("assemble_annual_report")
@@ -100,3 +133,38 @@ def record_annual_report_sign_off(context: ServiceContext, data: dict, report_id
 def _plain(value):
     """Figures as JSON-plain data (rates may be None)."""
     return json.loads(json.dumps(value, default=str))
+
+
+def report_month() -> int:
+    """The month (1-12) in which the annual report starts by itself: QA_ANNUAL_REPORT_MONTH, April by default."""
+    return int(os.environ.get("QA_ANNUAL_REPORT_MONTH", 4))
+
+
+def run_scheduled(session_factory: sessionmaker) -> dict | None:
+    """The timer start: in the configured month, start the annual report of the reporting year
+    that has ended, for the QA lead, once. Claiming the year takes the trail's lock first, so
+    several schedulers start it once; an existing report (started by hand too) is left alone."""
+    today = clock.today()
+    if today.month != report_month():
+        return None
+    year = reports.reporting_year(today.replace(day=1)) - 1
+    with session_factory() as session:
+        if session.scalar(select(AnnualReport.id).where(AnnualReport.year == year)) is not None:
+            return None
+        lead = session.scalar(select(User).join(UserRole).where(UserRole.role == "qa_lead", User.active.is_(True))
+                              .order_by(User.id).limit(1))
+        if lead is None:
+            log.warning("the annual QA report for %s is due but there is no active QA lead to start it", year)
+            return None
+        events.record(session, "annual_report.scheduled", subject=("annual_report_year", str(year)),
+                      payload={"year": year, "for": lead.id})  # holds the chain's lock until commit
+        if session.scalar(select(AnnualReport.id).where(AnnualReport.year == year)) is not None:
+            session.rollback()  # another scheduler started it while this one waited
+            return None
+        instance = start_process(session, lead, "annual_report", {
+            "year": year, "due_on": add_working_days(today, SECTIONS_WORKING_DAYS).isoformat()})
+        session.commit()
+        return {"started": instance.business_key}
+
+
+SCHEDULED_JOBS = [ScheduledJob("annual_report", 3600, run_scheduled)]

@@ -8,6 +8,11 @@ Record types and what happens when one is past its period:
   and the strings in its finished workflow's task data likewise. Grades,
   dates, people and references stay: they are the statistics and the proof of who did
   what, and the reports keep working.
+- `activity` (counted from the end of its instance): for a finished instance of any process but
+  the case file audit (thematic audits, dip samples, practice weeks, multi-agency audits, the
+  annual report, published models), the free text of the thematic audit or dip sample it
+  wrote, the strings of its start-form answers (instance_starts), its submitted answers and
+  its workflow's task data are replaced by the marker; references, dates, people and counts stay.
 - `task_draft` (counted from the last save): unsent answers are deleted.
 - `trail_export` (counted from when it was made): the zip file is deleted; the row
   with its SHA-256 stays.
@@ -32,11 +37,12 @@ from engine.qa import case_references
 from engine.qa.feedback_requests import anonymise_responses
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
+from engine.qa.thematic_models import DipSample, ThematicAudit
 from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
 from engine.qa.trail_export import export_directory
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
-from engine.runtime.models import HumanTask, ProcessInstance, TaskDraft
+from engine.runtime.models import HumanTask, InstanceStart, ProcessInstance, TaskDraft
 from engine.runtime.submissions import anonymise_submissions
 from engine.runtime.timers import ScheduledJob
 
@@ -56,11 +62,14 @@ class RecordType:
 
 RECORD_TYPES = {
     "audit": RecordType("Closed audits", "closing", 6 * 365, 365, "anonymise"),
+    "activity": RecordType("Finished activities other than case file audits", "their end", 6 * 365, 365, "anonymise"),
     "task_draft": RecordType("Unsent task drafts", "the last save", 90, 7, "delete"),
     "trail_export": RecordType("Inspector export files", "when the export was made", 30, 1, "delete"),
 }
 AUDIT_TEXT = ("overall_rationale", "strengths", "areas_for_development", "safeguarding_details", "moderation_rationale",
               "discussion_summary", "discussion_learning", "closure_notes", "impact_reason")
+THEMATIC_TEXT = ("question", "why_now_detail", "findings", "learning", "sign_off_comments")
+DIP_SAMPLE_TEXT = ("findings", "learning")
 REFLECTION_TEXT = ("went_well", "do_differently", "learning_needs", "disagreement_reason", "barriers")
 ACTION_TEXT = ("description", "evidence", "supervision_outcome", "not_completed_reason")
 
@@ -158,6 +167,13 @@ def apply_retention(session: Session, actor_id: int | None = None) -> dict[str, 
         .order_by(Audit.id)).all()
     for audit in audits:
         _anonymise_audit(session, audit, actor_id, days["audit"])
+    activities = session.scalars(select(ProcessInstance).where(
+        ProcessInstance.process_key != "case_file_audit", ProcessInstance.ended_at.is_not(None),
+        ProcessInstance.ended_at < _cutoff(days["activity"]),
+        ProcessInstance.id.not_in(select(RetainedRecord.record_id).where(RetainedRecord.record_type == "activity")))
+        .order_by(ProcessInstance.id)).all()
+    for instance in activities:
+        _anonymise_activity(session, instance, actor_id, days["activity"])
     held_tasks = select(HumanTask.id).join(Audit, Audit.instance_id == HumanTask.instance_id).where(Audit.case_id.in_(held))
     drafts = session.execute(delete(TaskDraft).where(TaskDraft.saved_at < _cutoff(days["task_draft"]),
                                                      TaskDraft.human_task_id.not_in(held_tasks))).rowcount
@@ -167,7 +183,7 @@ def apply_retention(session: Session, actor_id: int | None = None) -> dict[str, 
     for export in exports:
         (export_directory() / export.file_name).unlink(missing_ok=True)
         export.removed_at = clock.now()
-    counts = {"audits_anonymised": len(audits), "drafts_deleted": drafts, "export_files_deleted": len(exports)}
+    counts = {"audits_anonymised": len(audits), "activities_anonymised": len(activities), "drafts_deleted": drafts, "export_files_deleted": len(exports)}
     if any(counts.values()):
         events.record(session, "retention.applied", actor_id=actor_id, subject=("retention", clock.today()),
                       payload={**counts, "rules": days, "audits": [a.reference for a in audits],
@@ -192,13 +208,32 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
         _blank(escalation, ("immediate_actions",))
     anonymise_responses(session, audit.id, ANONYMISED)
     instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
-    if instance is not None and instance.serialized:
-        instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))
     if instance is not None:
-        anonymise_submissions(session, instance.id)
+        _anonymise_instance(session, instance)
     session.add(RetainedRecord(record_type="audit", record_id=audit.id, action="anonymise", applied_at=clock.now()))
     events.record(session, "audit.anonymised", actor_id=actor_id, instance_id=audit.instance_id,
                   subject=("audit", audit.id), payload={"audit": audit.reference, "keep_days": keep_days})
+
+
+def _anonymise_activity(session: Session, instance: ProcessInstance, actor_id: int | None, keep_days: int) -> None:
+    """Blank what people wrote in a finished activity; the event names the instance, not the text."""
+    _blank(session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id)), THEMATIC_TEXT)
+    _blank(session.scalar(select(DipSample).where(DipSample.instance_id == instance.id)), DIP_SAMPLE_TEXT)
+    start = session.get(InstanceStart, instance.id)
+    if start is not None:  # the started event keeps the answers' SHA-256, as a submission's event does
+        start.answers = _scrub_task_data({"data": start.answers})["data"]
+    _anonymise_instance(session, instance)
+    session.add(RetainedRecord(record_type="activity", record_id=instance.id, action="anonymise", applied_at=clock.now()))
+    events.record(session, "activity.anonymised", actor_id=actor_id, instance_id=instance.id,
+                  subject=("process_instance", instance.id),
+                  payload={"process": instance.process_key, "reference": instance.business_key, "keep_days": keep_days})
+
+
+def _anonymise_instance(session: Session, instance: ProcessInstance) -> None:
+    """The strings in the workflow's task data and the submitted answers, replaced."""
+    if instance.serialized:
+        instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))
+    anonymise_submissions(session, instance.id)
 
 
 def _blank(row, fields: tuple[str, ...]) -> None:

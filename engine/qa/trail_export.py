@@ -32,6 +32,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.accounts import User
+from engine.qa import activity_export
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import INSTANCE_DIR, as_utc
 from engine.qa.allocation import AUDIT_TYPES
@@ -71,19 +72,25 @@ class ExportError(WorkflowError):
 
 @dataclass(frozen=True)
 class ExportFilters:
-    """Audits allocated from `start` to `end` (both included), optionally one service, team or type."""
+    """Audits allocated from `start` to `end` (both included), optionally one service, team or type,
+    and the activities started in the period; `activity` (a process key) keeps one activity only."""
     start: date
     end: date
     service_id: int | None = None
     team_id: int | None = None
     audit_type: str | None = None
+    activity: str | None = None
+
+    @property
+    def audits_wanted(self) -> bool:
+        return self.activity in (None, activity_export.CASE_FILE_AUDIT)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "start": self.start.isoformat(), "end": self.end.isoformat()}
 
     @classmethod
     def from_dict(cls, values: dict) -> "ExportFilters":
-        return cls(**{**values, "start": date.fromisoformat(values["start"]), "end": date.fromisoformat(values["end"])})
+        return cls(**{"activity": None, **values, "start": date.fromisoformat(values["start"]), "end": date.fromisoformat(values["end"])})
 
     @classmethod
     def last_months(cls, months: int, today: date, **choices) -> "ExportFilters":
@@ -120,6 +127,11 @@ def request_export(session: Session, user: User, filters: ExportFilters) -> Trai
         raise ExportError("team_id", f"{team.name} is not in the chosen service.")
     if filters.audit_type is not None and filters.audit_type not in AUDIT_TYPES:
         raise ExportError("audit_type", "Choose a type of audit from the list.")
+    if filters.activity is not None and filters.activity not in activity_export.activity_names(session):
+        raise ExportError("activity", "Choose an activity from the list.")
+    if not filters.audits_wanted and (filters.service_id or filters.team_id or filters.audit_type):
+        raise ExportError("activity", "A service, team or type of audit chooses case file audits: choose the case "
+                                      "file audit as the activity, or all services, teams and types.")
     export = TrailExport(requested_by_id=user.id, requested_at=clock.now(), filters=filters.as_dict(), status="queued")
     session.add(export)
     session.flush()
@@ -218,18 +230,28 @@ def _write_zip(session_factory, export: TrailExport, filters: ExportFilters, dir
         files.append(events_file.close())
         files.append(_store(archive, "summary.csv", _summary_csv(summary)))
         files.append(_store(archive, "summary.xlsx", _summary_xlsx(summary)))
+        activities = loader.activities()
+        if activities.summary:
+            files.append(_store(archive, "activities/summary.csv", _summary_csv(activities.summary, activity_export.SUMMARY_COLUMNS)))
+            files.append(_store(archive, "activities/events.json", json.dumps(
+                {"hash_recipe": HASH_RECIPE, "events": [loader._event_json(row, False) for row in activities.events]},
+                default=str).encode()))
+            files += [_store(archive, name, data) for name, data in activities.files]
         manifest = {
             "export": export.id, "generated_at": clock.now().isoformat(), "requested_by": loader.names.get(export.requested_by_id),
             "filters": {**filters.as_dict(), "service": loader.service_name(filters.service_id),
                         "team": loader.team_name(filters.team_id)},
             "chain_head": {"seq": export.chain_head_seq, "hash": export.chain_head_hash},
-            "counts": {"audits": len(summary), "events": event_count}, "hash_recipe": HASH_RECIPE,
+            "counts": {"audits": len(summary), "events": event_count, "activities": len(activities.summary),
+                       "activity_events": len(activities.events)},
+            "activity": loader.activity_name(filters.activity), "hash_recipe": HASH_RECIPE,
             "note": ("Free text of audits anonymised under the retention schedule is withheld: their PDFs and "
                      "event payloads say so. Events are never edited, so the chain still verifies in the system."),
             "files": files}
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=str))
     partial.replace(path)
-    return path, {"audits": len(summary), "events": event_count, "files": len(files) + 1}
+    return path, {"audits": len(summary), "events": event_count, "activities": len(activities.summary),
+                  "files": len(files) + 1}
 
 
 def _add_pdfs(archive: zipfile.ZipFile, records: list[dict], pdfs, files: list, summary: list) -> int:
@@ -282,9 +304,9 @@ class _pdf_renderer:
             self.pool.shutdown()
 
 
-def _summary_csv(rows: list[dict]) -> bytes:
+def _summary_csv(rows: list[dict], columns: list[str] = SUMMARY_COLUMNS) -> bytes:
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS)
+    writer = csv.DictWriter(text, fieldnames=columns)
     writer.writeheader()
     writer.writerows(rows)
     return text.getvalue().encode()
@@ -313,7 +335,7 @@ class _Loader:
     """Reads the export's audits and everything about them, a chunk per short transaction."""
 
     def __init__(self, session_factory, filters: ExportFilters, head_seq: int):
-        self.session_factory, self.head_seq = session_factory, head_seq
+        self.session_factory, self.head_seq, self.filters = session_factory, head_seq, filters
         start = datetime.combine(filters.start, time(), LOCAL_ZONE)
         end = datetime.combine(filters.end + timedelta(days=1), time(), LOCAL_ZONE)
         clauses = [Audit.allocated_at >= start, Audit.allocated_at < end]
@@ -325,7 +347,9 @@ class _Loader:
             clauses.append(Audit.audit_type == filters.audit_type)
         with session_factory() as session:
             self.audit_ids = list(session.scalars(select(Audit.id).where(and_(*clauses))
-                                                  .order_by(Audit.allocated_at, Audit.id)))
+                                                  .order_by(Audit.allocated_at, Audit.id))) \
+                if filters.audits_wanted else []
+            self.activity_names = activity_export.activity_names(session)
             self.names = dict(session.execute(select(User.id, User.display_name)).all())
             self.teams = dict(session.execute(select(Team.id, Team.name)).all())
             self.services = dict(session.execute(select(Service.id, Service.name)).all())
@@ -337,6 +361,15 @@ class _Loader:
 
     def team_name(self, team_id):
         return self.teams.get(team_id) if team_id else "All teams"
+
+    def activity_name(self, activity):
+        return self.activity_names.get(activity, activity) if activity else "All activities"
+
+    def activities(self) -> activity_export.ActivityRecords:
+        """The activities' records, read in one short transaction (there are few instances a year)."""
+        with self.session_factory() as session:
+            return activity_export.load_activity_records(session, self.filters.start, self.filters.end,
+                                                         self.filters.activity, self.head_seq)
 
     def chunks(self):
         for start in range(0, len(self.audit_ids), CHUNK):

@@ -1,6 +1,7 @@
 """A principal social worker commissions a thematic audit from the Start page in Chromium, on
 a 320 px wide screen: the list, the form with its errors and the result are axe-clean; and the
-QA lead records a tracked recommendation done and reads an annual QA report being written."""
+QA lead records a tracked recommendation done and reads an annual QA report being written
+(with its survey, complaints and participation figures)."""
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from engine.qa.demo_activities import run_thematic_history
 from engine.qa.reports import reporting_year
 from engine.runtime.starting import start_process
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.test_annual_report_sources import seed_sources
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +80,7 @@ def test_tracked_recommendations_and_a_published_report_are_accessible_at_320_px
 
 
 def test_an_annual_report_being_written_is_accessible_at_320_px(page, session):
+    seed_sources(session, survey_answers=5)  # the survey, complaints and participation tables are drawn
     lead = session.scalar(select(User).where(User.username == "qa.lead"))
     start_process(session, lead, "annual_report", {"year": reporting_year(clock.today()),
                                                    "due_on": (clock.today() + timedelta(days=20)).isoformat()})
@@ -88,5 +91,18 @@ def test_an_annual_report_being_written_is_accessible_at_320_px(page, session):
     assert_accessible(page)
     page.get_by_role("link", name="AQR-").first.click()
     assert "Drafting" in page.locator("#annual-status").inner_text()
+    assert "Being listened to" in page.locator("#complaints").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+
+
+def test_the_trail_export_form_with_its_activity_filter_is_accessible_at_320_px(page):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, "qa.lead")
+    page.goto("/trail")
+    page.get_by_label("Activity").select_option("thematic_audit")
+    page.get_by_label("Type of audit").select_option("random")
+    page.get_by_role("button", name="Make the export").click()
+    assert "choose the case file audit as the activity" in page.locator(".govuk-error-message").first.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)

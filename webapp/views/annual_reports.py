@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.accounts import User
 from engine.qa.access import SEE_EVERY_AUDIT
-from engine.qa.activity_pdf import annual_report_pdf
+from engine.qa.activity_pdf import annual_report_pdf, survey_row
 from engine.qa.annual_report import SECTIONS, may_read_annual_report
 from engine.qa.thematic_models import AnnualReport
 from engine.runtime import events
@@ -36,7 +36,8 @@ def report(report_id: int):
     events.record(db.session, "annual_report.viewed", actor_id=current_user.id, instance_id=found.instance_id,
                   subject=("annual_report", found.id))
     page = render_template("annual_report.html", report=found, figures=found.figures, sections=SECTIONS,
-                           signed_off_by=_name(found.signed_off_by_id))
+                           signed_off_by=_name(found.signed_off_by_id),
+                           survey_rows=[survey_row(row) for row in found.figures.get("survey", [])])
     db.session.commit()
     return page
 

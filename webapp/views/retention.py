@@ -76,7 +76,8 @@ def release_hold(hold_id: int):
 def apply_now():
     """Run retention now rather than waiting for the scheduler."""
     counts = retention.apply_retention(db.session, actor_id=current_user.id)
-    return _commit_or_show({}, f"Retention applied: {counts['audits_anonymised']} audits anonymised, "
+    return _commit_or_show({}, f"Retention applied: {counts['audits_anonymised']} audits and "
+                               f"{counts['activities_anonymised']} activities anonymised, "
                                f"{counts['drafts_deleted']} drafts and {counts['export_files_deleted']} export files deleted.")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from engine.accounts import User
 from engine.clock import clock
 from engine.database import make_session_factory
+from engine.qa.activity_export import activity_names
 from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.models import Service, Team
 from engine.qa.retention_models import TrailExport
@@ -108,6 +109,7 @@ def _page(values, errors: dict[str, str]):
     return render_template(
         "trail.html", last_check=(last, json.loads(last.payload)) if last else None, exports=exports,
         describe=_describe, values=values, errors=errors, periods=PERIODS, audit_types=AUDIT_TYPES,
+        activities=activity_names(db.session),
         service_options=db.session.execute(select(Service.id, Service.name).order_by(Service.name)).all(),
         team_options=db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
 
@@ -121,6 +123,7 @@ def _read_filters(form, errors: dict[str, str]) -> ExportFilters | None:
         if text and choices[key] is None:
             errors[key] = "Choose from the list."
     choices["audit_type"] = form.get("audit_type") or None
+    choices["activity"] = form.get("activity") or None
     period = form.get("period", "")
     if period in ("6", "12"):
         return None if errors else ExportFilters.last_months(int(period), clock.today(), **choices)
@@ -147,5 +150,7 @@ def _describe(filters: dict) -> str:
     if filters.get("team_id"):
         parts.append(getattr(db.session.get(Team, filters["team_id"]), "name", "unknown team"))
     parts.append(f"{AUDIT_TYPES[filters['audit_type']].lower()} audits" if filters.get("audit_type") else "all audit types")
+    if filters.get("activity"):
+        parts.append(activity_names(db.session).get(filters["activity"], filters["activity"]).lower() + " only")
     return ", ".join(parts)
 
