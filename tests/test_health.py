@@ -31,6 +31,16 @@ def test_a_recent_beat_makes_everything_ok_without_signing_in(client, database_u
     assert body["checks"]["scheduler"]["seconds_since_beat"] <= 5
 
 
+def test_a_signed_in_browser_gets_the_same_answer_at_once(client, database_url):
+    """A signed-in request has read its session first; on SQLite the check's own connection
+    must not wait behind that request's transaction and report the database unreachable."""
+    from tests.conftest import sign_in
+    beat(make_session_factory(database_url))
+    sign_in(client, "qa.lead")
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["checks"]["database"] == {"ok": True}
+
+
 def test_an_old_beat_fails_the_scheduler_and_the_limit_is_configurable(app, client, database_url):
     beat(make_session_factory(database_url))
     clock.advance(timedelta(minutes=4))

@@ -69,6 +69,7 @@ def _check_session():
     if "_user_id" not in session:
         return None
     user = current_user._get_current_object()
+    must_change = user.is_authenticated and user.must_change_password  # read before the commit expires it
     db.session.commit()  # keeps a moved idle timer or a recorded expiry, before the view runs
     if not user.is_authenticated:
         logout_user()
@@ -76,6 +77,6 @@ def _check_session():
         if request.endpoint == "auth.sign_in":
             return None
         return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
-    if user.must_change_password and request.endpoint not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+    if must_change and request.endpoint not in ALLOWED_BEFORE_PASSWORD_CHANGE:
         return redirect(url_for("auth.change_password"))
     return None
