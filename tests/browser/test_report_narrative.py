@@ -1,5 +1,5 @@
-"""The QA lead writes a report's narrative in Chromium: the form (open and with an error)
-and the written sections are axe-clean (WCAG 2.2 A/AA) at 320 px and never scroll sideways."""
+"""The QA lead writes a report's narrative and publishes the report in Chromium: the forms
+(open and with an error), the written sections and the published page are axe-clean (WCAG 2.2 A/AA) at 320 px and never scroll sideways."""
 import pytest
 from playwright.sync_api import expect
 
@@ -24,5 +24,15 @@ def test_the_qa_lead_writes_the_narrative_at_320_px(page):
     narrative = page.get_by_role("region", name="The QA lead's narrative")
     expect(narrative).to_contain_text("Chronologies were out of date in half the audits.")
     expect(narrative).to_contain_text("When did you last update the chronology?")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_text("Publish to services or teams").click()
+    page.get_by_role("button", name="Publish the report").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose at least one service or team to publish to")
+    assert_accessible(page)
+    page.get_by_label("MASH 1", exact=True).check()
+    page.get_by_role("button", name="Publish the report").click()
+    expect(page.get_by_text("The report has been published.")).to_be_visible()
+    expect(page.get_by_role("heading", name="2025/26 cycle 1: All services")).to_be_visible()
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

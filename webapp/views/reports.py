@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa import narratives, reports
+from engine.qa import learning, narratives, reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.models import AREAS, GRADES, Service, Team
@@ -53,8 +53,32 @@ def save_narrative():
     return redirect(url_for("reports.report", **_report_query(found)) + "#narrative")
 
 
+@blueprint.route("/reports/publish", methods=["POST"])
+@login_required
+def publish():
+    """The QA lead publishes the report's narrative and its counts to chosen services or teams."""
+    if not learning.can_publish(current_user):
+        abort(403)
+    found, problems = _report_from_request()
+    if problems:
+        return _render(found, problems, status=422)
+    audience, problem = learning.read_audience(db.session, request.form.getlist("services"),
+                                               request.form.getlist("teams"))
+    if not found["narrative_sections"]:
+        problem = "Write the narrative before publishing the report"
+    if problem:
+        return _render(found, [], publish_error=problem, status=422)
+    title = f"{found['period'].label}: {found['scope_label']}"
+    publication, created = learning.publish(db.session, "report", title,
+                                            learning.report_body(found, found["narrative_sections"]),
+                                            audience, current_user)
+    db.session.commit()
+    flash("The report has been published." if created else "This report was already published to them.", "success")
+    return redirect(url_for("learning.publication", publication_id=publication.id))
+
+
 def _render(found: dict, problems: list[str], narrative_errors: dict | None = None, narrative_form=None,
-            status: int = 200):
+            publish_error: str | None = None, status: int = 200):
     narrative = found["narrative"]
     people = {} if narrative is None else {
         user.id: user.display_name for user in db.session.scalars(
@@ -67,7 +91,9 @@ def _render(found: dict, problems: list[str], narrative_errors: dict | None = No
                            narrative=narrative, narrative_people=people,
                            narrative_values=narratives.values_of(narrative), narrative_sections=narratives.SECTIONS,
                            can_write_narrative=narratives.can_write(current_user),
-                           narrative_errors=narrative_errors or {}, narrative_form=narrative_form)
+                           narrative_errors=narrative_errors or {}, narrative_form=narrative_form,
+                           can_publish=learning.can_publish(current_user), publish_error=publish_error,
+                           chosen=request.form if publish_error else None)
     return page, status
 
 
