@@ -3,7 +3,8 @@
 The people are those of tests/test_access_matrix.py. One briefing is published to
 Children in Care 1, the case's team: its worker and team manager open it, team managers
 and practitioners of other teams do not (not found), the QA team open everything, and
-nobody else has a Learning page. Expected outcomes are written out by hand.
+nobody else has a Learning page. The training needs are for the QA team and the
+principal social worker only. Expected outcomes are written out by hand.
 """
 import pytest
 from sqlalchemy import select
@@ -16,8 +17,9 @@ from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (fixture
 IN_THE_TEAM = {"the case's worker", "the case's team manager"}
 IN_OTHER_TEAMS = {"another practitioner", "the auditor (team manager)", "another team manager"}
 QA_TEAM = {"QA lead", "QA officer"}
+READS_TRAINING_NEEDS = {"QA lead", "QA officer", "principal social worker"}
 ROUTES = ("/learning", "/learning/{publication}", "/learning/briefings/new", "POST /learning/briefings/new",
-          "POST /reports/publish")
+          "POST /reports/publish", "/training-needs", "/training-needs/export.csv", "/training-needs/export.xlsx")
 
 
 @pytest.fixture
@@ -41,7 +43,9 @@ def _expected(who: str) -> dict[str, int]:
             "/learning/briefings/new": 200 if who == "QA lead" else 403,
             # Empty forms: refused as incomplete for the QA lead, forbidden for everyone else.
             "POST /learning/briefings/new": 422 if who == "QA lead" else 403,
-            "POST /reports/publish": 422 if who == "QA lead" else 403}
+            "POST /reports/publish": 422 if who == "QA lead" else 403,
+            **{route: 200 if who in READS_TRAINING_NEEDS else 403
+               for route in ("/training-needs", "/training-needs/export.csv", "/training-needs/export.xlsx")}}
 
 
 @pytest.mark.parametrize("who", list(PEOPLE))
@@ -63,4 +67,6 @@ def test_the_header_link_shows_only_to_those_who_may_follow_it(app, audit_setup)
     for who in set(PEOPLE) - {"anonymous"}:
         client = app.test_client()
         sign_in(client, audit_setup["usernames"][who])
-        assert ('href="/learning"' in client.get("/inbox").text) == (who in QA_TEAM | IN_THE_TEAM | IN_OTHER_TEAMS), who
+        inbox = client.get("/inbox").text
+        assert ('href="/learning"' in inbox) == (who in QA_TEAM | IN_THE_TEAM | IN_OTHER_TEAMS), who
+        assert ('href="/training-needs"' in inbox) == (who in READS_TRAINING_NEEDS), who
