@@ -16,6 +16,8 @@ import engine.qa.feedback_request_models  # noqa: F401
 import engine.qa.staff_survey_models  # noqa: F401
 import engine.qa.complaints_models  # noqa: F401
 import engine.qa.participation_models  # noqa: F401
+import engine.qa.narrative_models  # noqa: F401
+import engine.qa.learning_models  # noqa: F401
 import engine.qa.thematic_models  # noqa: F401
 import engine.runtime.models  # noqa: F401
 import engine.runtime.admin_models  # noqa: F401

@@ -11,7 +11,8 @@ from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (fixture
 READS_REPORTS = {"the case's head of service", "the moderator (head of service)", "another head of service",
                  "principal social worker", "QA lead", "QA officer", "assistant director", "director"}
 EXPORTS = {"QA lead", "director"}
-ROUTES = ("/reports", "/reports/report.pdf", "/trail", "POST /trail/verify", "POST /trail/exports", "/retention",
+WRITES_NARRATIVE = {"QA lead", "QA officer"}
+ROUTES = ("/reports", "/reports/report.pdf", "POST /reports/narrative", "/trail", "POST /trail/verify", "POST /trail/exports", "/retention",
           "POST /retention/apply")
 
 
@@ -20,7 +21,10 @@ def _expected(who: str) -> dict[str, int]:
         return {route: 302 for route in ROUTES}
     reports = 200 if who in READS_REPORTS else 403
     trail = 200 if who in EXPORTS else 403
-    return {"/reports": reports, "/reports/report.pdf": reports, "/trail": trail, "POST /trail/verify": trail,
+    return {"/reports": reports, "/reports/report.pdf": reports,
+            # An empty narrative: refused as incomplete for the QA team, forbidden for everyone else.
+            "POST /reports/narrative": 422 if who in WRITES_NARRATIVE else 403,
+            "/trail": trail, "POST /trail/verify": trail,
             # An empty export request: refused as incomplete for exporters, forbidden for everyone else.
             "POST /trail/exports": 422 if who in EXPORTS else 403,
             "/retention": trail,

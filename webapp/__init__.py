@@ -63,8 +63,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(case_register.blueprint)
     from webapp.views import notifications
     app.register_blueprint(notifications.blueprint)
-    from webapp.views import reports
+    from webapp.views import reports, learning, training_needs
     app.register_blueprint(reports.blueprint)
+    app.register_blueprint(learning.blueprint)
+    app.register_blueprint(training_needs.blueprint)
     from webapp.views import monitoring, administration, tracker  # noqa: I001
     app.register_blueprint(monitoring.blueprint)
     app.register_blueprint(administration.blueprint)

@@ -11,8 +11,6 @@ it: each head of service gets their service's actions, each conference and revie
 manager all of them, in the app and by email with the XLSX attached. Every
 update, verification, export and distribution is recorded in the audit trail.
 """
-import csv
-import io
 import json
 from dataclasses import dataclass
 from typing import ClassVar
@@ -20,14 +18,13 @@ from datetime import date
 from math import ceil
 from urllib.parse import urlencode
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.accounts import User, UserRole
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
+from engine.spreadsheet_files import csv_bytes, xlsx_bytes
 from engine.notifications import notify
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
@@ -58,7 +55,6 @@ COLUMNS = (("audit", "Audit"), ("case", "Case reference"), ("service", "Service"
            ("not_completed_reason", "Reason not completed"),
            ("reviewed_in_supervision_on", "Reviewed in supervision"), ("supervision_outcome", "Supervision outcome"),
            ("verified_by", "Verified by QA lead"), ("verified_at", "Verified on"))
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -231,13 +227,8 @@ def verify_action(session: Session, action_id: int, user: User) -> AuditAction:
 def export_csv(session: Session, user: User, filters: TrackerFilters, today: date) -> bytes:
     """The tracker as CSV (UTF-8 with BOM, so spreadsheet programs read it right); recorded."""
     rows = all_rows(session, user, filters, today)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in COLUMNS])
-    for row in rows:
-        writer.writerow([_cell_text(row[key]) for key, _ in COLUMNS])
     _record_export(session, user, "csv", filters, len(rows))
-    return ("\ufeff" + out.getvalue()).encode()
+    return csv_bytes(rows, COLUMNS)
 
 
 def export_xlsx(session: Session, user: User, filters: TrackerFilters, today: date) -> bytes:
@@ -248,28 +239,8 @@ def export_xlsx(session: Session, user: User, filters: TrackerFilters, today: da
 
 
 def workbook(rows: list[dict], title: str = "Audit actions tracker") -> bytes:
-    """Tracker rows as an XLSX file: a header row, filters on it, dates as dates, nothing run as a formula."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append([label for _, label in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row[key] for key, _ in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-            if isinstance(cell.value, date):
-                cell.number_format = "dd/mm/yyyy"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for column, (key, _) in zip(sheet.columns, COLUMNS):
-        sheet.column_dimensions[column[0].column_letter].width = \
-            40 if key in ("action", "evidence", "not_completed_reason") else 16
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """Tracker rows as an XLSX file, the text columns wide."""
+    return xlsx_bytes(rows, COLUMNS, title, wide=("action", "evidence", "not_completed_reason"))
 
 
 def cycle_has_actions(session: Session, cycle_id: int) -> bool:
@@ -402,12 +373,3 @@ def _record_change(session: Session, kind: str, user: User, action: AuditAction,
 def _record_export(session: Session, user: User, kind: str, filters: TrackerFilters, count: int) -> None:
     events.record(session, "tracker.exported", actor_id=user.id, subject=("actions_tracker", "master"),
                   payload={"format": kind, "filters": filters.to_query(), "rows": count})
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -169,7 +169,7 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
     `scope.extra` (a clause on Audit) limits the per-audit lists, such as the
     Inadequate audits, to those the reader may see; the counts cover the whole scope."""
     as_of = as_of or clock.today()
-    where = and_(_in_period(period), scope.clause())
+    where = and_(audits_in(period), scope.clause())
     names = _names(session)
     graded = _grades(session, where)
     report = {
@@ -191,7 +191,7 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
         "feedback": _feedback(session, where),
         "feedback_links": response_summary(session, select(Audit.id).where(where)),
         "complaints_themes": themes_summary(session, period.start, period.end, scope.service_id, scope.team_id),
-        "trend": [{"period": p, **_shares(_grades(session, and_(_in_period(p), scope.clause()))["overall"], targets)}
+        "trend": [{"period": p, **_shares(_grades(session, and_(audits_in(p), scope.clause()))["overall"], targets)}
                   for p in trend_periods(session, period)],
     }
     report["themes"] = _themes(report["areas"])
@@ -200,13 +200,14 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
                   "cohort": (Audit.cohort, COHORTS)}
     report["small_numbers_hidden"] = suppress.applies
     report["compliance"] = compliance.compliance(
-        session, where, suppress, [(p.label, and_(_in_period(p), scope.clause())) for p in trend_periods(session, period)],
+        session, where, suppress, [(p.label, and_(audits_in(p), scope.clause())) for p in trend_periods(session, period)],
         dimensions)
     report["impact"] = compliance.impact(session, where, suppress, dimensions)
     return report
 
 
-def _in_period(period: Period):
+def audits_in(period: Period):
+    """The audits a period covers: those its allocation cycle drew, else those allocated in its days."""
     if period.cycle_id:
         return Audit.cycle_id == period.cycle_id
     start, end = period.bounds()

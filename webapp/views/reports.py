@@ -5,12 +5,13 @@ service (who start from their own service). The figures are aggregates; the one
 per-audit list (Inadequate audits) shows only audits the reader may open. Reading
 a report, and each PDF made, is recorded in the audit trail.
 """
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from engine.accounts import User
 from engine.clock import clock
-from engine.qa import reports
+from engine.qa import learning, narratives, reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.models import AREAS, GRADES, Service, Team
@@ -30,11 +31,77 @@ def report():
     """The report for the chosen period and scope, with charts and their tables."""
     found, problems = _report_from_request()
     _record("report.viewed", found)
-    return render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
+    return _render(found, problems)
+
+
+@blueprint.route("/reports/narrative", methods=["POST"])
+@login_required
+def save_narrative():
+    """The QA lead's (or a QA officer's) sections for the report named in the query string."""
+    if not narratives.can_write(current_user):
+        abort(403)
+    found, problems = _report_from_request()
+    if problems:
+        return _render(found, problems, status=422)
+    changed, errors = narratives.save(db.session, found["period"].key, found["narrative_scope"],
+                                      request.form.to_dict(), current_user)
+    if errors:
+        db.session.rollback()
+        return _render(found, [], narrative_errors=errors, narrative_form=request.form, status=422)
+    db.session.commit()
+    flash("The narrative has been saved." if changed else "Nothing had changed: the narrative is as it was.", "success")
+    return redirect(url_for("reports.report", **_report_query(found)) + "#narrative")
+
+
+@blueprint.route("/reports/publish", methods=["POST"])
+@login_required
+def publish():
+    """The QA lead publishes the report's narrative and its counts to chosen services or teams."""
+    if not learning.can_publish(current_user):
+        abort(403)
+    found, problems = _report_from_request()
+    if problems:
+        return _render(found, problems, status=422)
+    audience, problem = learning.read_audience(db.session, request.form.getlist("services"),
+                                               request.form.getlist("teams"))
+    if not found["narrative_sections"]:
+        problem = "Write the narrative before publishing the report"
+    if problem:
+        return _render(found, [], publish_error=problem, status=422)
+    title = f"{found['period'].label}: {found['scope_label']}"
+    publication, created = learning.publish(db.session, "report", title,
+                                            learning.report_body(found, found["narrative_sections"]),
+                                            audience, current_user)
+    db.session.commit()
+    flash("The report has been published." if created else "This report was already published to them.", "success")
+    return redirect(url_for("learning.publication", publication_id=publication.id))
+
+
+def _render(found: dict, problems: list[str], narrative_errors: dict | None = None, narrative_form=None,
+            publish_error: str | None = None, status: int = 200):
+    narrative = found["narrative"]
+    people = {} if narrative is None else {
+        user.id: user.display_name for user in db.session.scalars(
+            select(User).where(User.id.in_({narrative.written_by_id, narrative.changed_by_id})))}
+    page = render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
                            periods=reports.period_choices(db.session, clock.today()), grades=GRADES, areas=AREAS,
                            services=db.session.scalars(select(Service).order_by(Service.name)).all(),
                            teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
-                           audit_types=AUDIT_TYPES, query=request.args.to_dict())
+                           audit_types=AUDIT_TYPES, query=request.args.to_dict(),
+                           narrative=narrative, narrative_people=people,
+                           narrative_values=narratives.values_of(narrative), narrative_sections=narratives.SECTIONS,
+                           can_write_narrative=narratives.can_write(current_user),
+                           narrative_errors=narrative_errors or {}, narrative_form=narrative_form,
+                           can_publish=learning.can_publish(current_user), publish_error=publish_error,
+                           chosen=request.form if publish_error else None)
+    return page, status
+
+
+def _report_query(found: dict) -> dict:
+    """The query string that names this report, for links and redirects back to it."""
+    scope = found["scope"]
+    return {"period": found["period"].key, "service": scope.service_id or "", "team": scope.team_id or "",
+            "audit_type": scope.audit_type or ""}
 
 
 @blueprint.route("/reports/report.pdf")
@@ -81,7 +148,11 @@ def _report_from_request() -> tuple[dict, list[str]]:
             values[key] = default
     scope = reports.Scope(service_id=service_id, team_id=team_id, extra=audit_scope(current_user),
                           audit_type=audit_type)
-    return reports.build_report(db.session, period, scope, reports.Targets(**values)), problems
+    found = reports.build_report(db.session, period, scope, reports.Targets(**values))
+    found["narrative_scope"] = narratives.scope_key(service_id, team_id)
+    found["narrative"] = narratives.narrative_for(db.session, period.key, found["narrative_scope"])
+    found["narrative_sections"] = narratives.sections_of(found["narrative"])
+    return found, problems
 
 
 def _known_id(text: str | None, model, problems: list[str], label: str) -> int | None:
