@@ -215,10 +215,11 @@ def response_summary(session: Session, audit_ids) -> dict:
                                 .group_by(FeedbackRequest.audience)).all())
     answered: dict[str, int] = {}
     choices: dict[tuple[str, str], dict[str, int]] = {}
+    schemas = {audience: form_schema(audience) for audience in AUDIENCES}  # parsed once, not per response
     for audience, answers in session.execute(select(FeedbackResponse.audience, FeedbackResponse.answers)
                                              .where(FeedbackResponse.audit_id.in_(audit_ids))):
         answered[audience] = answered.get(audience, 0) + 1
-        schema = form_schema(audience)
+        schema = schemas[audience]
         for key, value in answers.items():
             node = schema["properties"].get(key, {})
             if "enum" in node:
