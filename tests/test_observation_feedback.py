@@ -85,6 +85,10 @@ def test_the_observer_sends_a_letter_the_parent_answers_and_the_answer_is_seen_a
     assert "1 of 1 feedback requests sent from this week's observations have been answered." in summary
     assert "Were you treated with respect?" in summary and "Yes: 1" in summary and "4 – good: 1" in summary
     assert "she listened to" in summary  # the QA lead may open every observation
+    review = read(session, lambda s: s.scalar(select(HumanTask.id).where(HumanTask.instance_id == week["week"],
+                                                                         HumanTask.spec_name == "review")))
+    review_page = lead.get(f"/tasks/{review}").get_data(as_text=True)
+    assert "Feedback on the observations" in review_page and "Not sure: 1" in review_page
     kinds = read(session, lambda s: s.scalars(select(Event.kind).where(
         Event.instance_id == week["observation"], Event.kind.like("feedback_%"))).all())
     assert kinds == ["feedback_request.created", "feedback_response.received"]
