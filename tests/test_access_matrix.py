@@ -12,6 +12,8 @@ from sqlalchemy import select
 from engine.accounts import ApiToken, User, issue_api_token
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.models import Case, Team
+from engine.qa.observation_feedback import create_request as create_observation_request
+from engine.runtime.instances import start_instance
 from engine.runtime.models import HumanTask
 from tests.conftest import sign_in, user_named
 
@@ -41,6 +43,8 @@ SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's
                   "QA lead", "QA officer", "assistant director", "director"}
 ALLOCATES = {"QA lead", "QA officer"}
 ASKS_FOR_FEEDBACK = {"the auditor (team manager)", "QA lead", "QA officer"}
+# The practice observation below is hos.cincp's; the QA team sees every instance.
+OBSERVATION_FEEDBACK = {"another head of service", "QA lead", "QA officer"}
 READS_SURVEY_RESULTS = {"principal social worker", "assistant director", "director", "QA lead"}
 READS_PARTICIPATION = {"principal social worker", "QA lead", "QA officer", "assistant director", "director"}
 READS_COMPLAINTS = {"the case's head of service", "the moderator (head of service)", "another head of service",
@@ -58,7 +62,10 @@ def _page_expectations(who: str) -> dict[str, int]:
                                          "POST /account/tokens/{token}/revoke",
                                          "/audits/{audit}/feedback-requests/new", "/survey", "/surveys",
                                          "/complaints", "/complaints/new", "/complaints/import",
-                                         "/participation", "/participation/new")} | public
+                                         "/participation", "/participation/new",
+                                         "/observations/{observation}/feedback-requests/new",
+                                         "POST /observations/{observation}/feedback-requests/{feedback_request}/withdraw")} \
+            | public
     return public | {
         "/inbox": 200,
         "/audits": 200,
@@ -68,6 +75,9 @@ def _page_expectations(who: str) -> dict[str, int]:
         # Saving a draft of the auditor's task: only the auditor may.
         "POST /tasks/{task}": 302 if who == "the auditor (team manager)" else 403,
         "/audits/{audit}/feedback-requests/new": 200 if who in ASKS_FOR_FEEDBACK else 403,
+        "/observations/{observation}/feedback-requests/new": 200 if who in OBSERVATION_FEEDBACK else 403,
+        "POST /observations/{observation}/feedback-requests/{feedback_request}/withdraw":
+            302 if who in OBSERVATION_FEEDBACK else 403,
         # Everyone signed in reaches the survey page (it says when none is open for them).
         "/survey": 200,
         "/surveys": 200 if who in READS_SURVEY_RESULTS else 403,
@@ -119,6 +129,12 @@ def audit_setup(app):
         issue_api_token(session, session.get(User, audit.auditor_id))
         session.commit()
         token = session.scalar(select(ApiToken.id))
+        observer = user_named(session, "hos.cincp")
+        observation = start_instance(session, "practice_observation", {
+            "observer": observer.id, "observations_due": "2027-01-15", "week_reference": "PW-2027-00001"},
+            actor_id=None, business_key="PW-2027-00001-O1")
+        feedback_request = create_observation_request(session, observation, observer, "parent_carer", "letter")
+        session.commit()
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
         usernames = {}
         for label, key in PEOPLE.items():
@@ -127,6 +143,7 @@ def audit_setup(app):
             user_id = getattr(audit, f"{key}_id", None)
             usernames[label] = session.get(User, user_id).username if user_id else key
         return {"audit": audit.id, "task": task.id, "token": token, "instance": audit.instance_id,
+                "observation": observation.id, "feedback_request": feedback_request.request.id,
                 "usernames": usernames}
 
 

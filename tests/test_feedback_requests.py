@@ -204,7 +204,7 @@ def test_retention_blanks_what_people_wrote_but_keeps_their_choices(session):
     issued = _ask(session, audit.id)
     feedback_requests.submit_response(session, issued.code, dict(CHILD_ANSWERS))
     session.commit()
-    feedback_requests.anonymise_responses(session, audit.id, ANONYMISED)
+    feedback_requests.anonymise_responses(session, FeedbackRequest.audit_id == audit.id, ANONYMISED)
     session.commit()
     kept = session.scalar(select(FeedbackResponse).where(FeedbackResponse.audit_id == audit.id))
     assert kept.answers["got_better_detail"] == ANONYMISED

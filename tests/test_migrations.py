@@ -4,10 +4,16 @@ A model change without a migration (or a migration that drifts from the models) 
 found here, before it reaches a council's database. The same checks run on
 PostgreSQL in tests/postgres/test_migrations.py.
 """
+from datetime import date, datetime, timezone
+from itertools import count
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import JSON, MetaData, Table, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from engine.database import make_engine
 from engine.schema import metadata
@@ -46,3 +52,82 @@ def test_sqlite_upgrade_matches_models_and_downgrades_cleanly(tmp_path):
     assert table_names(url) == {"alembic_version"}
     upgrade(url)
     assert schema_differences(url) == []
+
+
+def _sample(column, number: int):
+    """A value of the column's type, different for each `number` (unique columns stay unique)."""
+    python_type = column.type.python_type if not isinstance(column.type, JSON) else dict
+    if python_type is bool:
+        return False
+    if python_type is int:
+        return number
+    if python_type is datetime:
+        return datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    if python_type is date:
+        return date(2026, 1, 5)
+    if python_type is dict:
+        return {}
+    text = f"m{number}"
+    return text[-column.type.length:] if getattr(column.type, "length", None) else text
+
+
+_SAMPLE_NUMBERS = count(1)
+
+
+def insert_row(connection, table_name: str, **values) -> int:
+    """Insert a row into `table_name` as the database stands (reflected, not the models): the
+    columns given, and for every other required column a sample value or, for a reference,
+    a new row of the table it references. Returns the new row's id."""
+    table = Table(table_name, MetaData(), autoload_with=connection)
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        reference = next(iter(column.foreign_keys), None)
+        row[column.name] = (insert_row(connection, reference.target_fullname.split(".")[0])
+                            if reference is not None else _sample(column, next(_SAMPLE_NUMBERS)))
+    return connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+
+
+def check_observation_migration_keeps_audit_requests(url: str) -> None:
+    """Before the observation migration: an audit's feedback request and its answer. After it:
+    the request is an audit request keyed to the audit's instance, an observation request can
+    be added, and a row that is both or neither is refused. Down again: the audit request is
+    still there and the observation request is gone."""
+    config = alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0028").down_revision
+    command.upgrade(config, before)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            instance = insert_row(connection, "process_instances")
+            audit = insert_row(connection, "audits", instance_id=instance)
+            request = insert_row(connection, "feedback_requests", audit_id=audit, audience="parent_carer",
+                                 channel="letter", token_digest="a" * 64)
+            insert_row(connection, "feedback_responses", request_id=request, audit_id=audit,
+                       audience="parent_carer", answers={"respect": "yes"})
+        command.upgrade(config, "0028")
+        with engine.begin() as connection:
+            kept = connection.execute(text("SELECT subject_kind, audit_id, instance_id FROM feedback_requests "
+                                           "WHERE id = :id"), {"id": request}).one()
+            assert tuple(kept) == ("audit", audit, instance)
+            observation = insert_row(connection, "feedback_requests", subject_kind="observation", audit_id=None,
+                                     instance_id=instance, audience="professional", channel="letter",
+                                     token_digest="b" * 64)
+            insert_row(connection, "feedback_responses", request_id=observation, audit_id=None,
+                       audience="professional", answers={})
+        for both_or_neither in ({"subject_kind": "observation", "audit_id": audit},
+                                {"subject_kind": "audit", "audit_id": None}):
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                insert_row(connection, "feedback_requests", instance_id=instance, audience="professional",
+                           channel="letter", token_digest="c" * 64, **both_or_neither)
+        command.downgrade(config, before)
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT id, audit_id FROM feedback_requests")).all() == [(request, audit)]
+            assert connection.execute(text("SELECT request_id FROM feedback_responses")).scalars().all() == [request]
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_observation_migration_keeps_audit_requests(tmp_path):
+    check_observation_migration_keeps_audit_requests(f"sqlite:///{tmp_path / 'observation.sqlite'}")

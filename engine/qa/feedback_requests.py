@@ -1,11 +1,12 @@
 """Feedback asked straight from a child, young person, parent, carer or professional.
 
-The auditor sends a single-use link from an audit: by email, or as a printed letter
+The auditor sends a single-use link from an audit (and the observer from a practice
+observation, engine/qa/observation_feedback.py): by email, or as a printed letter
 carrying a code to type in. The link opens a public page with no sign-in and no case
 details; it works for one response, expires (QA_FEEDBACK_LINK_DAYS, default 28) and can
 be withdrawn. The token is 128 random bits shown once and stored only as a SHA-256
 digest. Answers are validated against the audience's form (forms/voice_<audience>-*)
-and attached to the audit; nothing typed there can be read back through the link.
+and attached to the audit or observation; nothing typed there can be read back through the link.
 """
 import base64
 import hashlib
@@ -95,6 +96,14 @@ def create_request(session: Session, audit: Audit, user: User, audience: str, ch
         raise PermissionError("Only the audit's auditor or the QA team can ask for feedback on it.")
     if audit.status == "closed":
         raise FeedbackRequestError("audience", "This audit is closed: feedback can no longer be attached to it.")
+    return issue_link(session, user, audience, channel, email, subject_kind="audit", audit_id=audit.id,
+                      instance_id=audit.instance_id)
+
+
+def issue_link(session: Session, user: User, audience: str, channel: str, email: str | None, *,
+               subject_kind: str, audit_id: int | None, instance_id: int | None) -> IssuedRequest:
+    """Make the link once the caller has checked who may ask and about what: the checks of
+    the form itself, the code, the outbox email and the trail are the same for every subject."""
     if audience not in AUDIENCES:
         raise FeedbackRequestError("audience", "Select who the feedback is from.")
     if channel not in CHANNELS:
@@ -104,15 +113,15 @@ def create_request(session: Session, audit: Audit, user: User, audience: str, ch
         raise FeedbackRequestError("email", "Enter an email address in the correct format, like name@example.com.")
     code = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
     now = clock.now()
-    request = FeedbackRequest(audit_id=audit.id, audience=audience, channel=channel, token_digest=_digest(code),
+    request = FeedbackRequest(subject_kind=subject_kind, audit_id=audit_id, instance_id=instance_id, audience=audience, channel=channel, token_digest=_digest(code),
                               requested_by_id=user.id, created_at=now, expires_at=now + link_lifetime())
     session.add(request)
     session.flush()
     issued = IssuedRequest(request, code)
     if channel == "email":
         _queue_email(session, email, issued, audience)
-    events.record(session, "feedback_request.created", actor_id=user.id, instance_id=audit.instance_id,
-                  subject=("audit", audit.id),
+    events.record(session, "feedback_request.created", actor_id=user.id, instance_id=instance_id,
+                  subject=event_subject(request),
                   payload={"request_id": request.id, "audience": audience, "channel": channel,
                            "expires_at": request.expires_at.isoformat()})
     return issued
@@ -125,13 +134,23 @@ def withdraw(session: Session, audit: Audit, request_id: int, user: User) -> Fee
         raise LookupError("No such feedback request on this audit.")
     if not can_request(user, audit):
         raise PermissionError("Only the audit's auditor or the QA team can withdraw its feedback requests.")
+    return withdraw_link(session, request, user)
+
+
+def withdraw_link(session: Session, request: FeedbackRequest, user: User) -> FeedbackRequest:
+    """Withdraw a request the caller has found on its subject and checked `user` may withdraw."""
     if request.answered_at is not None:
         raise FeedbackRequestError("request", "This request has already been answered, so it cannot be withdrawn.")
     if request.withdrawn_at is None:
         request.withdrawn_at, request.withdrawn_by_id = clock.now(), user.id
-        events.record(session, "feedback_request.withdrawn", actor_id=user.id, instance_id=audit.instance_id,
-                      subject=("audit", audit.id), payload={"request_id": request.id})
+        events.record(session, "feedback_request.withdrawn", actor_id=user.id, instance_id=request.instance_id,
+                      subject=event_subject(request), payload={"request_id": request.id})
     return request
+
+
+def event_subject(request: FeedbackRequest) -> tuple[str, int]:
+    """What a request's events are about: its audit, or the observation's process instance."""
+    return ("audit", request.audit_id) if request.subject_kind == "audit" else ("process_instance", request.instance_id)
 
 
 def open_request(session: Session, code: str) -> FeedbackRequest:
@@ -169,8 +188,8 @@ def submit_response(session: Session, code: str, answers: dict) -> FeedbackRespo
                                 consent=bool(answers.get("consent")), submitted_at=now)
     session.add(response)
     session.flush()
-    audit = session.get(Audit, request.audit_id)
-    events.record(session, "feedback_response.received", instance_id=audit.instance_id, subject=("audit", audit.id),
+    events.record(session, "feedback_response.received", instance_id=request.instance_id,
+                  subject=event_subject(request),
                   payload={"request_id": request.id, "response_id": response.id, "audience": request.audience,
                            "answers_sha256": hashlib.sha256(events.canonical_json(answers).encode()).hexdigest()})
     return response
@@ -178,12 +197,17 @@ def submit_response(session: Session, code: str, answers: dict) -> FeedbackRespo
 
 def requests_for_audit(session: Session, audit_id: int) -> list[dict]:
     """Every request made for an audit, with its state and answers, for the audit page and moderation."""
+    return request_rows(session, FeedbackRequest.audit_id == audit_id)
+
+
+def request_rows(session: Session, which) -> list[dict]:
+    """The requests `which` (a condition on FeedbackRequest) selects, oldest first, each with its
+    state and the answers in the words the person saw."""
     responses = {row.request_id: row for row in session.scalars(
-        select(FeedbackResponse).where(FeedbackResponse.audit_id == audit_id))}
+        select(FeedbackResponse).join(FeedbackRequest, FeedbackRequest.id == FeedbackResponse.request_id).where(which))}
     now = clock.now()
     rows = []
-    for request in session.scalars(select(FeedbackRequest).where(FeedbackRequest.audit_id == audit_id)
-                                   .order_by(FeedbackRequest.id)):
+    for request in session.scalars(select(FeedbackRequest).where(which).order_by(FeedbackRequest.id)):
         response = responses.get(request.id)
         rows.append({"id": request.id, "audience": AUDIENCES.get(request.audience, request.audience),
                      "channel": request.channel, "sent_on": request.created_at, "expires_at": request.expires_at,
@@ -210,14 +234,22 @@ def answer_lines(audience: str, answers: dict) -> list[tuple[str, str]]:
 def response_summary(session: Session, audit_ids) -> dict:
     """Requests sent and answered per audience, and how each choice question was answered,
     over the audits selected by `audit_ids` (a subquery of audit ids)."""
-    sent = dict(session.execute(select(FeedbackRequest.audience, func.count())
-                                .where(FeedbackRequest.audit_id.in_(audit_ids))
+    return summarise_responses(session, FeedbackRequest.audit_id.in_(audit_ids))
+
+
+def summarise_responses(session: Session, which, with_words: bool = False) -> dict:
+    """Requests sent and answered per audience, and how each choice question was answered, over
+    the requests `which` (a condition on FeedbackRequest) selects; `with_words` adds what people
+    wrote in their own words, by question, for readers who may open every request's subject."""
+    sent = dict(session.execute(select(FeedbackRequest.audience, func.count()).where(which)
                                 .group_by(FeedbackRequest.audience)).all())
     answered: dict[str, int] = {}
     choices: dict[tuple[str, str], dict[str, int]] = {}
+    words: dict[tuple[str, str], list[str]] = {}
     schemas = {audience: form_schema(audience) for audience in AUDIENCES}  # parsed once, not per response
     for audience, answers in session.execute(select(FeedbackResponse.audience, FeedbackResponse.answers)
-                                             .where(FeedbackResponse.audit_id.in_(audit_ids))):
+                                             .join(FeedbackRequest, FeedbackRequest.id == FeedbackResponse.request_id)
+                                             .where(which).order_by(FeedbackResponse.id)):
         answered[audience] = answered.get(audience, 0) + 1
         schema = schemas[audience]
         for key, value in answers.items():
@@ -226,18 +258,25 @@ def response_summary(session: Session, audit_ids) -> dict:
                 label = dict(zip(node["enum"], node.get("enumNames", node["enum"]))).get(value, value)
                 counts = choices.setdefault((audience, node.get("title", key)), {})
                 counts[label] = counts.get(label, 0) + 1
+            elif with_words and isinstance(value, str) and value.strip():
+                words.setdefault((audience, node.get("title", key)), []).append(value)
     audiences = [{"audience": label, "sent": sent.get(key, 0), "answered": answered.get(key, 0),
                   "rate": round(100 * answered.get(key, 0) / sent[key]) if sent.get(key) else None}
                  for key, label in AUDIENCES.items()]
     questions = [{"audience": AUDIENCES[audience], "question": question, "answers": sorted(counts.items())}
                  for (audience, question), counts in choices.items()]
-    return {"audiences": audiences, "questions": questions}
+    said = [{"audience": AUDIENCES[audience], "question": question, "words": texts}
+            for (audience, question), texts in words.items()]
+    return {"audiences": audiences, "questions": questions, "words": said,
+            "answered": sum(answered.values()), "sent": sum(sent.values())}
 
 
-def anonymise_responses(session: Session, audit_id: int, marker: str) -> None:
-    """Replace what people wrote in their own words (free-text answers) with `marker`, for
-    retention; the choices they picked stay, so reports keep counting them."""
-    for response in session.scalars(select(FeedbackResponse).where(FeedbackResponse.audit_id == audit_id)):
+def anonymise_responses(session: Session, which, marker: str) -> None:
+    """Replace what people wrote in their own words (free-text answers) to the requests `which`
+    (a condition on FeedbackRequest) selects with `marker`, for retention; the choices they
+    picked stay, so reports keep counting them."""
+    for response in session.scalars(select(FeedbackResponse).join(
+            FeedbackRequest, FeedbackRequest.id == FeedbackResponse.request_id).where(which)):
         properties = form_schema(response.audience)["properties"]
         response.answers = {key: marker if isinstance(value, str) and value and "enum" not in properties.get(key, {})
                             else value for key, value in response.answers.items()}

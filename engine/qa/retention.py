@@ -11,7 +11,8 @@ Record types and what happens when one is past its period:
 - `activity` (counted from the end of its instance): for a finished instance of any process but
   the case file audit (thematic audits, dip samples, practice weeks, multi-agency audits, the
   annual report, published models), the free text of the thematic audit or dip sample it
-  wrote, the strings of its start-form answers (instance_starts), its submitted answers and
+  wrote, what people wrote in their own words through a practice observation's feedback links,
+  the strings of its start-form answers (instance_starts), its submitted answers and
   its workflow's task data are replaced by the marker; references, dates, people and counts stay.
 - `task_draft` (counted from the last save): unsent answers are deleted.
 - `trail_export` (counted from when it was made): the zip file is deleted; the row
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.qa import case_references
+from engine.qa.feedback_request_models import FeedbackRequest
 from engine.qa.feedback_requests import anonymise_responses
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
@@ -206,7 +208,7 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
         _blank(evidence, ("comment", "link"))
     for escalation in session.scalars(select(Escalation).where(Escalation.audit_id == audit.id)):
         _blank(escalation, ("immediate_actions",))
-    anonymise_responses(session, audit.id, ANONYMISED)
+    anonymise_responses(session, FeedbackRequest.audit_id == audit.id, ANONYMISED)
     instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
     if instance is not None:
         _anonymise_instance(session, instance)
@@ -219,6 +221,9 @@ def _anonymise_activity(session: Session, instance: ProcessInstance, actor_id: i
     """Blank what people wrote in a finished activity; the event names the instance, not the text."""
     _blank(session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id)), THEMATIC_TEXT)
     _blank(session.scalar(select(DipSample).where(DipSample.instance_id == instance.id)), DIP_SAMPLE_TEXT)
+    # What people said through a practice observation's feedback links, like the observation's own text.
+    anonymise_responses(session, (FeedbackRequest.subject_kind == "observation")
+                        & (FeedbackRequest.instance_id == instance.id), ANONYMISED)
     start = session.get(InstanceStart, instance.id)
     if start is not None:  # the started event keeps the answers' SHA-256, as a submission's event does
         start.answers = _scrub_task_data({"data": start.answers})["data"]

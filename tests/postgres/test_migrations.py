@@ -7,7 +7,8 @@ from sqlalchemy import inspect
 from engine.database import make_engine
 from engine.schema import metadata
 from engine.migrations import upgrade
-from tests.test_migrations import downgrade_to_base, schema_differences, table_names
+from tests.test_migrations import (check_observation_migration_keeps_audit_requests, downgrade_to_base,
+                                   schema_differences, table_names)
 
 pytestmark = pytest.mark.postgres
 
@@ -30,3 +31,7 @@ def test_postgres_upgrade_matches_models_and_downgrades_cleanly(empty_postgres_u
     assert sequence_names(url) == set()
     upgrade(url)
     assert schema_differences(url) == []
+
+
+def test_postgres_observation_migration_keeps_audit_requests(empty_postgres_url):
+    check_observation_migration_keeps_audit_requests(empty_postgres_url)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from engine.clock import clock
 from engine.qa.actions_tracker import dashboard_counts as tracker_counts, may_view_tracker
+from engine.qa.observation_feedback import feedback_on_page
 from engine.runtime import monitoring
 from engine.runtime.instance_subjects import instance_subject
 from engine.runtime.administration import may_administer
@@ -72,6 +73,7 @@ def instance(instance_id: int):
     details = monitoring.instance_page(db.session, found, current_user._get_current_object(),
                                        include_reads=request.args.get("reads") == "yes")
     page = render_template("instance.html", **details, today=clock.today(),
+                           activity_feedback=feedback_on_page(db.session, found, current_user._get_current_object()),
                            administer=may_administer(current_user), describe=humanise_kind,
                            show_version=monitoring.may_view_versions(current_user),
                            statuses=monitoring.INSTANCE_STATUSES, status_colours=STATUS_COLOURS)

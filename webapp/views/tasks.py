@@ -18,6 +18,7 @@ from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
 from engine.qa.models import Audit, Team
+from engine.qa.observation_feedback import feedback_on_page
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
@@ -211,6 +212,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
         assignee=_name(found.assignee_id), completed_by=_name(found.completed_by_id),
         claimable=acting and found.assignee_id is None,
         releasable=acting and found.assignee_id == user.id and not lane.get("person"),
+        activity_feedback=feedback_on_page(db.session, db.session.get(ProcessInstance, found.instance_id), user),
         today=clock.today()), status
 
 
