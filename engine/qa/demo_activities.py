@@ -44,6 +44,7 @@ def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 202
             "why_now": "performance_data", "why_now_detail": "Demo: placement moves rose over two quarters.",
             "sample_size": sample_size, "deadline": (day + timedelta(days=70)).isoformat()}, service.id)
         _complete(session, instance.id, "draw_sample", lead, {"seed": seed, "confirmed": True})
+        _complete(session, instance.id, "review_sample", lead, {"confirmed": True})
         thematic = session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id))
         for number, audit in enumerate(sampled_audits(session, thematic)):
             walk_audit(session, audit, ("good", "requires_improvement")[number % 2], disagree=False, day=day)
