@@ -28,8 +28,13 @@ THEMATIC_SERVICE = "Children in Care"
 DAYS_AGO = 120
 
 
-def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 2026) -> ThematicAudit | None:
-    """One published thematic audit, or None when the demo has no principal social worker or QA lead."""
+FOCUSED_QUESTIONS = ("Was permanence discussed at the second review?", "Is the permanence plan recorded on file?")
+
+
+def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 2026,
+                         tool: str = "case_file_audit") -> ThematicAudit | None:
+    """One published thematic audit (with the case file audit tool, or a focused tool of two
+    questions), or None when the demo has no principal social worker or QA lead."""
     psw = _person(session, "principal_social_worker")
     lead = _person(session, "qa_lead")
     service = session.scalar(select(Service).where(Service.name == THEMATIC_SERVICE))
@@ -39,7 +44,8 @@ def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 202
     try:
         clock.set(at_local_hour(day, 9))
         instance = start_process(session, psw, "thematic_audit", {
-            "theme": "Permanence for children in care", "tool": "case_file_audit", "cohort": "child_in_care",
+            "theme": "Permanence for children in care", "tool": tool, "cohort": "child_in_care",
+            "focused_questions": [{"question": text} for text in FOCUSED_QUESTIONS] if tool == "focused" else [],
             "question": "Is permanence planned from the second review for every child in care?",
             "why_now": "performance_data", "why_now_detail": "Demo: placement moves rose over two quarters.",
             "sample_size": sample_size, "deadline": (day + timedelta(days=70)).isoformat()}, service.id)
