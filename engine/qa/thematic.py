@@ -35,6 +35,7 @@ from engine.runtime.starting import child_instance_ids, link_child_instance
 
 SAMPLE_WORKING_DAYS = 5     # the QA lead draws the sample within a week of the commission
 SIGN_OFF_WORKING_DAYS = 5   # the commissioner signs off within a week of the findings
+REVIEW_WORKING_DAYS = 2     # the QA lead reviews the draw within two working days, or by the sample's due date
 WHY_NOW = {"performance_data": "Performance data", "review": "A review (e.g. a safeguarding practice review)",
            "inspection": "Inspection feedback", "practice_concern": "A concern about practice", "other": "Other"}
 
@@ -138,7 +139,9 @@ def draw_thematic_sample(context: ServiceContext, data: dict, thematic_id: int):
     thematic = context.session.get(ThematicAudit, thematic_id)
     seed = data.get("seed") or secrets.randbelow(2 ** 31)
     drawn = thematic_sample.draw(context.session, thematic, seed, context.actor_id)
-    return {"cases": len(drawn), "seed": seed}
+    sample_due = date.fromisoformat(data["thematic"]["sample_due"])
+    review_due = max(sample_due, add_working_days(clock.today(), REVIEW_WORKING_DAYS))
+    return {"cases": len(drawn), "seed": seed, "review_due": review_due.isoformat()}
 
 
 @service_operation("start_thematic_audits")
