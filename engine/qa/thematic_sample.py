@@ -49,6 +49,7 @@ def rows(session: Session, thematic: ThematicAudit) -> list[ThematicSampleCase]:
 
 
 def proposed(session: Session, thematic: ThematicAudit) -> list[ThematicSampleCase]:
+    """The cases the sample holds now: what confirming starts an audit for."""
     return [row for row in rows(session, thematic) if row.status == "proposed"]
 
 
