@@ -10,7 +10,7 @@ from engine.clock import clock
 from engine.qa.demo_activities import run_dip_sample_history, run_thematic_history
 from engine.qa.reports import reporting_year
 from engine.qa.retention import ANONYMISED, apply_retention
-from engine.qa.thematic_models import DipSample, ThematicAudit
+from engine.qa.thematic_models import DipSample, ThematicAudit, ThematicSampleCase
 from engine.runtime.events import verify_chain
 from engine.runtime.models import Event, InstanceStart, ProcessInstance, TaskSubmission
 from engine.runtime.starting import start_process
@@ -18,7 +18,7 @@ from tests.conftest import user_named
 
 
 def test_finished_activities_past_their_period_are_blanked(session):
-    thematic = run_thematic_history(session, sample_size=1, seed=4)
+    thematic = run_thematic_history(session, sample_size=1, seed=4, swap_reason="Demo: the family moved away.")
     dip = run_dip_sample_history(session, seed=4)
     annual = start_process(session, user_named(session, "qa.lead"), "annual_report", {
         "year": reporting_year(clock.today()), "due_on": (clock.today() + timedelta(days=20)).isoformat()})
@@ -35,6 +35,8 @@ def test_finished_activities_past_their_period_are_blanked(session):
     thematic, dip = session.get(ThematicAudit, thematic.id), session.get(DipSample, dip.id)
     assert (thematic.question, thematic.findings, thematic.learning) == (ANONYMISED,) * 3
     assert thematic.theme == theme and thematic.reference.startswith("THM-")  # references and labels stay
+    reasons = session.scalars(select(ThematicSampleCase.reason).where(ThematicSampleCase.thematic_id == thematic.id))
+    assert sorted(reasons) == [ANONYMISED, ANONYMISED]  # the case swapped out and the one swapped in
     assert (dip.findings, dip.learning) == (ANONYMISED, ANONYMISED)
     answers = session.get(InstanceStart, thematic_instance).answers
     assert answers["question"] == ANONYMISED and all(

@@ -73,7 +73,12 @@ def test_a_thematic_audit_from_commission_to_published_report(app, session):
     drawn = lead.post(f"/tasks/{draw}", data={"seed": "4242", "confirmed": "yes", "action": "complete"})
     assert drawn.status_code == 302
     thematic = thematic_row(session)
-    assert thematic["status"] == "audits_running" and thematic["seed"] == 4242 and len(thematic["sample"]) == 3
+    assert thematic["status"] == "in_review" and thematic["seed"] == 4242 and thematic["sample"] == []
+    review = ready_task(session, thematic["instance_id"], "review_sample")
+    assert f"/tasks/{review}" in lead.get("/inbox").get_data(as_text=True)
+    assert lead.post(f"/thematic/{thematic['id']}/confirm").status_code == 302  # nothing changed: the draw stands
+    thematic = thematic_row(session)
+    assert thematic["status"] == "audits_running" and len(thematic["sample"]) == 3
 
     def children(s):
         ids = list(s.scalars(select(InstanceStart.instance_id).where(

@@ -42,12 +42,25 @@ def test_thematic_reminders_overdue_notices_and_escalation(session, scheduler): 
     assert notices(session, "overdue") == []
     scheduler(datetime.combine(add_working_days(sample_due, 1), datetime.min.time(), timezone.utc) + timedelta(hours=9))
     overdue = notices(session, "overdue")
-    assert overdue and all("Draw the thematic sample and allocate was due on" in subject for _, subject in overdue)
+    assert overdue and all("Draw the thematic sample was due on" in subject for _, subject in overdue)
     assert lead.id in {recipient for recipient, _ in overdue}  # offered to the QA lead role: every QA lead is told
 
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))
     claim_task(session, task.id, lead)
     complete_task(session, task.id, lead, {"seed": 11, "confirmed": True})
+    session.commit()
+    assert session.scalar(select(ThematicAudit.status)) == "in_review"
+    # Drawn late, the review is due two working days after the draw; the working day after, the QA lead is told.
+    review = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready",
+                                                    HumanTask.spec_name == "review_sample"))
+    assert review.due_on == add_working_days(clock.today(), 2)
+    scheduler(datetime.combine(review.due_on, datetime.min.time(), timezone.utc) + timedelta(hours=12))
+    assert [s for _, s in notices(session, "overdue") if "Review the thematic sample" in s] == []
+    scheduler(datetime.combine(add_working_days(review.due_on, 1), datetime.min.time(), timezone.utc) + timedelta(hours=9))
+    assert [s for _, s in notices(session, "overdue") if "Review the thematic sample was due on" in s]
+    review = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready",
+                                                    HumanTask.spec_name == "review_sample"))
+    complete_task(session, review.id, lead, {"confirmed": True})
     session.commit()
     assert session.scalar(select(ThematicAudit.status)) == "audits_running"
 

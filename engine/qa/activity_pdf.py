@@ -6,7 +6,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-from engine.qa.report_pdf import STYLES, _pairs, _rows, _when
+from engine.qa.report_pdf import STYLES, _cell, _pairs, _rows, _when
 
 
 def thematic_pdf(report: dict, council_name: str) -> bytes:
@@ -16,11 +16,22 @@ def thematic_pdf(report: dict, council_name: str) -> bytes:
     story += _pairs([("The commission", [
         ("Question", thematic.question), ("Why now", f"{report['why_now']}. {thematic.why_now_detail}".strip()),
         ("Service", report["service"]), ("Cohort", report["cohort"]), ("Cases sampled", len(report["audits"])),
-        ("Seed of the draw", thematic.seed), ("Commissioned by", report["commissioned_by"]),
+        ("Audit tool", report["tool"]), ("Seed of the draw", thematic.seed), ("Commissioned by", report["commissioned_by"]),
         ("Commissioned", _when(thematic.commissioned_at)), ("Deadline", _when(thematic.deadline))])])
-    story += _rows("Grades of the audits (moderated where moderated)", ["Grade", "Audits", "Share"],
-                   [(row["grade"], row["count"], f"{row['share']}%") for row in report["grades"]], (60, 30, 30))
-    story += _rows("The audits", ["Audit", "Case", "Grade"],
+    story += _rows("Changes at the review of the sample", ["Case drawn", "Change", "Reason", "By"],
+                   [(row["case"], row["change"], row["reason"], row["by"]) for row in report["sample_changes"]],
+                   (30, 40, 75, 35))
+    if report["focused"]:
+        title = "The focused tool's answers (shares of the audits where the question applied)"
+        if report["small_numbers_hidden"]:
+            title += "; figures resting on fewer than 5 answers are shown as 'fewer than 5'"
+        story += _rows(title, ["Question", "Yes", "Partly", "No", "N/A"],
+                       [(row["question"], *(_cell(row["answers"][choice]) for choice in ("yes", "partly", "no")),
+                         row["not_applicable"]) for row in report["focused"]], (80, 25, 25, 25, 15))
+    else:
+        story += _rows("Grades of the audits (moderated where moderated)", ["Grade", "Audits", "Share"],
+                       [(row["grade"], row["count"], f"{row['share']}%") for row in report["grades"]], (60, 30, 30))
+    story += _rows("The audits", ["Audit", "Case", "Moderator" if report["focused"] else "Grade"],
                    [(row["reference"], row["case"], row["grade"]) for row in report["audits"]], (40, 40, 60))
     story += _pairs([("Findings", [("Findings", thematic.findings), ("Learning", thematic.learning),
                                    ("Good or better", f"{report['good_or_better']}%"

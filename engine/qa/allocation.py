@@ -4,7 +4,7 @@ The allocated worker and their team manager come from the case record; the head 
 service from the team's service. Separation of duties is checked here, before any
 process starts: the auditor is not the case's worker, the moderator is not the auditor.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -44,6 +44,10 @@ class AllocationRequest:
     due_on: date | None = None
     moderation_due_on: date | None = None
     confirm_recent: bool = False   # allocate even though the case was audited in the last 12 months
+    # The process that runs the audit: the case file audit, or another audit process (a thematic
+    # audit's focused audit) with `start_data` added to what every audit process is given.
+    process_key: str = PROCESS_KEY
+    start_data: dict = field(default_factory=dict)
 
 
 def default_timescales(today: date) -> tuple[date, date]:
@@ -53,7 +57,7 @@ def default_timescales(today: date) -> tuple[date, date]:
 
 
 def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User) -> Audit:
-    """Create the audit record and start its case file audit process."""
+    """Create the audit record and start its audit process (the case file audit unless the request names another)."""
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -102,11 +106,11 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                            "moderator_id": moderator.id, "worker_id": case.worker_id,
                            "team_manager_id": team.manager_id, "due_on": due_on,
                            "moderation_due_on": moderation_due_on})
-    instance = start_instance(session, PROCESS_KEY, {
+    instance = start_instance(session, request.process_key, {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
         "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
         "team_manager": team.manager_id, "head_of_service": head_of_service_id,
-        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
+        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(), **request.start_data,
     }, actor_id=allocated_by.id, business_key=audit.reference)
     audit.instance_id = instance.id
     return audit

@@ -18,6 +18,7 @@ from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.qa.demo_history import at_local_hour, walk_audit
 from engine.qa.models import Service
+from engine.qa import thematic_sample
 from engine.qa.thematic import sampled_audits
 from engine.qa.thematic_models import DipSample, ThematicAudit
 from engine.runtime.instances import claim_task, complete_task
@@ -28,8 +29,14 @@ THEMATIC_SERVICE = "Children in Care"
 DAYS_AGO = 120
 
 
-def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 2026) -> ThematicAudit | None:
-    """One published thematic audit, or None when the demo has no principal social worker or QA lead."""
+FOCUSED_QUESTIONS = ("Was permanence discussed at the second review?", "Is the permanence plan recorded on file?")
+
+
+def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 2026, tool: str = "case_file_audit",
+                         swap_reason: str | None = None) -> ThematicAudit | None:
+    """One published thematic audit (with the case file audit tool, or a focused tool of two
+    questions; its first drawn case swapped at review when `swap_reason` is given), or None
+    when the demo has no principal social worker or QA lead."""
     psw = _person(session, "principal_social_worker")
     lead = _person(session, "qa_lead")
     service = session.scalar(select(Service).where(Service.name == THEMATIC_SERVICE))
@@ -39,12 +46,16 @@ def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 202
     try:
         clock.set(at_local_hour(day, 9))
         instance = start_process(session, psw, "thematic_audit", {
-            "theme": "Permanence for children in care", "tool": "case_file_audit", "cohort": "child_in_care",
+            "theme": "Permanence for children in care", "tool": tool, "cohort": "child_in_care",
+            "focused_questions": [{"question": text} for text in FOCUSED_QUESTIONS] if tool == "focused" else [],
             "question": "Is permanence planned from the second review for every child in care?",
             "why_now": "performance_data", "why_now_detail": "Demo: placement moves rose over two quarters.",
             "sample_size": sample_size, "deadline": (day + timedelta(days=70)).isoformat()}, service.id)
         _complete(session, instance.id, "draw_sample", lead, {"seed": seed, "confirmed": True})
         thematic = session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id))
+        if swap_reason:
+            thematic_sample.swap_case(session, thematic_sample.proposed(session, thematic)[0].id, lead, swap_reason)
+        _complete(session, instance.id, "review_sample", lead, {"confirmed": True})
         for number, audit in enumerate(sampled_audits(session, thematic)):
             walk_audit(session, audit, ("good", "requires_improvement")[number % 2], disagree=False, day=day)
         clock.set(at_local_hour(day + timedelta(days=60), 10))

@@ -27,7 +27,7 @@ from engine.qa.findings import tool_labels
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
-from engine.runtime.instances import claim_task, complete_task, form_schema
+from engine.runtime.instances import claim_task, complete_task, task_form_schema
 from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for, latest_version
 
@@ -433,7 +433,7 @@ def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: 
         person = session.get(User, task.assignee_id) if task.assignee_id else session.get(User, audit.allocated_by_id)
         if task.assignee_id is None:
             claim_task(session, task.id, person)
-        schema = form_schema(model, task.form_key) or {}
+        schema = task_form_schema(model, task) or {}
         complete_task(session, task.id, person, {**_fill(schema, grade, on), **_choices(task.spec_name, grade, moderated, on)})
 
 

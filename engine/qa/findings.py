@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AREAS, Audit
-from engine.runtime.models import ProcessInstance, ProcessVersion
+from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 
 AUDIT_TOOL_FORM = "audit_tool-schema.json"
@@ -85,10 +85,7 @@ def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
     version_id = _version_id(session, audit)
     labels = tool_labels(session, version_id)
     base = {"audit_id": audit.id, "process_version_id": version_id}
-    findings = [{**base, "stage": "auditor", "area": question.area, "question": question.key,
-                 "answer": str(answer), "comment": None}
-                for question in labels.questions
-                if (answer := (data.get(question.area) or {}).get(question.key)) is not None]
+    findings = _answer_rows(labels, data, base)
     evidence_rows = []
     for area in labels.areas:
         evidence = (data.get(area) or {}).get("evidence")
@@ -105,6 +102,21 @@ def record_auditor_findings(session: Session, audit: Audit, data: dict) -> int:
     change = impact.get("change_for_child") or (data.get("planning") or {}).get("change_for_child")
     audit.impact, audit.impact_reason = change, impact.get("reason") or None
     return len(findings)
+
+
+def record_tool_answers(session: Session, audit: Audit, labels: ToolLabels, data: dict) -> int:
+    """Write the answers of a tool other than the audit tool (a thematic audit's focused tool,
+    whose questions its commission wrote) as the auditor's findings; returns the answers written."""
+    rows = _answer_rows(labels, data, {"audit_id": audit.id, "process_version_id": _version_id(session, audit)})
+    _insert_all(session, AuditFinding, rows)
+    return len(rows)
+
+
+def _answer_rows(labels: ToolLabels, data: dict, base: dict) -> list[dict]:
+    return [{**base, "stage": "auditor", "area": question.area, "question": question.key,
+             "answer": str(answer), "comment": None}
+            for question in labels.questions
+            if (answer := (data.get(question.area) or {}).get(question.key)) is not None]
 
 
 def has_findings(session: Session, audit: Audit) -> bool:
@@ -143,7 +155,12 @@ def findings_by_area(session: Session, audit: Audit) -> list[dict]:
                                .order_by(AuditEvidence.id)).all()
     if not rows and not evidence:
         return []
-    return arrange_findings(tool_labels(session, (rows or evidence)[0].process_version_id), rows, evidence)
+    labels = tool_labels(session, (rows or evidence)[0].process_version_id)
+    if not labels.areas:  # not the audit tool: the form its process gave the audit's task (a focused tool)
+        given = session.scalar(select(HumanTask.form_schema).where(
+            HumanTask.instance_id == audit.instance_id, HumanTask.form_schema.is_not(None)).limit(1))
+        labels = tool_labels_for_schema(given or {})
+    return arrange_findings(labels, rows, evidence)
 
 
 def arrange_findings(labels: ToolLabels, rows: list[AuditFinding], evidence: list[AuditEvidence]) -> list[dict]:

@@ -39,7 +39,7 @@ from engine.qa.feedback_request_models import FeedbackRequest
 from engine.qa.feedback_requests import anonymise_responses
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
-from engine.qa.thematic_models import DipSample, ThematicAudit
+from engine.qa.thematic_models import DipSample, ThematicAudit, ThematicSampleCase
 from engine.qa.retention_models import LegalHold, RetainedRecord, RetentionRule, TrailExport
 from engine.qa.trail_export import export_directory
 from engine.runtime import events
@@ -219,7 +219,11 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
 
 def _anonymise_activity(session: Session, instance: ProcessInstance, actor_id: int | None, keep_days: int) -> None:
     """Blank what people wrote in a finished activity; the event names the instance, not the text."""
-    _blank(session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id)), THEMATIC_TEXT)
+    thematic = session.scalar(select(ThematicAudit).where(ThematicAudit.instance_id == instance.id))
+    _blank(thematic, THEMATIC_TEXT)
+    if thematic is not None:  # why a case was removed from or swapped into its sample
+        for row in session.scalars(select(ThematicSampleCase).where(ThematicSampleCase.thematic_id == thematic.id)):
+            _blank(row, ("reason",))
     _blank(session.scalar(select(DipSample).where(DipSample.instance_id == instance.id)), DIP_SAMPLE_TEXT)
     # What people said through a practice observation's feedback links, like the observation's own text.
     anonymise_responses(session, (FeedbackRequest.subject_kind == "observation")

@@ -5,11 +5,12 @@ recommendations tracked (engine/qa/recommendations.py).
 
 The service operations processes/thematic_audit calls live here, with who may read a
 thematic audit and what its report holds (the measures of its audits). The draw is
-seeded and recorded like the cycle's, with the same allocation rules
-(engine/qa/sampling.py), and each sampled case's audit is started by the thematic
-audit's instance and linked to it (engine/runtime/starting.py).
+seeded and recorded like the cycle's, with the same allocation rules, and the QA lead
+reviews it (removes or swaps cases, engine/qa/thematic_sample.py) before each kept case's
+audit is started by the thematic audit's instance and linked to it
+(engine/runtime/starting.py): a case file audit, or a focused audit asking the
+commission's own questions (engine/qa/focused_tool.py).
 """
-import random
 import secrets
 from datetime import date
 
@@ -18,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import clock
-from engine.qa.access import SEE_EVERY_AUDIT
+from engine.qa import focused_tool, thematic_sample
+from engine.qa.access import SEE_EVERY_AUDIT, can_view_audit
 from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
-from engine.qa.models import COHORTS, GRADES, Audit, Case, Service, Team
+from engine.qa.compliance import Suppression
+from engine.qa.models import COHORTS, GRADES, Audit, Case, Service
 from engine.qa.recommendations import RecommendationSource, track_recommendations
-from engine.qa.sampling import ReviewerAllocator, SampleError, recently_audited_cases
 from engine.qa.thematic_models import ThematicAudit
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -33,6 +35,7 @@ from engine.runtime.starting import child_instance_ids, link_child_instance
 
 SAMPLE_WORKING_DAYS = 5     # the QA lead draws the sample within a week of the commission
 SIGN_OFF_WORKING_DAYS = 5   # the commissioner signs off within a week of the findings
+REVIEW_WORKING_DAYS = 2     # the QA lead reviews the draw within two working days, or by the sample's due date
 WHY_NOW = {"performance_data": "Performance data", "review": "A review (e.g. a safeguarding practice review)",
            "inspection": "Inspection feedback", "practice_concern": "A concern about practice", "other": "Other"}
 
@@ -55,26 +58,47 @@ def sampled_audits(session: Session, thematic: ThematicAudit) -> list[Audit]:
     return list(session.scalars(select(Audit).where(Audit.instance_id.in_(ids)).order_by(Audit.id))) if ids else []
 
 
-def thematic_report(session: Session, thematic: ThematicAudit) -> dict:
-    """What the report shows: the commission, the sample, the measures of its audits, the write-up."""
+def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppression = Suppression(False)) -> dict:
+    """What the report shows: the commission, the reviewed sample, the measures of its audits
+    (grades, or the focused tool's shares per question, small numbers hidden by `suppress`),
+    the write-up."""
     audits = sampled_audits(session, thematic)
     final = [audit.moderated_grade or audit.overall_grade for audit in audits]
     graded = [grade for grade in final if grade]
+    drawn = thematic_sample.rows(session, thematic)
     people = dict(session.execute(select(User.id, User.display_name).where(
-        User.id.in_({thematic.commissioned_by_id, thematic.signed_off_by_id} - {None}))).all())
+        User.id.in_({thematic.commissioned_by_id, thematic.signed_off_by_id}
+                    | {row.changed_by_id for row in drawn} - {None}))).all())
+    references = dict(session.execute(select(Case.id, Case.reference).where(
+        Case.id.in_({row.case_id for row in drawn}))).all())
+    by_id = {row.id: row for row in drawn}
+    focused = thematic.tool == focused_tool.TOOL
     return {
         "thematic": thematic, "service": session.get(Service, thematic.service_id).name,
         "cohort": COHORTS.get(thematic.cohort, "Any cohort"), "why_now": WHY_NOW.get(thematic.why_now, thematic.why_now),
         "commissioned_by": people.get(thematic.commissioned_by_id), "signed_off_by": people.get(thematic.signed_off_by_id),
+        "tool": "A focused tool of its own" if focused else "The case file audit tool",
         "audits": [{"reference": audit.reference, "case": audit.case.reference, "status": audit.status,
-                    "grade": GRADES.get(grade, "Not yet graded") if grade else "Not yet graded"}
+                    "grade": ("Checked" if audit.moderated_at else "Not yet checked") if focused
+                    else GRADES.get(grade, "Not yet graded") if grade else "Not yet graded"}
                    for audit, grade in zip(audits, final)],
-        "grades": [{"grade": label, "count": graded.count(key),
-                    "share": round(100 * graded.count(key) / len(graded)) if graded else 0}
-                   for key, label in GRADES.items()],
+        "grades": [] if focused else [{"grade": label, "count": graded.count(key),
+                                        "share": round(100 * graded.count(key) / len(graded)) if graded else 0}
+                                       for key, label in GRADES.items()],
         "good_or_better": round(100 * sum(g in ("outstanding", "good") for g in graded) / len(graded)) if graded else None,
         "safeguarding_concerns": sum(1 for audit in audits if audit.safeguarding_concern),
+        "focused": focused_tool.question_shares(session, audits, thematic.focused_questions, suppress) if focused else [],
+        "small_numbers_hidden": focused and suppress.applies,
+        "sample_changes": [{"case": references[row.case_id], "change": "Removed" if row.status == "removed" else
+                            f"Swapped for {references[next(r.case_id for r in drawn if r.replaces_id == row.id)]}",
+                            "reason": row.reason, "by": people.get(row.changed_by_id), "at": row.changed_at}
+                           for row in drawn if row.status in ("removed", "swapped_out")],
     }
+
+
+def report_suppression(session: Session, user: User, thematic: ThematicAudit) -> Suppression:
+    """Small numbers are hidden from a reader who cannot open every audit of the sample."""
+    return Suppression(not all(can_view_audit(session, user, audit.id) for audit in sampled_audits(session, thematic)))
 
 
 @service_operation("record_thematic_commission")
@@ -94,62 +118,67 @@ def record_thematic_commission(context: ServiceContext, data: dict):
         reference=instance.business_key, instance_id=instance.id, commissioned_by_id=data["started_by"],
         service_id=data["service_id"], theme=data["theme"], question=data["question"], why_now=data["why_now"],
         why_now_detail=data.get("why_now_detail", ""), cohort=None if data["cohort"] == "any" else data["cohort"],
-        sample_size=data["sample_size"], tool=data["tool"], deadline=deadline, commissioned_at=clock.now())
+        sample_size=data["sample_size"], tool=data["tool"], focused_questions=focused_tool.commission_questions(data),
+        deadline=deadline, commissioned_at=clock.now())
     session.add(thematic)
     session.flush()
     events.record(session, "thematic.commissioned", actor_id=context.actor_id, instance_id=instance.id,
                   subject=("thematic_audit", thematic.id),
                   payload={"reference": thematic.reference, "service_id": thematic.service_id,
-                           "cohort": thematic.cohort, "sample_size": thematic.sample_size, "deadline": deadline})
+                           "cohort": thematic.cohort, "sample_size": thematic.sample_size, "deadline": deadline,
+                           "tool": thematic.tool, "focused_questions": thematic.focused_questions})
     return {"id": thematic.id, "reference": thematic.reference,
             "sample_due": add_working_days(today, SAMPLE_WORKING_DAYS).isoformat(),
             "findings_due": deadline.isoformat(),
             "sign_off_due": add_working_days(deadline, SIGN_OFF_WORKING_DAYS).isoformat()}
 
 
+@service_operation("draw_thematic_sample")
+def draw_thematic_sample(context: ServiceContext, data: dict, thematic_id: int):
+    """Draw the seeded sample from the case register for the QA lead to review (engine/qa/thematic_sample.py)."""
+    thematic = context.session.get(ThematicAudit, thematic_id)
+    seed = data.get("seed") or secrets.randbelow(2 ** 31)
+    drawn = thematic_sample.draw(context.session, thematic, seed, context.actor_id)
+    sample_due = date.fromisoformat(data["thematic"]["sample_due"])
+    review_due = max(sample_due, add_working_days(clock.today(), REVIEW_WORKING_DAYS))
+    return {"cases": len(drawn), "seed": seed, "review_due": review_due.isoformat()}
+
+
 @service_operation("start_thematic_audits")
 def start_thematic_audits(context: ServiceContext, data: dict, thematic_id: int):
-    """Draw the sample from the case register (seeded and recorded), allocate auditors and
-    moderators by the cycle's rules and start one case file audit per case, linked to this one."""
+    """Start one audit per case the QA lead's review kept, with its auditor and moderator, linked
+    to this thematic audit: a case file audit, or a focused audit asking the commission's questions."""
     session = context.session
     thematic = session.get(ThematicAudit, thematic_id)
-    seed = data.get("seed") or secrets.randbelow(2 ** 31)
-    teams = list(session.scalars(select(Team).order_by(Team.id)))
-    query = select(Case).join(Team).where(Team.service_id == thematic.service_id, Case.status == "open",
-                                          Case.worker_id.is_not(None)).order_by(Case.id)
-    if thematic.cohort:
-        query = query.where(Case.cohort == thematic.cohort)
-    ineligible = recently_audited_cases(session, clock.today())
-    eligible = [case for case in session.scalars(query) if case.id not in ineligible]
-    if not eligible:
-        raise InvalidFormData({"seed": "No open case matches the commission's service and cohort "
-                                       "without a recent or open audit."})
-    rng = random.Random(seed)
-    try:
-        people = ReviewerAllocator(session, rng, manager_of={team.id: team.manager_id for team in teams})
-        for case in rng.sample(eligible, min(thematic.sample_size, len(eligible))):
-            people.assign(case, case.team.name)
-        drawn = people.evened_out()
-    except SampleError as problem:
-        raise InvalidFormData({"seed": str(problem)})
+    kept = thematic_sample.proposed(session, thematic)
+    if not kept:
+        raise InvalidFormData({"confirmed": "Every case has been removed from the sample: swap one in before "
+                                            "confirming."})
+    process = {}
+    if thematic.tool == focused_tool.TOOL:
+        process = {"process_key": focused_tool.PROCESS_KEY,
+                   "start_data": {"focused_tool": focused_tool.focused_tool_form(thematic.theme,
+                                                                                 thematic.focused_questions)}}
     qa_lead = session.get(User, context.actor_id)
-    for allocation in drawn:
-        request = AllocationRequest(allocation.case_reference, allocation.auditor_id, allocation.moderator_id,
-                                    audit_type="thematic")
+    for row in kept:
+        reference = session.get(Case, row.case_id).reference
+        request = AllocationRequest(reference, row.auditor_id, row.moderator_id, audit_type="thematic", **process)
         try:
             audit = allocate_audit(session, request, qa_lead)
         except AllocationError as refused:
-            raise InvalidFormData({"seed": f"{allocation.case_reference}: {refused}"})
+            raise InvalidFormData({"confirmed": f"{reference}: {refused} Remove or swap it first."})
         link_child_instance(session, session.get(ProcessInstance, audit.instance_id), thematic.instance_id,
-                            about_kind="case", about_id=allocation.case_id, about_label=allocation.case_reference)
-    thematic.seed, thematic.status = seed, "audits_running"
-    thematic.sample = [allocation.case_reference for allocation in drawn]
-    events.record(session, "thematic.sample_drawn", actor_id=context.actor_id, instance_id=thematic.instance_id,
+                            about_kind="case", about_id=row.case_id, about_label=reference)
+        row.status, row.audit_id = "started", audit.id
+    thematic.status = "audits_running"
+    thematic.sample = [session.get(Case, row.case_id).reference for row in kept]
+    changed = [row for row in thematic_sample.rows(session, thematic) if row.status in ("removed", "swapped_out")]
+    events.record(session, "thematic.sample_confirmed", actor_id=context.actor_id, instance_id=thematic.instance_id,
                   subject=("thematic_audit", thematic.id),
-                  payload={"seed": seed, "eligible": len(eligible), "sample_size": thematic.sample_size,
-                           "allocations": [{"case": a.case_reference, "auditor_id": a.auditor_id,
-                                            "moderator_id": a.moderator_id} for a in drawn]})
-    return {"audits": len(drawn), "seed": seed}
+                  payload={"audits": len(kept), "cases": thematic.sample, "tool": thematic.tool,
+                           "removed": sum(row.status == "removed" for row in changed),
+                           "swapped": sum(row.status == "swapped_out" for row in changed)})
+    return {"audits": len(kept), "seed": thematic.seed}
 
 
 @service_operation("record_thematic_findings")

@@ -7,12 +7,12 @@ the thematic audit's instance and linked to it through the runtime's instance st
 """
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.database import Base, utcnow
 
-THEMATIC_STATUSES = {"commissioned": "Commissioned", "audits_running": "Audits under way",
+THEMATIC_STATUSES = {"commissioned": "Commissioned", "in_review": "Sample in review", "audits_running": "Audits under way",
                      "awaiting_sign_off": "Awaiting sign-off", "returned": "Returned for changes",
                      "published": "Published"}
 
@@ -32,10 +32,14 @@ class ThematicAudit(Base):
     cohort: Mapped[str | None] = mapped_column(String(40))
     sample_size: Mapped[int] = mapped_column(Integer)
     tool: Mapped[str] = mapped_column(String(40))
+    # The focused tool's questions (tool 'focused'): [{"key": "q1", "question": "..."}], in the commission's order.
+    focused_questions: Mapped[list | None] = mapped_column(JSON)
     deadline: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(30), default="commissioned", index=True)
     seed: Mapped[int | None] = mapped_column(Integer)
     sample: Mapped[list] = mapped_column(JSON, default=list)
+    # Every eligible case id in the seeded order of the draw: the sample is its head, swaps come from the rest.
+    sequence: Mapped[list | None] = mapped_column(JSON)
     findings: Mapped[str | None] = mapped_column(Text)
     learning: Mapped[str | None] = mapped_column(Text)
     recommendations: Mapped[list] = mapped_column(JSON, default=list)
@@ -44,6 +48,30 @@ class ThematicAudit(Base):
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     commissioned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+SAMPLE_CASE_STATUSES = {"proposed": "Proposed", "removed": "Removed", "swapped_out": "Swapped out",
+                        "started": "Audit started"}
+
+
+class ThematicSampleCase(Base):
+    """One case the thematic draw proposed (or a swap brought in), as the QA lead's review left it:
+    proposed until the audits start, or removed or swapped out with the reason and who did it."""
+    __tablename__ = "thematic_sample_cases"
+    __table_args__ = (UniqueConstraint("thematic_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thematic_id: Mapped[int] = mapped_column(ForeignKey("thematic_audits.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    position: Mapped[int] = mapped_column(Integer)  # its place in the seeded sequence
+    auditor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("thematic_sample_cases.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"))
 
 
 class DipSample(Base):

@@ -93,7 +93,7 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     checks their role and passes `on_behalf` (whose task, and why) for the trail."""
     version = session.get(ProcessVersion, instance.process_version_id)
     model = built_model_for(version)
-    schema = form_schema(model, task.form_key)
+    schema = task_form_schema(model, task)
     errors = validate_answers(schema, answers) if schema is not None else {}
     if errors:
         raise InvalidFormData(errors)
@@ -193,6 +193,17 @@ def may_act(task: HumanTask, user: User) -> bool:
 
 def form_schema(model: BuiltModel, form_key: str | None) -> dict | None:
     return model.forms.get(form_key) if form_key else None
+
+
+def task_form_schema(model: BuiltModel, task: HumanTask) -> dict | None:
+    """The form a task asks: the one its process gave it in data (`formJsonSchemaKey`, e.g. questions
+    written when the work was commissioned), else the published form file it names."""
+    return task.form_schema or form_schema(model, task.form_key)
+
+
+def task_ui_schema(model: BuiltModel, task: HumanTask) -> dict:
+    """How a task's form is laid out: its published UI schema file, or none for a form from data."""
+    return model.forms.get(ui_schema_name(task.form_key), {}) if task.form_key else {}
 
 
 def ui_schema_name(form_key: str) -> str:
@@ -410,6 +421,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             role=lane.get("role", ""),
             assignee_id=spiff_task.data.get(person_key) if person_key else None,
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
+            form_schema=_lookup(spiff_task.data, props.get("formJsonSchemaKey")) or None,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
             team_id=_team_of(session, instance, spiff_task.data, team_key),
             due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)

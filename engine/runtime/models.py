@@ -72,6 +72,8 @@ class HumanTask(Base):
     role: Mapped[str] = mapped_column(String(40))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     form_key: Mapped[str | None] = mapped_column(String(120))
+    # A form the process gave this task in its data (the user task's `formJsonSchemaKey`), used instead of form_key's.
+    form_schema: Mapped[dict | None] = mapped_column(JSON)
     business_key: Mapped[str] = mapped_column(String(80), default="")
     subject: Mapped[str] = mapped_column(String(200), default="")
     # The team the work is about, from the data key the manifest's `team_key` names

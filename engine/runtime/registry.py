@@ -262,9 +262,9 @@ def _check_tasks(spec, subprocess_specs, manifest, forms, problems) -> None:
                     problems.append(Problem(f"user task {label}: lane '{task_spec.lane}' has no role in {MANIFEST_NAME}", **at))
                 props = user_task_properties(task_spec)
                 form = props.get("formJsonSchemaFilename")
-                if not form:
+                if not form and not props.get("formJsonSchemaKey"):
                     problems.append(Problem(f"user task {label}: names no form", **at))
-                elif form not in forms:
+                elif form and form not in forms:
                     problems.append(Problem(f"user task {label}: form '{form}' does not exist", **at))
             if isinstance(task_spec, ServiceTask) and task_spec.operation_name not in OPERATIONS:
                 problems.append(Problem(f"service task {label}: unknown operation '{task_spec.operation_name}'", **at))

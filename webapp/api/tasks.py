@@ -13,8 +13,8 @@ from engine.clock import clock
 from engine.runtime import events
 from engine.runtime.delegation import covered_tasks
 from engine.runtime.inbox import InboxFilters, is_overdue, list_inbox
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
-                                      save_draft, task_data, ui_schema_name)
+from engine.runtime.instances import (claim_task, complete_task, may_act_or_cover, release_task, save_draft,
+                                      task_data, task_form_schema, task_ui_schema)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import built_model_for
 from webapp.api.access import can_view_instance
@@ -171,8 +171,8 @@ def _task_or_404(task_id: int) -> HumanTask:
 
 def _forms(task: HumanTask) -> tuple[dict | None, dict | None]:
     """The JSON Schema and UI schema of the task's form, from the version its instance is pinned to."""
-    if not task.form_key:
+    if not task.form_key and not task.form_schema:
         return None, None
     instance = db.session.get(ProcessInstance, task.instance_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
-    return form_schema(model, task.form_key), model.forms.get(ui_schema_name(task.form_key))
+    return task_form_schema(model, task), task_ui_schema(model, task)
