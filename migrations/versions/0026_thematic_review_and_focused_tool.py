@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
