@@ -27,6 +27,7 @@ from engine.qa.findings import tool_labels
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
+from engine.runtime.forms import all_properties
 from engine.runtime.instances import claim_task, complete_task, form_schema
 from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for, latest_version
@@ -467,7 +468,7 @@ def _fill(node: dict, grade: str, on: date, key: str = ""):
     with it, dates on the day, text that says it is demo text."""
     kind = node.get("type")
     if kind == "object":
-        return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
+        return {name: _fill(child, grade, on, name) for name, child in all_properties(node).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
     if kind == "array" and key == "evidence":

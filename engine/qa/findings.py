@@ -3,7 +3,8 @@ audit tool, the moderator's view beside it, and reading both back with human lab
 
 The questions are whatever the audit tool of the audit's own process version asked: a
 Yes / Partly / No / N/A property inside an area is a question, its title is its label,
-its `enumNames` label its answers. Nothing here lists questions in Python, so a new form
+its `enumNames` label its answers. A cohort's own section (asked only when its condition
+holds) is an area like the six, so only the audits that were asked it have its rows. Nothing here lists questions in Python, so a new form
 version with new questions is stored and shown without a code change.
 """
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AREAS, Audit
+from engine.runtime.forms import all_properties
 from engine.runtime.models import ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 
@@ -50,7 +52,7 @@ def tool_labels_for_schema(schema: dict) -> ToolLabels:
     """Read the areas, questions and answer labels out of an audit tool's JSON Schema."""
     areas, questions, record_types = {}, [], {}
     impacts = dict(IMPACTS)
-    for area, node in schema.get("properties", {}).items():
+    for area, node in all_properties(schema).items():   # a cohort's own section sits in a condition's branch
         if node.get("type") != "object":
             continue
         if area == "impact":

@@ -22,8 +22,8 @@ from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.delegation import covered_tasks
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
-                                      save_draft, task_data, ui_schema_name)
+from engine.runtime.instances import (claim_task, complete_task, form_context, form_schema, may_act_or_cover,
+                                      release_task, save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.process_labels import process_names, step_labels
 from engine.runtime.registry import BuiltModel, built_model_for
@@ -110,7 +110,7 @@ def act(task_id: int):
     if action not in ("save", "complete") and not action.startswith(("add_row:", "remove_row:")):
         abort(400)
     schema = form_schema(_model(found), found.form_key) or {}
-    answers = parse_submission(schema, request.form)
+    answers = parse_submission(schema, request.form, form_context(db.session, found, schema))
     if action == "complete":
         return _complete(found, user, drop_blank_rows(answers))
     if found.state != "ready":
@@ -202,7 +202,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
             answers = draft.data if draft is not None else {}
         schema = form_schema(model, found.form_key) or {}
         ui_schema = model.forms.get(ui_schema_name(found.form_key), {}) if found.form_key else {}
-        form = describe_form(schema, ui_schema, answers, errors)
+        form = describe_form(schema, ui_schema, answers, errors, context=form_context(db.session, found, schema))
     lane = model.manifest["lanes"].get(found.lane, {})
     return render_template(
         "task.html", task=found, audit=record, form=form, draft=draft, problems=list(problems),
