@@ -85,12 +85,21 @@ def parse_profile(row: dict, present: set[str]) -> tuple[dict, str | None]:
     return values, None
 
 
-def profile_rows(case: Case) -> list[tuple[str, str]]:
-    """The case's age band and profile as (label, human text) pairs, 'Not recorded' where blank."""
-    rows = [("Age band", case.age_band or "Not recorded")]
+def profile_items(case: Case) -> list[dict]:
+    """The case's age band and profile, each with its key, label, stored value and the value
+    as people read it ('Not recorded' where blank), for the audit page, the API and the PDF."""
+    items = [{"key": "age_band", "label": "Age band", "value": case.age_band or None,
+              "value_label": case.age_band or "Not recorded"}]
     for field in PROFILE_FIELDS:
-        rows.append((field.label, display_value(field, getattr(case, field.key))))
-    return rows
+        value = getattr(case, field.key)
+        items.append({"key": field.key, "label": field.label, "value": value,
+                      "value_label": display_value(field, value)})
+    return items
+
+
+def profile_rows(case: Case) -> list[tuple[str, str]]:
+    """The profile as (label, human text) pairs."""
+    return [(item["label"], item["value_label"]) for item in profile_items(case)]
 
 
 def profile_data(case: Case) -> dict:

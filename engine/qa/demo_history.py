@@ -164,7 +164,8 @@ class _Writer:
 
     def __init__(self, session: Session, world: _World):
         self.session, self.world = session, world
-        self.questions = tool_labels(session, world.version.id).questions
+        self.labels = tool_labels(session, world.version.id)
+        self.questions = self.labels.questions
         self.rows = {model: [] for model in self.TABLES}
         self.next_id = {model: (session.scalar(select(func.max(model.__table__.primary_key.columns[0]))) or 0) + 1
                         for model in self.TABLES if model is not Reflection}
@@ -299,7 +300,8 @@ class _Writer:
         """Every question of the audit tool answered (`yes`, or a count of 1, unless the plan says
         otherwise), and for the auditor one record of evidence per area."""
         version_id, cited = self.world.version.id, set()
-        for question in self.questions:
+        asked = self.labels.areas_asked({"cohort": audit["cohort"]})
+        for question in (q for q in self.questions if q.area in asked):
             key = f"{question.area}.{question.key}"
             self.rows[AuditFinding].append(dict(
                 id=self._id(AuditFinding), audit_id=audit["id"], process_version_id=version_id, stage=stage,

@@ -7,7 +7,7 @@ its `enumNames` label its answers. A cohort's own section (asked only when its c
 holds) is an area like the six, so only the audits that were asked it have its rows. Nothing here lists questions in Python, so a new form
 version with new questions is stored and shown without a code change.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import insert, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AREAS, Audit
-from engine.runtime.forms import all_properties
+from engine.runtime.forms import all_properties, applicable_schema, with_context
 from engine.runtime.models import ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 
@@ -43,9 +43,16 @@ class ToolLabels:
     questions: tuple[Question, ...]
     record_types: dict[str, str]
     impacts: dict[str, str]
+    schema: dict = field(default_factory=dict, repr=False, compare=False)
 
     def question(self, area: str, key: str) -> Question | None:
         return next((q for q in self.questions if q.area == area and q.key == key), None)
+
+    def areas_asked(self, task_data: dict) -> list[str]:
+        """The areas this tool asks about a case whose process data is `task_data` (the six,
+        and the section of its cohort): the form's own conditions decide, not a list here."""
+        asked = applicable_schema(self.schema, with_context(self.schema, {}, task_data))["properties"]
+        return [area for area in self.areas if area in asked]
 
 
 def tool_labels_for_schema(schema: dict) -> ToolLabels:
@@ -66,7 +73,7 @@ def tool_labels_for_schema(schema: dict) -> ToolLabels:
                 questions.append(Question(area, key, field.get("title", key), {}, kind="count"))
             elif field.get("type") == "array":
                 record_types.update(_labels(field.get("items", {}).get("properties", {}).get("record_type", {})))
-    return ToolLabels(areas, tuple(questions), record_types, impacts)
+    return ToolLabels(areas, tuple(questions), record_types, impacts, schema)
 
 
 def tool_labels(session: Session, process_version_id: int) -> ToolLabels:
