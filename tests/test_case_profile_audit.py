@@ -4,20 +4,24 @@ the audit tool asks a child in care's own questions and not a child in need's, r
 them only when shown, and the compliance measures count them among the audits asked."""
 import html
 import io
+import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from engine.clock import clock
 from engine.database import make_session_factory
+from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.compliance import Suppression, compliance
 from engine.qa.demo_history import AuditPlan, write_history
 from engine.qa.finding_models import AuditFinding
 from engine.qa.models import Audit, Case, Team
+from engine.qa.retention import apply_retention
 from engine.qa.trail_export import ExportFilters, request_export, run_export
 from engine.runtime.instances import task_data
-from engine.runtime.models import Event, HumanTask
+from engine.runtime.models import Event, HumanTask, ProcessInstance
 from tests import answers
 from tests.conftest import user_named
 from tests.test_api import bearer, token_for
@@ -166,3 +170,19 @@ def test_a_cohort_question_is_counted_only_among_the_audits_asked_it(session):
     assert rcpc["base"] == 1 and rcpc["answers"]["no"]["share"] == 100.0
     assert ("care_leavers", "pathway_plan") not in by_key
     assert by_key[("child_voice", "seen_in_line_with_plan")]["base"] == 6
+
+
+def test_retention_blanks_the_profile_copied_into_an_audits_process_data(session):
+    reference = case_of_cohort(session, "child_in_care", PROFILE)
+    audit = allocate_audit(session, AllocationRequest(reference, user_named(session, "tm.mash1").id,
+                                                      user_named(session, "psw").id), user_named(session, "qa.lead"))
+    session.commit()
+    started = session.scalar(select(Event).where(Event.kind == "instance.started", Event.instance_id == audit.instance_id))
+    assert json.loads(started.payload)["data"]["case_profile"] == "from the case register"  # never in the chain
+    audit.status, audit.closed_at = "closed", clock.now() - timedelta(days=7 * 365)
+    apply_retention(session)
+    session.commit()
+    serialized = session.get(ProcessInstance, audit.instance_id).serialized
+    assert '"legal_status": "[anonymised]"' in serialized and '"first_language": "[anonymised]"' in serialized
+    assert '"placement_moves_12_months": 3' in serialized and "Polish" not in serialized
+    assert session.scalar(select(Case).where(Case.reference == reference)).legal_status == "care_order"
