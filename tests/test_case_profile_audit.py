@@ -3,29 +3,25 @@ audit and task pages, in the API's audit record and in the per-audit PDF with hu
 the audit tool asks a child in care's own questions and not a child in need's, requires
 them only when shown, and the compliance measures count them among the audits asked."""
 import html
-import io
 import json
 import re
 from datetime import date, timedelta
 
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from engine.clock import clock
-from engine.database import make_session_factory
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.compliance import Suppression, compliance
 from engine.qa.demo_history import AuditPlan, write_history
 from engine.qa.finding_models import AuditFinding
 from engine.qa.models import Audit, Case, Team
 from engine.qa.retention import apply_retention
-from engine.qa.trail_export import ExportFilters, request_export, run_export
 from engine.runtime.instances import task_data
 from engine.runtime.models import Event, HumanTask, ProcessInstance
 from tests import answers
 from tests.conftest import user_named
 from tests.test_api import bearer, token_for
-from tests.test_trail_export import check_against_manifest, export_dir, open_export  # noqa: F401
+from tests.test_trail_export import export_dir, june_2025_audit_pdf_text  # noqa: F401
 from tests.test_web_lifecycle import Browsers, allocate_through_the_page, do_task, open_tasks, people_of, posted, read
 
 PLACEMENT = "Is the placement stable and meeting the child"
@@ -130,14 +126,7 @@ def test_the_audit_pdf_carries_the_profile_with_human_labels(session, database_u
     write_history(session, [AuditPlan("Children in Care 1", date(2025, 6, 2), "good", cohort="child_in_care",
                                       answers={"children_in_care.permanence": "partly"})])
     reference = session.scalar(select(Audit.reference))
-    export = request_export(session, user_named(session, "director"), ExportFilters(date(2025, 6, 1), date(2025, 6, 30)))
-    session.commit()
-    session.close()
-    done = run_export(make_session_factory(database_url), export.id, export_dir)
-    archive, manifest = open_export(export_dir / done.file_name)
-    check_against_manifest(archive, manifest)
-    pdf = PdfReader(io.BytesIO(archive.read(f"audits/{reference}.pdf")))
-    flat = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    flat = " ".join(june_2025_audit_pdf_text(session, database_url, export_dir, reference).split())
     for expected in ("Legal status Care order (section 31)", "Placement moves in the last 12 months 3",
                      "Disability Yes", "First language Polish", "Children in care",
                      "Is there a permanence plan, agreed by the second looked-after review, progressing without drift? Partly"):
