@@ -49,7 +49,7 @@ def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
 def _identifying(header: str) -> str | None:
     if identifying_column(header):
         return (f"The column '{header.strip()}' looks like a child's name or date of birth. The register never "
-                "holds names or dates of birth: remove the column and import the file again. Nothing was imported.")
+                "holds names or dates of birth: remove the column and import the file again.")
     return None
 
 
