@@ -8,7 +8,7 @@ underscores, and an import may give aliases (an HR export says `mail` where we s
 import csv
 import io
 from datetime import date, datetime
-from typing import Iterator
+from typing import Callable, Iterator
 
 from openpyxl import load_workbook
 
@@ -18,8 +18,12 @@ class SpreadsheetFormatError(ValueError):
 
 
 def read_rows(filename: str, content: bytes, required: tuple[str, ...],
-              aliases: dict[str, str] | None = None) -> Iterator[tuple[int, dict]]:
-    """(line number, row) pairs from a CSV or XLSX file, keyed by our column names."""
+              aliases: dict[str, str] | None = None,
+              refused: Callable[[str], str | None] | None = None) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or XLSX file, keyed by our column names.
+
+    `refused` may name a header the import never takes (returning why), so the whole file
+    is refused before any row is read."""
     lowered = filename.lower()
     if lowered.endswith(".csv"):
         try:
@@ -39,6 +43,9 @@ def read_rows(filename: str, content: bytes, required: tuple[str, ...],
         raise SpreadsheetFormatError("The file is empty.")
     known = {_plain(name): name for name in required} | {_plain(alias): name for alias, name in (aliases or {}).items()}
     header = [known.get(_plain(str(name)), str(name).strip().lower().replace(" ", "_")) for name in rows[0]]
+    for name in rows[0] if refused else ():
+        if reason := refused(str(name)):
+            raise SpreadsheetFormatError(reason)
     missing = [column for column in required if column not in header]
     if missing:
         raise SpreadsheetFormatError(f"The file has no column for: {', '.join(missing)}.")

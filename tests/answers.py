@@ -29,7 +29,18 @@ def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
         "parent_carer_engagement": area("parent_carer_engagement", {"parents_engaged": "yes", "plan_explained": "yes",
                                         "family_network_considered": "partly"}),
         "impact": {"change_for_child": "improved", "reason": "School attendance up from 60% to 92% since the plan began."},
+        # The cohorts' own sections: only the one the case's cohort asks for is kept (the others do not apply).
+        "children_in_care": cohort_section("placement_stability", {"placement_stability": "yes", "permanence": "partly",
+                                                                   "health": "yes", "education": "no"}),
+        "care_leavers": cohort_section("pathway_plan", {"pathway_plan": "yes", "personal_adviser": "yes",
+                                                        "accommodation": "partly", "education_employment_training": "no"}),
+        "child_protection": cohort_section("core_groups", {"core_groups": "yes", "rcpc_timely": "partly"}),
     }
+
+
+def cohort_section(first: str, questions: dict) -> dict:
+    return {**questions, "evidence": [{"question": first, "record_type": "review", "record_date": "2026-10-14",
+                                       "comment": f"Review minutes showing {first.replace('_', ' ')}"}]}
 
 
 PREPARE = {"file_read": True, "meeting_date": "2026-12-03", "observation_planned": False,

@@ -75,7 +75,9 @@ def test_each_question_shares_by_hand_for_the_qa_lead(history):
     assert shares(seen["answers"]) == {"yes": 50.0, "partly": 25.0, "no": 25.0}
     assert seen["trend"][-1]["share"] == 50.0 and len(seen["trend"]) == len(report["trend"])
     assert shares(question(report, "planning", "smart_plan")["answers"]) == {"yes": 80.0, "partly": 0.0, "no": 20.0}
-    assert len(report["compliance"]["questions"]) == 25
+    # The six areas' 25, and the 4 children in care questions P3 and P4 (children in care) were asked.
+    assert len(report["compliance"]["questions"]) == 29
+    assert question(report, "children_in_care", "placement_stability")["base"] == 2
 
     headlines = report["compliance"]["headlines"]
     seen_column = headlines["measures"].index("Children seen in line with the plan, and alone where appropriate")

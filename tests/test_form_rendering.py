@@ -4,7 +4,7 @@ import json
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from engine.runtime.forms import validate_answers
+from engine.runtime.forms import applicable_answers, validate_answers
 from engine.runtime.registry import FORMS_DIR
 from tests import answers
 from webapp.form_rendering import (UnsupportedField, apply_row_command, as_posted_form, describe_form,
@@ -39,9 +39,15 @@ def test_posted_answers_come_back_typed_as_the_schema_says(name):
     schema, ui_schema = form(name)
     posted = MultiDict(as_posted_form(schema, VALID[name]))
     parsed = parse_submission(schema, posted)
-    assert parsed == VALID[name]
+    assert parsed == applicable_answers(schema, VALID[name])  # without task data no cohort section applies
     assert validate_answers(schema, parsed) == {}
     describe_form(schema, ui_schema, parsed)  # every field of every form can be rendered
+    for cohort in ("child_in_care", "care_leaver", "child_protection"):   # and every cohort's section
+        context = {"cohort": cohort}
+        parsed = parse_submission(schema, posted, context)
+        assert parsed == applicable_answers(schema, VALID[name], context)
+        assert validate_answers(schema, parsed, context) == {}
+        describe_form(schema, ui_schema, parsed, context=context)
 
 
 def test_the_documented_field_names_are_what_a_browser_posts():
@@ -58,8 +64,14 @@ def test_the_documented_field_names_are_what_a_browser_posts():
 def test_fields_follow_the_ui_order_with_the_right_widgets():
     schema, ui_schema = form("audit_tool")
     rendered = describe_form(schema, ui_schema, {})
-    assert [item.name for item in rendered.fields] == ui_schema["ui:order"]
-    voice = rendered.fields[0]
+    cohort_sections = ("children_in_care", "care_leavers", "child_protection")
+    assert [item.name for item in rendered.fields] == [key for key in ui_schema["ui:order"] if key not in cohort_sections]
+    assert rendered.fields[0].kind == "read_only" and rendered.fields[0].value == "Not recorded"
+    in_care = describe_form(schema, ui_schema, {}, context={"cohort": "child_in_care"})
+    assert [item.name for item in in_care.fields] == [key for key in ui_schema["ui:order"] if key in (
+        "children_in_care", *(k for k in ui_schema["ui:order"] if k not in cohort_sections))]
+    assert in_care.fields[0].value == "Child in care"
+    voice = rendered.fields[1]
     assert voice.kind == "object" and voice.label == "The child's voice"
     assert [child.name.split(".")[1] for child in voice.children] == ui_schema["child_voice"]["ui:order"]
     fields = by_name(rendered)

@@ -107,6 +107,17 @@ def test_an_exported_year_checks_out_file_by_file(session, database_url, export_
     assert recorded["trail.export_generated"]["audits"] == 54
 
 
+def june_2025_audit_pdf_text(session, database_url, export_dir, reference: str) -> str:
+    """The director exports June 2025; the text of one audit's PDF, after checking the manifest."""
+    export = request_export(session, user_named(session, "director"), ExportFilters(date(2025, 6, 1), date(2025, 6, 30)))
+    session.commit()
+    session.close()
+    done = run_export(make_session_factory(database_url), export.id, export_dir)
+    archive, manifest = open_export(export_dir / done.file_name)
+    check_against_manifest(archive, manifest)
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read(f"audits/{reference}.pdf"))).pages)
+
+
 def test_one_audit_pdf_holds_its_whole_record(session, database_url, export_dir):
     write_history(session, [AuditPlan("MASH 1", date(2025, 6, 2), "requires_improvement",
                                       moderated_grade="good", moderated_area_grades={"planning": "good"},
@@ -115,13 +126,7 @@ def test_one_audit_pdf_holds_its_whole_record(session, database_url, export_dir)
                                       moderated_answers={"planning.smart_plan": "partly"}, impact="no_change")])
     audit = session.scalar(select(Audit))
     case_reference, reference = audit.case.reference, audit.reference
-    export = request_export(session, user_named(session, "director"), ExportFilters(date(2025, 6, 1), date(2025, 6, 30)))
-    session.commit()
-    session.close()
-    done = run_export(make_session_factory(database_url), export.id, export_dir)
-    archive, manifest = open_export(export_dir / done.file_name)
-    check_against_manifest(archive, manifest)
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read(f"audits/{reference}.pdf"))).pages)
+    text = june_2025_audit_pdf_text(session, database_url, export_dir, reference)
     for expected in (f"Case file audit {reference}: case {case_reference}", "Grades by area, before and after moderation",
                      "Quality of planning", "Requires improvement to be good", "Good", "Moderated grade",
                      "Generated history: moderation rationale.", "Generated feedback summary.",

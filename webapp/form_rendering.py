@@ -39,13 +39,19 @@ Every answer is posted under its dotted path in the answers (the same path
 
 On ``complete``, rows left entirely blank are dropped (`drop_blank_rows`); a
 draft keeps them, so a row just added stays on the page until it is removed.
+
+Conditions (engine/runtime/forms.py, "Form conditions"): a read-only property is shown
+as text with the task data's value and never read from a post; a property declared in
+an ``if``/``then``/``else`` branch is rendered, and read from a post, only while its
+branch applies to the answers with the task data (`context`), so the page a person
+gets without JavaScript asks exactly the questions that apply.
 """
 import copy
 import re
 from dataclasses import dataclass, field as dataclass_field
 from typing import Mapping
 
-from engine.runtime.forms import field_schema
+from engine.runtime.forms import all_properties, applicable_schema, field_schema, with_context
 
 BOOLEAN_OPTIONS = (("yes", "Yes"), ("no", "No"))
 BOOLEAN_VALUES = {"yes": True, "no": False}
@@ -71,7 +77,7 @@ class Field:
     """One question (or group of questions) as a template renders it.
 
     `kind` is one of: text, textarea, integer, date, radios, select, boolean,
-    confirm, object, array. `name` is the POST name (the dotted path) and `id`
+    confirm, object, array, read_only (the task data's value, shown as text). `name` is the POST name (the dotted path) and `id`
     the HTML id; `anchor` is the id the error summary links to.
     """
     kind: str
@@ -119,14 +125,16 @@ class RenderedForm:
 
 
 def describe_form(schema: dict, ui_schema: dict | None, answers: dict | None,
-                  errors: Mapping[str, str] | None = None, form_id: str = "answers") -> RenderedForm:
-    """Describe every field of a form, filled in with `answers` and marked with `errors`.
+                  errors: Mapping[str, str] | None = None, form_id: str = "answers",
+                  context: dict | None = None) -> RenderedForm:
+    """Describe every field of a form that applies, filled in with `answers` and marked with `errors`.
 
-    Errors that match no field (a whole-form problem) still reach the summary,
-    linked to the form itself, so nothing the engine says is hidden.
+    `context` is the task data the form's read-only values and conditions read. Errors
+    that match no field (a whole-form problem) still reach the summary, linked to the
+    form itself, so nothing the engine says is hidden.
     """
     errors = dict(errors or {})
-    fields = _object_fields(schema, ui_schema or {}, answers or {}, errors, "")
+    fields = _object_fields(schema, ui_schema or {}, with_context(schema, answers or {}, context), errors, "")
     placed = list(_error_links(fields, ""))
     used = {item.name for item in walk(fields) if item.error}
     unplaced = [ErrorLink(f"#{form_id}", message) for path, message in errors.items() if path not in used]
@@ -142,13 +150,14 @@ def walk(fields: list[Field]):
             yield from walk(row.fields)
 
 
-def parse_submission(schema: dict, form: Mapping[str, str]) -> dict:
+def parse_submission(schema: dict, form: Mapping[str, str], context: dict | None = None) -> dict:
     """The answers a posted form gives, typed per the schema (see the module docstring).
 
     Values that cannot be typed (letters in a number, a non-date) are kept as
     the text typed, so validation reports them and the page shows them again.
+    Fields of a condition that does not apply (with `context`, the task data) are not read.
     """
-    return _parse_object(schema, form, "")
+    return _parse_object(schema, form, "", with_context(schema, {}, context))
 
 
 def as_posted_form(schema: dict, answers: dict) -> dict[str, str]:
@@ -218,10 +227,11 @@ def apply_row_command(schema: dict, answers: dict, command: str) -> dict:
 # --- describing -----------------------------------------------------------------
 
 def _object_fields(node: dict, ui: dict, answers: dict, errors: dict, prefix: str) -> list[Field]:
-    properties = node.get("properties", {})
-    required = set(node.get("required", []))
-    conditional = _conditionally_required(node)
     answers = answers if isinstance(answers, dict) else {}
+    applicable = applicable_schema(node, answers)
+    properties = applicable["properties"]
+    required = set(applicable["required"])
+    conditional = _conditionally_required(node)
     fields = []
     for key in _ordered(properties, ui.get("ui:order", [])):
         name = _join(prefix, key)
@@ -243,10 +253,13 @@ def _error_links(fields: list[Field], row_label: str):
 def _describe(node: dict, ui: dict, value, errors: dict, name: str, optional: bool) -> Field:
     kind = _kind(node, ui, name)
     item = Field(kind=kind, name=name, id=_html_id(name), label=node.get("title") or _humanise(name),
-                 hint=node.get("description"), optional=optional and kind not in ("object", "array", "confirm"),
+                 hint=node.get("description"), optional=optional and kind not in ("object", "array", "confirm", "read_only"),
                  error=errors.get(name))
     if kind == "object":
         item.children = _object_fields(node, ui, value, errors, name)
+    elif kind == "read_only":
+        labels = dict(zip(node.get("enum", ()), node.get("enumNames", node.get("enum", ()))))
+        item.value = "Not recorded" if value is None else str(labels.get(value, value))
     elif kind == "array":
         _describe_rows(item, node, ui.get("items", {}), value, errors)
     elif kind == "date":
@@ -282,6 +295,8 @@ def _describe_rows(item: Field, node: dict, item_ui: dict, value, errors: dict) 
 
 def _kind(node: dict, ui: dict, name: str) -> str:
     kind = node.get("type")
+    if node.get("readOnly"):
+        return "read_only"
     if kind == "object":
         return "object"
     if kind == "array":
@@ -328,13 +343,16 @@ def _date_parts(value) -> dict:
 
 # --- parsing --------------------------------------------------------------------
 
-def _parse_object(node: dict, form: Mapping[str, str], prefix: str) -> dict:
+def _parse_object(node: dict, form: Mapping[str, str], prefix: str, context: dict | None = None) -> dict:
     answers = {}
-    for key, child in node.get("properties", {}).items():
+    for key, child in all_properties(node).items():
+        if child.get("readOnly"):
+            continue
         value = _parse_value(child, form, _join(prefix, key))
         if value is not None:
             answers[key] = value
-    return answers
+    applicable = applicable_schema(node, {**answers, **(context or {})})["properties"]
+    return {key: value for key, value in answers.items() if key in applicable}
 
 
 def _parse_value(node: dict, form: Mapping[str, str], name: str):
@@ -360,9 +378,11 @@ def _parse_value(node: dict, form: Mapping[str, str], name: str):
 def _encode(node: dict, value, name: str, fields: dict[str, str]) -> None:
     kind = _kind(node, {}, name)
     if kind == "object":
-        for key, child in node.get("properties", {}).items():
+        for key, child in all_properties(node).items():
             if isinstance(value, dict) and key in value:
                 _encode(child, value[key], _join(name, key), fields)
+    elif kind == "read_only":
+        return
     elif kind == "array":
         for number, row in enumerate(value):
             _encode(node["items"], row, f"{name}.{number}", fields)

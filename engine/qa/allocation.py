@@ -14,6 +14,7 @@ from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
+from engine.qa.case_profile import profile_data
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -57,7 +58,12 @@ def default_timescales(today: date) -> tuple[date, date]:
 
 
 def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User) -> Audit:
-    """Create the audit record and start its audit process (the case file audit unless the request names another)."""
+    """Create the audit record and start its audit process (the case file audit unless the request
+    names another, as a thematic audit's focused audits do).
+
+    Every audit starts here (single allocation, the cycle's and the thematic
+    audit's draws), so its process data always holds the case's `cohort` and
+    `case_profile`: the audit tool's cohort questions are conditions on `cohort`."""
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -106,12 +112,18 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                            "moderator_id": moderator.id, "worker_id": case.worker_id,
                            "team_manager_id": team.manager_id, "due_on": due_on,
                            "moderation_due_on": moderation_due_on})
-    instance = start_instance(session, request.process_key, {
+    start_data = {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
         "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
         "team_manager": team.manager_id, "head_of_service": head_of_service_id,
-        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(), **request.start_data,
-    }, actor_id=allocated_by.id, business_key=audit.reference)
+        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
+        "cohort": case.cohort, **request.start_data,
+    }
+    # The profile is for the model (form conditions, scripts); the hash-chained event, which
+    # retention never touches, records that it was passed, not the child's circumstances.
+    instance = start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
+                              actor_id=allocated_by.id, business_key=audit.reference,
+                              logged={**start_data, "case_profile": "from the case register"})
     audit.instance_id = instance.id
     return audit
 

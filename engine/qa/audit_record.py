@@ -1,4 +1,4 @@
-"""One audit as people read it: what the auditor found per question with its evidence,
+"""One audit as people read it: the case's profile, what the auditor found per question with its evidence,
 the impact for the child, grades before and after moderation, feedback,
 reflections, escalations, actions and the dated history of who did what.
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.qa.case_profile import profile_items
 from engine.qa.feedback_requests import requests_for_audit
 from engine.qa.findings import findings_by_area, impact_label
 from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction,
@@ -44,6 +45,7 @@ def audit_record(session: Session, audit: Audit) -> dict:
     return {
         "id": audit.id, "reference": audit.reference, "audit_type": audit.audit_type,
         "case_reference": audit.case.reference, "cohort": audit.cohort, "cohort_label": COHORTS.get(audit.cohort, audit.cohort),
+        "profile": profile_items(audit.case),
         "team": session.get(Team, audit.team_id).name, "service": session.get(Service, audit.service_id).name,
         "status": audit.status, "status_label": AUDIT_STATUSES.get(audit.status, audit.status),
         "instance_id": audit.instance_id,

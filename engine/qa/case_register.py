@@ -1,10 +1,14 @@
 """Importing the open-case register exported from the case management system.
 
-A file (CSV or XLSX) lists one open case per row: case reference, cohort or legal
-status, team, allocated worker (username or email), date opened, and optionally
-the age band. Every row is checked before anything is written: a file with bad
-rows changes nothing unless the importer asks for the good rows only. Importing
-the same file twice changes nothing; a changed worker or team updates the case.
+A file (CSV or XLSX) lists one open case per row: case reference, cohort, team,
+allocated worker (username or email), date opened, and optionally the age band and
+the case profile (engine/qa/case_profile.py: legal status, placement moves, missing
+episodes, disability, first language, referrals, s47 enquiries). Every row is checked
+before anything is written: a file with bad rows changes nothing unless the importer
+asks for the good rows only. Importing the same file twice changes nothing; a changed
+worker, team or profile value updates the case; a profile column the file leaves out
+leaves what is stored, a blank cell clears it. A file with a column that looks like a
+child's name or date of birth is refused whole.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -14,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.qa import case_references
+from engine.qa.case_profile import PROFILE_ALIASES, PROFILE_COLUMNS, identifying_column, parse_profile
 from engine.qa.models import COHORTS, Case, Team
 from engine import spreadsheet_rows
 from engine.runtime import events
 from engine.spreadsheet_rows import SpreadsheetFormatError as RegisterFormatError, parse_date  # noqa: F401
 
 COLUMNS = ("case_reference", "cohort", "team", "worker", "opened_on")
-OPTIONAL_COLUMNS = ("age_band",)
+OPTIONAL_COLUMNS = ("age_band", *PROFILE_COLUMNS)
 COHORT_BY_LABEL = {label.lower(): key for key, label in COHORTS.items()} | {key: key for key in COHORTS}
 PROGRESS_EVERY = 200
 
@@ -37,7 +42,15 @@ class ImportReport:
 
 def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict]]:
     """(line number, row) pairs of a register file; the header is line 1."""
-    return spreadsheet_rows.read_rows(filename, content, COLUMNS)
+    return spreadsheet_rows.read_rows(filename, content, COLUMNS, aliases=PROFILE_ALIASES | {
+        column: column for column in PROFILE_COLUMNS}, refused=_identifying)
+
+
+def _identifying(header: str) -> str | None:
+    if identifying_column(header):
+        return (f"The column '{header.strip()}' looks like a child's name or date of birth. The register never "
+                "holds names or dates of birth: remove the column and import the file again.")
+    return None
 
 
 def import_register(session: Session, filename: str, content: bytes, *, actor_id: int | None,
@@ -103,19 +116,21 @@ def _parse(row: dict, teams: dict, people: dict) -> tuple[dict | None, str | Non
     opened_on = parse_date(row.get("opened_on"))
     if opened_on is None:
         return None, f"'{row.get('opened_on')}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+    profile, problem = parse_profile(row, set(row))
+    if problem:
+        return None, problem
     return {"reference": reference, "cohort": cohort, "team_id": team.id, "worker_id": worker.id,
-            "opened_on": opened_on, "age_band": str(row.get("age_band") or "").strip()[:20]}, None
+            "opened_on": opened_on, "age_band": str(row.get("age_band") or "").strip()[:20], **profile}, None
 
 
 def _apply(session: Session, existing: dict, parsed: dict, report: ImportReport) -> None:
     case = existing.get(parsed["reference"])
     if case is None:
-        session.add(Case(reference=parsed["reference"], cohort=parsed["cohort"], team_id=parsed["team_id"],
-                         worker_id=parsed["worker_id"], opened_on=parsed["opened_on"],
-                         age_band=parsed["age_band"], status="open"))
+        session.add(Case(**{key: value for key, value in parsed.items() if key != "reference"},
+                         reference=parsed["reference"], status="open"))
         report.created += 1
         return
-    wanted = {key: parsed[key] for key in ("cohort", "team_id", "worker_id", "opened_on", "age_band")}
+    wanted = {key: value for key, value in parsed.items() if key != "reference"}
     wanted["status"] = "open"
     before = {key: getattr(case, key) for key in wanted}
     if before == wanted:

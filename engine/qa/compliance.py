@@ -2,7 +2,8 @@
 impact for the child, for the six-weekly and annual reports.
 
 For each Yes / Partly / No question: how many audits answered each way and the share of
-those where it applied (N/A is counted but left out of the shares), overall, by service,
+those where it applied (N/A is counted but left out of the shares; a cohort's own question
+counts only the audits that were asked it, and is left out where none was), overall, by service,
 team and cohort, with the trend across the report's cycles. An answer as it stands is the
 moderator's once the audit is moderated, else the auditor's (as for grades). Questions are
 matched across form versions by their area and key, and labelled by the newest version
@@ -71,7 +72,9 @@ def compliance(session: Session, where, suppress: Suppression, trend: list[tuple
     counts = _counts(session, where, ())
     labels = _question_labels(session, where)
     questions = []
-    for (area, key), label in labels.items():
+    # A question no audit in scope was asked (another cohort's own question) is no 0% row.
+    asked = {question: label for question, label in labels.items() if counts.get(question)}
+    for (area, key), label in asked.items():
         answered = counts.get((area, key), {})
         base = sum(answered.get(choice, 0) for choice in CHOICES)
         questions.append({"area": area, "area_label": label[0], "key": key, "label": label[1],
@@ -83,7 +86,7 @@ def compliance(session: Session, where, suppress: Suppression, trend: list[tuple
         trend_rows.append({"label": period_label, "yes": {
             (area, key): suppress.share(yes.get((area, key), {}).get("yes", 0),
                                         sum(yes.get((area, key), {}).get(c, 0) for c in CHOICES))
-            for area, key in labels}})
+            for area, key in asked}})
     for question in questions:
         question["trend"] = [row["yes"][(question["area"], question["key"])] for row in trend_rows]
     return {"questions": questions, "trend_labels": [label for label, _ in trend],

@@ -48,6 +48,13 @@ TEAM_KINDS = {"mash": "front_door", "assessment": "assessment", "safeguarding": 
               "cic": "children_in_care", "leavingcare": "care_leavers", "cwd": "disabled_children"}
 AGE_BANDS = {"care_leaver": ("18-21", "21-25")}
 DEFAULT_AGE_BANDS = ("0-4", "5-9", "10-15", "16-17")
+LEGAL_STATUS_BY_COHORT = {
+    "child_in_care": ("care_order", "care_order", "section_20", "interim_care_order", "placement_order"),
+    "care_leaver": ("relevant", "former_relevant", "former_relevant", "eligible"),
+    "child_protection": ("child_protection_plan",),
+    "assessment": ("none", "section_17"),
+}
+OTHER_LANGUAGES = ("Polish", "Urdu", "Arabic", "Romanian", "Punjabi", "Somali", "Bengali", "Portuguese")
 
 
 class _Builder:
@@ -120,4 +127,21 @@ def _case(build: _Builder, references: set[str], plan: ServicePlan, team: Team, 
     cohort = build.rng.choice(plan.cohorts)
     return Case(reference=reference, cohort=cohort, team_id=team.id, worker_id=worker.id,
                 opened_on=clock.today() - timedelta(days=build.rng.randint(30, 900)),
-                age_band=build.rng.choice(AGE_BANDS.get(cohort, DEFAULT_AGE_BANDS)))
+                age_band=build.rng.choice(AGE_BANDS.get(cohort, DEFAULT_AGE_BANDS)), **_profile(reference, cohort))
+
+
+def _profile(reference: str, cohort: str) -> dict:
+    """A plausible, invented case profile for the cohort. Its own random stream (seeded by the
+    reference) leaves every other generated value as it was before profiles existed."""
+    rng = random.Random(f"profile-{reference}")
+    in_care, leaving_care = cohort == "child_in_care", cohort == "care_leaver"
+    return {
+        "legal_status": rng.choice(LEGAL_STATUS_BY_COHORT.get(cohort, ("section_17",))),
+        "placement_moves_12_months": rng.choice((0, 0, 0, 1, 1, 2, 3)) if in_care or leaving_care else None,
+        "missing_episodes_12_months": rng.choice((0, 0, 0, 0, 1, 2, 4)) if in_care or leaving_care else rng.choice((0, 0, 0, 1)),
+        "disability": cohort == "disabled_children" or rng.random() < 0.1,
+        "first_language": "English" if rng.random() < 0.85 else rng.choice(OTHER_LANGUAGES),
+        "referrals_12_months": rng.choice((0, 1)) if in_care or leaving_care else rng.choice((1, 1, 2, 3)),
+        "s47_enquiries_12_months": rng.choice((1, 1, 2)) if cohort == "child_protection" else
+        rng.choice((0, 0, 0, 1)) if cohort in ("child_in_need", "assessment") else 0,
+    }

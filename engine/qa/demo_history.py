@@ -27,6 +27,7 @@ from engine.qa.findings import tool_labels
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
+from engine.runtime.forms import all_properties
 from engine.runtime.instances import claim_task, complete_task, task_form_schema
 from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for, latest_version
@@ -163,7 +164,8 @@ class _Writer:
 
     def __init__(self, session: Session, world: _World):
         self.session, self.world = session, world
-        self.questions = tool_labels(session, world.version.id).questions
+        self.labels = tool_labels(session, world.version.id)
+        self.questions = self.labels.questions
         self.rows = {model: [] for model in self.TABLES}
         self.next_id = {model: (session.scalar(select(func.max(model.__table__.primary_key.columns[0]))) or 0) + 1
                         for model in self.TABLES if model is not Reflection}
@@ -298,7 +300,8 @@ class _Writer:
         """Every question of the audit tool answered (`yes`, or a count of 1, unless the plan says
         otherwise), and for the auditor one record of evidence per area."""
         version_id, cited = self.world.version.id, set()
-        for question in self.questions:
+        asked = self.labels.areas_asked({"cohort": audit["cohort"]})
+        for question in (q for q in self.questions if q.area in asked):
             key = f"{question.area}.{question.key}"
             self.rows[AuditFinding].append(dict(
                 id=self._id(AuditFinding), audit_id=audit["id"], process_version_id=version_id, stage=stage,
@@ -467,7 +470,7 @@ def _fill(node: dict, grade: str, on: date, key: str = ""):
     with it, dates on the day, text that says it is demo text."""
     kind = node.get("type")
     if kind == "object":
-        return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
+        return {name: _fill(child, grade, on, name) for name, child in all_properties(node).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
     if kind == "array" and key == "evidence":

@@ -3,10 +3,11 @@ audit tool, the moderator's view beside it, and reading both back with human lab
 
 The questions are whatever the audit tool of the audit's own process version asked: a
 Yes / Partly / No / N/A property inside an area is a question, its title is its label,
-its `enumNames` label its answers. Nothing here lists questions in Python, so a new form
+its `enumNames` label its answers. A cohort's own section (asked only when its condition
+holds) is an area like the six, so only the audits that were asked it have its rows. Nothing here lists questions in Python, so a new form
 version with new questions is stored and shown without a code change.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import insert, select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AREAS, Audit
+from engine.runtime.forms import all_properties, applicable_schema, with_context
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 
@@ -41,16 +43,23 @@ class ToolLabels:
     questions: tuple[Question, ...]
     record_types: dict[str, str]
     impacts: dict[str, str]
+    schema: dict = field(default_factory=dict, repr=False, compare=False)
 
     def question(self, area: str, key: str) -> Question | None:
         return next((q for q in self.questions if q.area == area and q.key == key), None)
+
+    def areas_asked(self, task_data: dict) -> list[str]:
+        """The areas this tool asks about a case whose process data is `task_data` (the six,
+        and the section of its cohort): the form's own conditions decide, not a list here."""
+        asked = applicable_schema(self.schema, with_context(self.schema, {}, task_data))["properties"]
+        return [area for area in self.areas if area in asked]
 
 
 def tool_labels_for_schema(schema: dict) -> ToolLabels:
     """Read the areas, questions and answer labels out of an audit tool's JSON Schema."""
     areas, questions, record_types = {}, [], {}
     impacts = dict(IMPACTS)
-    for area, node in schema.get("properties", {}).items():
+    for area, node in all_properties(schema).items():   # a cohort's own section sits in a condition's branch
         if node.get("type") != "object":
             continue
         if area == "impact":
@@ -64,7 +73,7 @@ def tool_labels_for_schema(schema: dict) -> ToolLabels:
                 questions.append(Question(area, key, field.get("title", key), {}, kind="count"))
             elif field.get("type") == "array":
                 record_types.update(_labels(field.get("items", {}).get("properties", {}).get("record_type", {})))
-    return ToolLabels(areas, tuple(questions), record_types, impacts)
+    return ToolLabels(areas, tuple(questions), record_types, impacts, schema)
 
 
 def tool_labels(session: Session, process_version_id: int) -> ToolLabels:

@@ -93,6 +93,14 @@ class Case(Base):
     opened_on: Mapped[date] = mapped_column(Date)
     age_band: Mapped[str] = mapped_column(String(20), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # The case profile from the register (engine/qa/case_profile.py); None: not recorded.
+    legal_status: Mapped[str | None] = mapped_column(String(40))
+    placement_moves_12_months: Mapped[int | None] = mapped_column(Integer)
+    missing_episodes_12_months: Mapped[int | None] = mapped_column(Integer)
+    disability: Mapped[bool | None] = mapped_column(Boolean)
+    first_language: Mapped[str | None] = mapped_column(String(40))
+    referrals_12_months: Mapped[int | None] = mapped_column(Integer)
+    s47_enquiries_12_months: Mapped[int | None] = mapped_column(Integer)
 
     team: Mapped[Team] = relationship(lazy="joined")
 

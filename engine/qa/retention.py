@@ -18,6 +18,11 @@ Record types and what happens when one is past its period:
 - `trail_export` (counted from when it was made): the zip file is deleted; the row
   with its SHA-256 stays.
 
+Cases (the register's rows: reference, cohort, team, age band and profile) are the case
+management system's data as it exports them, kept as they are while the register lists
+them; the copy of the profile an audit's process started with is in its task data, and is
+blanked with it.
+
 Events are never touched: they are hash-chained and prove what happened. They hold
 references, ids, grades and dates; a completed task's answers live in a
 TaskSubmission that its event names with the answers' SHA-256

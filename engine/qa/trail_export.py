@@ -36,6 +36,7 @@ from engine.qa import activity_export
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import INSTANCE_DIR, as_utc
 from engine.qa.allocation import AUDIT_TYPES
+from engine.qa.case_profile import profile_rows
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import arrange_findings, evidence_text, impact_label, tool_labels
 from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Case,
@@ -385,8 +386,7 @@ class _Loader:
         related["labels"] = {version_id: tool_labels(session, version_id) for version_id in
                              {row.process_version_id for rows in related[AuditFinding].values() for row in rows}}
         reflections = {r.audit_id: r for r in session.scalars(select(Reflection).where(Reflection.audit_id.in_(ids)))}
-        cases = dict(session.execute(select(Case.id, Case.reference).where(
-            Case.id.in_({a.case_id for a in audits}))).all())
+        cases = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_({a.case_id for a in audits})))}
         trail = self._events(session, by_id)
         records = [self._record(by_id[i], cases[by_id[i].case_id], related, reflections.get(i), trail.get(i, []))
                    for i in ids]
@@ -422,7 +422,8 @@ class _Loader:
                 **({"submitted_answers": None if withheld else event["submitted_answers"]}
                    if "submitted_answers" in event else {})}
 
-    def _record(self, audit: Audit, case_reference: str, related: dict, reflection, trail: list) -> dict:
+    def _record(self, audit: Audit, case: Case, related: dict, reflection, trail: list) -> dict:
+        case_reference = case.reference
         anonymised = audit.id in self.anonymised
         grades = {(g.area, g.stage): g for g in related[AreaGrade].get(audit.id, [])}
         feedback = related[Feedback].get(audit.id, [])
@@ -437,7 +438,7 @@ class _Loader:
             "profile": [("Case reference", case_reference), ("Cohort", COHORTS.get(audit.cohort, audit.cohort)),
                         ("Team", self.teams[audit.team_id]), ("Service", self.services[audit.service_id]),
                         ("Type of audit", AUDIT_TYPES.get(audit.audit_type, audit.audit_type)),
-                        ("Status", AUDIT_STATUSES.get(audit.status, audit.status))],
+                        ("Status", AUDIT_STATUSES.get(audit.status, audit.status)), *profile_rows(case)],
             "people": [("Auditor", name(audit.auditor_id)), ("Moderator", name(audit.moderator_id)),
                        ("Allocated worker", name(audit.worker_id)), ("Team manager", name(audit.team_manager_id)),
                        ("Head of service", name(audit.head_of_service_id)), ("Allocated by", name(audit.allocated_by_id))],

@@ -31,7 +31,7 @@ from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow 
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.delegation import covering_absence
-from engine.runtime.forms import validate_answers
+from engine.runtime.forms import applicable_answers, read_only_keys, validate_answers
 from engine.runtime.persistence import dump_workflow, load_workflow
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties
@@ -94,13 +94,15 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     version = session.get(ProcessVersion, instance.process_version_id)
     model = built_model_for(version)
     schema = task_form_schema(model, task)
-    errors = validate_answers(schema, answers) if schema is not None else {}
-    if errors:
-        raise InvalidFormData(errors)
     workflow = _load(session, instance, user.id)
     spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
     if spiff_task is None or spiff_task.state != TaskState.READY or not spiff_task.task_spec.manual:
         raise TaskNotOpen("This task is not open: it has not been reached yet or is already done.")
+    if schema is not None:
+        answers = applicable_answers(schema, answers, spiff_task.data)
+        errors = validate_answers(schema, answers, spiff_task.data)
+        if errors:
+            raise InvalidFormData(errors)
     spiff_task.data.update(answers)
     failure = _advance(session, workflow, spiff_task.run)
     submission = record_submission(session, instance.id, task.id, answers)
@@ -229,6 +231,12 @@ def separation_of_duties_problem(session: Session, task: HumanTask, user: User) 
         if data.get(key) == user.id:
             return f"{user.display_name} cannot take this task: they are its {key.replace('_', ' ')}."
     return None
+
+
+def form_context(session: Session, task: HumanTask, schema: dict | None) -> dict | None:
+    """The task data a form's read-only values and conditions read (engine/runtime/forms.py);
+    None, without loading the workflow, when the form reads none."""
+    return task_data(session, task) if schema and read_only_keys(schema) else None
 
 
 def task_data(session: Session, task: HumanTask) -> dict:

@@ -27,7 +27,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
-from engine.runtime.forms import validate_answers
+from engine.runtime.forms import applicable_answers, validate_answers
 from engine.runtime.model_draft_models import ModelScenario
 from engine.runtime.model_graph import ModelGraph
 from engine.runtime.model_validation import validate_model
@@ -218,7 +218,9 @@ def _apply(workflow, step: dict, number: int, model, result: SandboxRun, complet
         return False
     answers = step.get("answers") or {}
     schema = model.forms.get(user_task_properties(task.task_spec).get("formJsonSchemaFilename", ""))
-    errors = validate_answers(schema, answers) if schema is not None else {}
+    if schema is not None:
+        answers = applicable_answers(schema, answers, task.data)
+    errors = validate_answers(schema, answers, task.data) if schema is not None else {}
     if errors:
         result.error, result.error_element = f"step {number}: the answers do not fit the form", element_id
         result.invalid_answers = errors

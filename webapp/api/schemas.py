@@ -308,6 +308,13 @@ class ImpactSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
+class ProfileItemSchema(Schema):
+    key = fields.String(metadata={"description": "age_band, legal_status, placement_moves_12_months, ..."})
+    label = fields.String()
+    value = fields.Raw(allow_none=True, metadata={"description": "As stored: text, a whole number, true/false, or null"})
+    value_label = fields.String(metadata={"description": "As people read it; 'Not recorded' when null"})
+
+
 class AuditRecordSchema(Schema):
     """One audit as engine.qa.audit_record renders it: grades before and after moderation and all that followed."""
     id = fields.Integer(required=True)
@@ -316,6 +323,8 @@ class AuditRecordSchema(Schema):
     case_reference = fields.String(required=True)
     cohort = fields.String()
     cohort_label = fields.String()
+    profile = fields.List(fields.Nested(ProfileItemSchema),
+                          metadata={"description": "The case profile from the register (never a name or date of birth)"})
     team = fields.String()
     service = fields.String()
     status = fields.String(required=True, validate=OneOf(list(AUDIT_STATUSES)))

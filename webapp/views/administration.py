@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from engine.runtime import administration
 from engine.runtime.errors import InvalidFormData, WorkflowError
-from engine.runtime.instances import task_form_schema, task_ui_schema
+from engine.runtime.instances import form_context, task_form_schema, task_ui_schema
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.whole_numbers import whole_number
@@ -133,15 +133,16 @@ def complete_on_behalf(instance_id: int, task_id: int):
     instance, task = _task_for_qa_lead(instance_id, task_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
     schema = task_form_schema(model, task) or {}
+    context = form_context(db.session, task, schema)
     answers, field_errors, errors = {}, {}, {}
     command = request.form.get("action", "complete")
     if request.method == "POST" and command != "complete":
         try:
-            answers = apply_row_command(schema, parse_submission(schema, request.form), command)
+            answers = apply_row_command(schema, parse_submission(schema, request.form, context), command)
         except ValueError:
             abort(400)
     elif request.method == "POST":
-        answers = drop_blank_rows(parse_submission(schema, request.form))
+        answers = drop_blank_rows(parse_submission(schema, request.form, context))
         try:
             administration.complete_on_behalf(db.session, task.id, _me(), answers, request.form.get("reason", ""))
             db.session.commit()
@@ -155,7 +156,7 @@ def complete_on_behalf(instance_id: int, task_id: int):
             flash(f"Task completed on behalf of its holder: {task.title}", "success")
             return redirect(url_for("monitoring.instance", instance_id=instance.id))
     ui_schema = task_ui_schema(model, task)
-    form = describe_form(schema, ui_schema, answers, field_errors)
+    form = describe_form(schema, ui_schema, answers, field_errors, context=context)
     return _page(instance, task=task, title="Complete a task on someone's behalf", errors=errors,
                  button="Complete the task", fields=form.fields, form_errors=form.errors, row_commands=True,
                  explanation="Use this when the person gave their answers another way. "

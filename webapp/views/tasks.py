@@ -23,8 +23,8 @@ from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.delegation import covered_tasks
-from engine.runtime.instances import (claim_task, complete_task, may_act_or_cover, release_task, save_draft,
-                                      task_data, task_form_schema, task_ui_schema)
+from engine.runtime.instances import (claim_task, complete_task, form_context, may_act_or_cover, release_task,
+                                      save_draft, task_data, task_form_schema, task_ui_schema)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.process_labels import process_names, step_labels
 from engine.runtime.registry import BuiltModel, built_model_for
@@ -111,7 +111,7 @@ def act(task_id: int):
     if action not in ("save", "complete") and not action.startswith(("add_row:", "remove_row:")):
         abort(400)
     schema = task_form_schema(_model(found), found) or {}
-    answers = parse_submission(schema, request.form)
+    answers = parse_submission(schema, request.form, form_context(db.session, found, schema))
     if action == "complete":
         return _complete(found, user, drop_blank_rows(answers))
     if found.state != "ready":
@@ -203,7 +203,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
             answers = draft.data if draft is not None else {}
         schema = task_form_schema(model, found) or {}
         ui_schema = task_ui_schema(model, found)
-        form = describe_form(schema, ui_schema, answers, errors)
+        form = describe_form(schema, ui_schema, answers, errors, context=form_context(db.session, found, schema))
     lane = model.manifest["lanes"].get(found.lane, {})
     return render_template(
         "task.html", task=found, audit=record, form=form, draft=draft, problems=list(problems),
