@@ -36,6 +36,7 @@ SECTIONS = {"introduction": "Introduction", "audit_findings": "What the case fil
 
 
 SECTIONS_WORKING_DAYS = 20  # the QA lead writes the sections within four weeks of the report starting
+SIGN_OFF_WORKING_DAYS = 10  # the director signs it off within two weeks of it being written
 log = logging.getLogger(__name__)
 
 
@@ -107,12 +108,14 @@ def assemble_annual_report(context: ServiceContext, data: dict):
 
 @service_operation("record_annual_report_sections")
 def record_annual_report_sections(context: ServiceContext, data: dict, report_id: int):
+    """Keep the written sections; the director's sign-off is due SIGN_OFF_WORKING_DAYS later
+    (the diagram's reminder, overdue and escalation timers count from that date)."""
     report = context.session.get(AnnualReport, report_id)
     report.sections = {key: data[key] for key in SECTIONS if data.get(key)}
     report.status = "awaiting_sign_off"
     events.record(context.session, "annual_report.written", actor_id=context.actor_id, instance_id=report.instance_id,
                   subject=("annual_report", report.id), payload={"sections": sorted(report.sections)})
-    return True
+    return {"sign_off_due": add_working_days(clock.today(), SIGN_OFF_WORKING_DAYS).isoformat()}
 
 
 @service_operation("record_annual_report_sign_off")

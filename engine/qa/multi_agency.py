@@ -35,7 +35,8 @@ def invite_partner_agencies(context: ServiceContext, data: dict):
         partners.append((row["agency"], person))
     for number, (agency, person) in enumerate(partners, start=1):
         section = start_instance(session, "multi_agency_section", {
-            "partner": person.id, "agency": agency, "case_ref": data["case_ref"], "sections_due": data["sections_due"]},
+            "partner": person.id, "agency": agency, "case_ref": data["case_ref"], "sections_due": data["sections_due"],
+            "qa_lead": context.actor_id or data.get("started_by")},
             actor_id=context.actor_id, business_key=f"{audit.business_key}-{agency.upper()[:3]}{number}")
         link_child_instance(session, section, audit.id, about_label=f"{agency.capitalize()}: {person.display_name}")
     events.record(session, "multi_agency.invited", actor_id=context.actor_id, instance_id=audit.id,
