@@ -27,6 +27,7 @@ JOB_MODULES = (
     "engine.qa.retention",
     "engine.qa.staff_survey",
     "engine.qa.annual_report",
+    "engine.qa.activity_actions",
     "engine.organisation.leavers",
 )
 log = logging.getLogger(__name__)

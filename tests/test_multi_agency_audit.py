@@ -42,7 +42,7 @@ def test_a_multi_agency_audit_with_health_and_police(app, session):
     assert case_ref in health.get(f"/tasks/{tasks['partner.health']}").get_data(as_text=True)
     # A partner sees only the audits they are invited to: nothing else.
     assert health.get(f"/tasks/{tasks['partner.police']}").status_code == 403
-    for page in ("/instances", "/monitoring", f"/instances/{audit_id}", "/reports", "/tracker", "/thematic/1"):
+    for page in ("/instances", "/monitoring", f"/instances/{audit_id}", "/reports", "/thematic/1"):
         assert health.get(page).status_code in (403, 404), page
     assert case_ref not in health.get("/audits").get_data(as_text=True)
     assert health.get("/start").get_data(as_text=True).count('data-process="') == 0
