@@ -16,7 +16,7 @@ from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.notification_models import Notification
 from engine.qa.models import Case
-from engine.runtime.models import HumanTask, InstanceStart, ProcessInstance
+from engine.runtime.models import Event, HumanTask, InstanceStart, ProcessInstance
 from tests.test_annual_report import SECTIONS
 from tests.test_timescales import scheduler  # noqa: F401  (the fixture)
 from tests.test_web_lifecycle import Browsers, read
@@ -93,3 +93,38 @@ def test_a_partners_section_reminds_the_partner_then_escalates_to_the_qa_lead(ap
         InstanceStart.parent_instance_id == audit_id))) is not None
     scheduler(datetime(2027, 3, 31, 7, 0, tzinfo=timezone.utc) + A_MOMENT)  # 5 working days on, Easter, 08:00 BST
     assert notices(session, "escalation", "Escalation: Hold the joint discussion") == holders(session, "assistant_director")
+
+
+def test_a_thematic_recommendation_is_followed_up_in_working_days_once_each(app, session, database_url):
+    from engine.database import make_session_factory
+    from engine.qa import activity_actions
+    from engine.qa.demo_activities import run_thematic_history
+    from engine.qa.models import AuditAction
+    from engine.qa.timescales import working_days_after, working_days_before
+    run_thematic_history(session, sample_size=1, seed=5)
+    session.commit()
+    action_id, due = read(session, lambda s: s.execute(select(AuditAction.id, AuditAction.due_on).where(
+        AuditAction.source == "thematic")).one())
+    factory = make_session_factory(database_url)
+
+    def follow_up_at(moment: datetime) -> int:
+        session.rollback()
+        clock.set(moment)
+        return activity_actions.run_scheduled(factory)["notices"]
+
+    subject = "action THM-"
+    reminder = datetime.fromisoformat(working_days_before(due, 3))
+    assert follow_up_at(reminder - A_MOMENT) == 0
+    assert follow_up_at(reminder + A_MOMENT) == 1 and follow_up_at(reminder + timedelta(hours=2)) == 0  # once
+    assert notices(session, "reminder", f"Reminder: thematic audit {subject}") == {"hos.cic"}  # its owner
+    overdue = datetime.fromisoformat(working_days_after(due, 1))
+    assert follow_up_at(overdue + A_MOMENT) == 1
+    assert notices(session, "overdue", f"Overdue: thematic audit {subject}") == {"hos.cic"}
+    escalation = datetime.fromisoformat(working_days_after(due, 6))
+    assert follow_up_at(escalation - A_MOMENT) == 0
+    assert follow_up_at(escalation + A_MOMENT) == 1 and follow_up_at(escalation + timedelta(days=3)) == 0
+    assert notices(session, "escalation", f"Escalation: thematic audit {subject}") == {"psw"}  # who commissioned it
+    trail = read(session, lambda s: [kind for kind in s.scalars(select(Event.kind).where(
+        Event.subject_type == "audit_action", Event.subject_id == str(action_id)).order_by(Event.seq))])
+    assert trail == ["action.reminder", "action.overdue", "action.escalation"]
+    factory.kw["bind"].dispose()
