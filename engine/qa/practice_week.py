@@ -13,7 +13,6 @@ is started for the QA lead. A BPMN timer start event cannot do this here: SpiffW
 a workflow the application has already created, so a timer on its start event only delays
 that one instance; nothing in the library creates instances.
 """
-import logging
 import os
 from collections import Counter
 from datetime import date, datetime
@@ -23,18 +22,18 @@ from sqlalchemy.orm import sessionmaker
 
 from engine.accounts import User, UserRole
 from engine.clock import LOCAL_ZONE, clock
+from engine.qa.scheduled_starts import start_once
 from engine.qa.working_days import add_working_days, is_working_day
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.instances import start_instance
 from engine.runtime.models import ProcessInstance, TaskSubmission
 from engine.runtime.services import ServiceContext, service_operation
-from engine.runtime.starting import child_instance_ids, link_child_instance, start_process
+from engine.runtime.starting import child_instance_ids, link_child_instance
 from engine.runtime.timers import ScheduledJob
 
 REVIEW_WORKING_DAYS = 5  # the QA lead's summary is due a week after the observations
 OBSERVATION_WORKING_DAYS = 4  # a scheduled week's observations are due by the end of its week
-log = logging.getLogger(__name__)
 
 
 @service_operation("open_practice_week")
@@ -112,35 +111,20 @@ def period_start(day: date, months: int) -> date:
 def run_scheduled(session_factory: sessionmaker) -> dict | None:
     """The timer start: on a working day of a period with no practice week yet (started by the
     scheduler or by hand), start one for the first active QA lead, once. Claiming the period
-    takes the trail's lock first, so several schedulers start it once."""
+    takes the trail's lock first, so several schedulers start it once (engine/qa/scheduled_starts.py)."""
     today = clock.today()
     if not is_working_day(today):
         return None
     begins = period_start(today, every_months())
     since = datetime.combine(begins, datetime.min.time(), LOCAL_ZONE)
-    with session_factory() as session:
-        if _started_since(session, since):
-            return None
-        lead = session.scalar(select(User).join(UserRole).where(UserRole.role == "qa_lead", User.active.is_(True))
-                              .order_by(User.id).limit(1))
-        if lead is None:
-            log.warning("a practice week is due for the period from %s but there is no active QA lead", begins)
-            return None
-        events.record(session, "practice_week.scheduled", subject=("practice_week_period", begins.isoformat()),
-                      payload={"period_starts": begins, "for": lead.id})  # holds the chain's lock until commit
-        if _started_since(session, since):
-            session.rollback()  # another scheduler started it while this one waited
-            return None
-        instance = start_process(session, lead, "practice_week", {
-            "week_starts": today.isoformat(),
-            "observations_due": add_working_days(today, OBSERVATION_WORKING_DAYS).isoformat()})
-        session.commit()
-        return {"started": instance.business_key}
-
-
-def _started_since(session, since: datetime) -> bool:
-    return session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_key == "practice_week",
-                                                           ProcessInstance.started_at >= since).limit(1)) is not None
+    return start_once(
+        session_factory, "practice_week",
+        already_started=lambda session: session.scalar(select(ProcessInstance.id).where(
+            ProcessInstance.process_key == "practice_week", ProcessInstance.started_at >= since).limit(1)) is not None,
+        claim=("practice_week.scheduled", ("practice_week_period", begins.isoformat()), {"period_starts": begins}),
+        answers={"week_starts": today.isoformat(),
+                 "observations_due": add_working_days(today, OBSERVATION_WORKING_DAYS).isoformat()},
+        what=f"the practice week of the period from {begins}")
 
 
 SCHEDULED_JOBS = [ScheduledJob("practice_week", 3600, run_scheduled)]
