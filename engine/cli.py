@@ -307,7 +307,7 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
     if dipped:
         print(f"Completed dip sample {dipped} through its process.")
     if practice_week:
-        print("Closed a practice week through its process; the next one is waiting for its date.")
+        print("Closed a practice week through its process; the scheduler starts one each period.")
     return 0
 
 

@@ -27,6 +27,8 @@ JOB_MODULES = (
     "engine.qa.retention",
     "engine.qa.staff_survey",
     "engine.qa.annual_report",
+    "engine.qa.activity_actions",
+    "engine.qa.practice_week",
     "engine.organisation.leavers",
 )
 log = logging.getLogger(__name__)

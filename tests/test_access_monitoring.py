@@ -17,14 +17,15 @@ MONITORS = {"QA lead", "QA officer"} | HEADS_OF_SERVICE
 # Heads of service see the instances of audits they may see: their service's, and those they moderate.
 SEES_THE_INSTANCE = {"QA lead", "QA officer", "the case's head of service", "the moderator (head of service)"}
 SEES_VERSIONS = {"QA lead", "QA officer", "process owner"}
-SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "reviewing officer", "process owner", "partner agency auditor"}
+# A partner agency auditor sees the tracker's actions of the multi-agency audits they are invited to.
+SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "reviewing officer", "process owner"}
 QA_LEAD = {"QA lead"}
 ROUTES = ("/monitoring", "/instances", "/instances/{instance}", "/instances/{instance}/diagram",
           "/instances/versions/{version}", "/instances/versions/{version}/diagram",
           "/instances/{instance}/suspend", "POST /instances/{instance}/suspend", "/instances/{instance}/retry",
           "/instances/{instance}/tasks/{task}/reassign", "POST /instances/{instance}/tasks/{task}/due-date",
           "/instances/{instance}/tasks/{task}/complete", "POST /saved-filters",
-          "/tracker", "/tracker/export.csv", "/tracker/export.xlsx", "/tracker/distribute", "POST /tracker/distribute")
+          "/tracker", "/recommendations", "/tracker/export.csv", "/tracker/export.xlsx", "/tracker/distribute", "POST /tracker/distribute")
 
 
 def _expectations(who: str) -> dict[str, int]:
@@ -49,6 +50,8 @@ def _expectations(who: str) -> dict[str, int]:
         # Saving a filter on the instance list: whoever may use that list.
         "POST /saved-filters": allowed(MONITORS, 302),
         "/tracker": allowed(SEES_THE_TRACKER),
+        # The old list of recommendations opens the tracker filtered to them.
+        "/recommendations": allowed(SEES_THE_TRACKER, 302),
         "/tracker/export.csv": allowed(SEES_THE_TRACKER),
         "/tracker/export.xlsx": allowed(SEES_THE_TRACKER),
         "/tracker/distribute": allowed(QA_LEAD),

@@ -98,9 +98,9 @@ def test_a_dip_sample_with_an_immediate_concern(app, session):
                                     s.get(ProcessInstance, dip["instance_id"]).status)) == ("completed", "completed")
     kinds = read(session, lambda s: set(s.scalars(select(Event.kind).where(Event.instance_id == dip["instance_id"]))))
     assert {"dip_sample.started", "dip_sample.recorded", "dip_sample.escalated", "dip_sample.acknowledged",
-            "recommendations.tracked"} <= kinds
-    tracked = hos.get("/recommendations?activity=dip_sample").get_data(as_text=True)
-    assert "Supervision template to record decisions" in tracked and "DIP-" in tracked
+            "actions.tracked"} <= kinds
+    tracked = hos.get("/tracker?source=dip_sample").get_data(as_text=True)  # the head of service owns it
+    assert "Supervision template to record decisions" in tracked and "DIP-" in tracked and "Dip sample" in tracked
 
 
 def test_only_heads_of_service_start_one_and_only_about_their_own_service(app, session):

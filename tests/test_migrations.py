@@ -131,3 +131,38 @@ def check_observation_migration_keeps_audit_requests(url: str) -> None:
 
 def test_sqlite_observation_migration_keeps_audit_requests(tmp_path):
     check_observation_migration_keeps_audit_requests(f"sqlite:///{tmp_path / 'observation.sqlite'}")
+
+
+def test_tracked_recommendations_move_into_the_actions_tracker(tmp_path):
+    """0027 turns each row of activity_recommendations into a tracker row owned by a person."""
+    import sqlite3
+    url = f"sqlite:///{tmp_path / 'recommendations.db'}"
+    command.upgrade(alembic_config(url), "0021")
+    with sqlite3.connect(tmp_path / "recommendations.db") as db:  # plain SQL: the models are already past 0021
+        db.executescript("""
+            INSERT INTO users (id, username, display_name, job_title, password_hash, active) VALUES
+              (1, 'hos', 'Head of service', 'Head', 'x', 1), (2, 'psw', 'PSW', 'PSW', 'x', 1),
+              (3, 'lead', 'QA lead', 'QA lead', 'x', 1);
+            INSERT INTO user_roles (user_id, role) VALUES (3, 'qa_lead');
+            INSERT INTO services (id, name, head_of_service_id) VALUES (1, 'Children in Care', 1);
+            INSERT INTO process_instances (id, process_version_id, process_key, business_key, status, revision,
+              serialized, started_at, started_by_id, updated_at) VALUES
+              (1, 1, 'thematic_audit', 'THM-0001', 'completed', 1, '{}', '2026-03-02 09:00:00', 2, '2026-03-02 09:00:00');
+            INSERT INTO activity_recommendations (id, activity, reference, instance_id, service_id, text, owner, due_on,
+              status, evidence, completed_at, completed_by_id) VALUES
+              (1, 'thematic', 'THM-0001/R1', 1, 1, 'Add permanence to the template', 'head_of_service', '2026-09-01',
+               'open', NULL, NULL, NULL),
+              (2, 'thematic', 'THM-0001/R2', 1, 1, 'Train on permanence', 'qa_lead', '2026-10-01',
+               'completed', 'Training held', '2026-09-20 10:00:00', 3);
+        """)
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "recommendations.db") as db:
+        rows = db.execute("SELECT source, source_reference, ref, instance_id, service_id, description, owner_id, "
+                          "owner_role, due_on, status, completed_on, evidence, verified_by_id, agreed_on "
+                          "FROM audit_actions ORDER BY ref").fetchall()
+    assert rows == [
+        ("thematic", "THM-0001", "R1", 1, 1, "Add permanence to the template", 1, "head_of_service", "2026-09-01",
+         "not_started", None, None, None, "2026-03-02"),
+        ("thematic", "THM-0001", "R2", 1, 1, "Train on permanence", 3, "qa_lead", "2026-10-01",
+         "completed", "2026-09-20", "Training held", 3, "2026-03-02")]
+    assert "activity_recommendations" not in table_names(url)

@@ -42,7 +42,7 @@ def test_a_multi_agency_audit_with_health_and_police(app, session):
     assert case_ref in health.get(f"/tasks/{tasks['partner.health']}").get_data(as_text=True)
     # A partner sees only the audits they are invited to: nothing else.
     assert health.get(f"/tasks/{tasks['partner.police']}").status_code == 403
-    for page in ("/instances", "/monitoring", f"/instances/{audit_id}", "/reports", "/tracker", "/thematic/1"):
+    for page in ("/instances", "/monitoring", f"/instances/{audit_id}", "/reports", "/thematic/1"):
         assert health.get(page).status_code in (403, 404), page
     assert case_ref not in health.get("/audits").get_data(as_text=True)
     assert health.get("/start").get_data(as_text=True).count('data-process="') == 0
@@ -69,3 +69,71 @@ def test_a_multi_agency_audit_with_health_and_police(app, session):
     assert completed == ["health", "police"]
     page = lead.get(f"/instances/{audit_id}").get_data(as_text=True)
     assert "Health: " in page and "Police: " in page
+
+
+def run_audit(browsers, session, case_offset: int, partners: dict[str, str], actions: list[tuple[str, str]]) -> int:
+    """A whole multi-agency audit over HTTP: set up, every section in, the joint discussion agreed."""
+    lead = browsers["qa.lead"]
+    case_id = read(session, lambda s: s.scalar(select(Case.id).where(Case.status == "open").order_by(Case.id)
+                                              .offset(case_offset).limit(1)))
+    form = {"about": str(case_id), "focus": "Information sharing", "sections_due-day": "18",
+            "sections_due-month": "12", "sections_due-year": "2026"}
+    for index, (agency, username) in enumerate(partners.items()):
+        form |= {f"partners.{index}.agency": agency, f"partners.{index}.username": username}
+    started = lead.post("/start/multi_agency_audit", data=form)
+    audit_id = read(session, lambda s: s.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.process_key == "multi_agency_audit").order_by(ProcessInstance.id.desc()).limit(1)))
+    children = read(session, lambda s: [(t.id, s.get(User, t.assignee_id).username) for t in s.scalars(
+        select(HumanTask).where(HumanTask.state == "ready", HumanTask.instance_id.in_(select(
+            InstanceStart.instance_id).where(InstanceStart.parent_instance_id == audit_id))))])
+    for task_id, username in children:
+        assert browsers[username].post(f"/tasks/{task_id}", data=SECTION).status_code == 302
+    discussion = int(started.location.rsplit("/", 1)[1])
+    lead.post(f"/tasks/{discussion}", data={"action": "claim"})
+    agreed = {"agreed_findings": "Agreed.", "action": "complete"}
+    for index, (agency, text) in enumerate(actions):
+        agreed |= {f"actions.{index}.agency": agency, f"actions.{index}.action": text, f"actions.{index}.due_on-day": "15",
+                   f"actions.{index}.due_on-month": "1", f"actions.{index}.due_on-year": "2027"}
+    assert lead.post(f"/tasks/{discussion}", data=agreed).status_code == 302
+    return audit_id
+
+
+def test_agreed_actions_go_into_the_tracker_and_partners_see_only_their_audits(app, session):
+    import io
+    from openpyxl import load_workbook
+    from engine.qa.models import AuditAction
+    browsers = Browsers(app)
+    first = run_audit(browsers, session, 0, {"health": "partner.health"},
+                      [("health", "Share missed appointments weekly"), ("council", "Add health to the core group")])
+    second = run_audit(browsers, session, 1, {"police": "partner.police"}, [("police", "Flag the address")])
+    rows = read(session, lambda s: {a.description: (a.id, a.instance_id, a.source, a.agency, s.get(User, a.owner_id).username)
+                                    for a in s.scalars(select(AuditAction).where(AuditAction.source == "multi_agency"))})
+    health_action, council_action, police_action = (rows[text][0] for text in (
+        "Share missed appointments weekly", "Add health to the core group", "Flag the address"))
+    assert rows["Share missed appointments weekly"][1:] == (first, "multi_agency", "health", "partner.health")
+    assert rows["Add health to the core group"][1:] == (first, "multi_agency", "council", "qa.lead")  # no partner named
+    assert rows["Flag the address"][1:] == (second, "multi_agency", "police", "partner.police")
+
+    health = browsers["partner.health"]
+    page = health.get("/tracker").text
+    assert f'data-action="{health_action}"' in page and f'data-action="{council_action}"' in page
+    assert f'data-action="{police_action}"' not in page and "Flag the address" not in page
+    assert health.get(f"/tracker/actions/{police_action}").status_code == 404
+    assert health.post(f"/tracker/actions/{council_action}", data={"status": "in_progress"}).status_code == 403
+    assert "Flag the address" not in health.get("/tracker/export.csv").data.decode("utf-8-sig")
+    assert f'data-action="{police_action}"' in browsers["partner.police"].get("/tracker").text
+    reason = "Waiting for the new GP practice system."
+    updated = health.post(f"/tracker/actions/{health_action}", data={"status": "in_progress", "not_completed_reason": reason})
+    assert updated.status_code == 302
+
+    lead_page = browsers["qa.lead"].get("/tracker?source=multi_agency").text
+    assert "Share missed appointments weekly" in lead_page and f"Not completed: {reason}" in lead_page
+    assert f'href="/instances/{first}"' in lead_page
+    sheet = load_workbook(io.BytesIO(browsers["qa.lead"].get("/tracker/export.xlsx?source=multi_agency").data)).active
+    header = [cell.value for cell in sheet[1]]
+    exported = {row[header.index("Action")]: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    health_row = exported["Share missed appointments weekly"]
+    assert (health_row["Source activity"], health_row["Agency"], health_row["Status"], health_row["Reason not completed"]) == (
+        "Multi-agency audit", "Health", "In progress", reason)
+    assert health_row["Reference"].startswith("MAA-") and health_row["Ref"] == "A1" and health_row["Case reference"]
+    assert set(exported) == {"Share missed appointments weekly", "Add health to the core group", "Flag the address"}

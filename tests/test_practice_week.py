@@ -1,15 +1,18 @@
 """A practice week over HTTP as the real people: the QA lead starts it from the Start page,
 each head of service gets an observation on the framework's template, the QA lead's summary
-waits for every one, and the timer starts the next practice week when it is due."""
+waits for every one and ends the week; the scheduler starts one practice week in each period
+(six months by default, QA_PRACTICE_WEEK_MONTHS), and never a second."""
 import json
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.notification_models import Notification
-from engine.qa.practice_week import add_months
+from engine.database import make_session_factory
+from engine.qa import practice_week
 from engine.qa.working_days import add_working_days
 from engine.runtime.instances import complete_task
 from engine.runtime.models import Event, HumanTask, InstanceStart, ProcessInstance
@@ -35,18 +38,16 @@ def observation_tasks(session, week_id: int) -> list[tuple[int, int]]:
     return read(session, query)
 
 
-def test_a_practice_week_from_start_to_the_next_one(app, session, scheduler):  # noqa: F811
+def test_a_practice_week_from_start_to_its_summary(app, session, scheduler):  # noqa: F811
     clock.set(STARTS)
     browsers = Browsers(app)
     lead = browsers["qa.lead"]
     starts = STARTS.date()
     bad = lead.post("/start/practice_week", data={**dated("week_starts", starts),
-                                                   **dated("observations_due", starts - timedelta(days=1)),
-                                                   "every_months": "6"})
+                                                   **dated("observations_due", starts - timedelta(days=1))})
     assert bad.status_code == 422 and "must be due on or after the week starts" in bad.get_data(as_text=True)
     started = lead.post("/start/practice_week", data={**dated("week_starts", starts),
-                                                       **dated("observations_due", starts + timedelta(days=4)),
-                                                       "every_months": "6"})
+                                                       **dated("observations_due", starts + timedelta(days=4))})
     assert started.status_code == 302 and "/tasks/" in started.location  # the QA lead's review is theirs to claim
     week_id = read(session, lambda s: s.scalar(select(ProcessInstance.id).where(
         ProcessInstance.process_key == "practice_week")))
@@ -84,21 +85,55 @@ def test_a_practice_week_from_start_to_the_next_one(app, session, scheduler):  #
     page = lead.get(f"/instances/{week_id}").get_data(as_text=True)
     assert 'id="child-instances"' in page and page.count("Completed") >= len(heads)
 
-    assert read(session, lambda s: s.scalar(select(func.count(ProcessInstance.id)).where(
-        ProcessInstance.process_key == "practice_week"))) == 1
-    scheduler(datetime.combine(add_months(starts, 6), datetime.min.time(), timezone.utc) + timedelta(hours=9))
-    weeks = read(session, lambda s: s.scalars(select(ProcessInstance.status).where(
-        ProcessInstance.process_key == "practice_week").order_by(ProcessInstance.id)).all())
-    assert weeks == ["completed", "running"]
-    next_week = read(session, lambda s: s.scalars(select(ProcessInstance.id).where(
-        ProcessInstance.process_key == "practice_week").order_by(ProcessInstance.id)).all()[-1])
-    assert len(observation_tasks(session, next_week)) == len(heads)
+    assert read(session, lambda s: s.get(ProcessInstance, week_id).status) == "completed"  # the summary ends it
+
+
+def weeks(session) -> list[tuple[str, str]]:
+    return read(session, lambda s: [(p.business_key, p.status) for p in s.scalars(select(ProcessInstance).where(
+        ProcessInstance.process_key == "practice_week").order_by(ProcessInstance.id))])
+
+
+def test_the_scheduler_starts_one_practice_week_each_period_and_never_two(app, session, database_url, monkeypatch):
+    factory = make_session_factory(database_url)
+
+    def run_at(moment: datetime):
+        session.rollback()
+        clock.set(moment)
+        return practice_week.run_scheduled(factory)
+    # A week the QA lead started by hand in January is the January-June period's week.
+    clock.set(STARTS)
+    Browsers(app)["qa.lead"].post("/start/practice_week", data={
+        **dated("week_starts", STARTS.date()), **dated("observations_due", STARTS.date() + timedelta(days=4))})
+    assert len(weeks(session)) == 1
+    assert run_at(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)) is None
+    assert run_at(datetime(2027, 7, 3, 9, 0, tzinfo=timezone.utc)) is None  # a Saturday: not a working day
+    started = run_at(datetime(2027, 7, 5, 9, 0, tzinfo=timezone.utc))  # the first working day it runs on
+    assert started and started["started"] == weeks(session)[1][0] and len(weeks(session)) == 2
+    assert run_at(datetime(2027, 7, 5, 10, 0, tzinfo=timezone.utc)) is None  # the next hour's run
+    assert run_at(datetime(2027, 12, 20, 9, 0, tzinfo=timezone.utc)) is None
+    second = read(session, lambda s: s.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.business_key == started["started"])))
+    answers = read(session, lambda s: s.scalar(select(InstanceStart.answers).where(InstanceStart.instance_id == second)))
+    assert answers == {"week_starts": "2027-07-05", "observations_due": "2027-07-09"}
+    heads = read(session, lambda s: s.scalar(select(func.count(User.id)).join(UserRole).where(
+        UserRole.role == "head_of_service", User.active.is_(True))))
+    assert len(observation_tasks(session, second)) == heads  # each head of service has an observation
+    assert run_at(datetime(2028, 1, 4, 9, 0, tzinfo=timezone.utc))["started"]  # the next period's
+    assert len(weeks(session)) == 3
+
+    monkeypatch.setenv("QA_PRACTICE_WEEK_MONTHS", "3")  # quarterly: April starts a period of its own
+    assert run_at(datetime(2028, 4, 3, 9, 0, tzinfo=timezone.utc))["started"]
+    assert run_at(datetime(2028, 5, 3, 9, 0, tzinfo=timezone.utc)) is None and len(weeks(session)) == 4
+    monkeypatch.setenv("QA_PRACTICE_WEEK_MONTHS", "5")
+    with pytest.raises(ValueError, match="must be 1, 2, 3, 4, 6 or 12"):
+        run_at(datetime(2028, 7, 3, 9, 0, tzinfo=timezone.utc))
+    factory.kw["bind"].dispose()
 
 
 def test_the_demo_history_holds_a_practice_week_through_its_process(session):
     from engine.qa.demo_activities import run_practice_week_history
     week_id = run_practice_week_history(session)
     session.commit()
-    assert session.get(ProcessInstance, week_id).status == "running"  # closed, waiting for the next week's date
+    assert session.get(ProcessInstance, week_id).status == "completed"  # closed by the summary
     assert session.scalar(select(Event.kind).where(Event.instance_id == week_id, Event.kind == "practice_week.closed"))
     assert observation_tasks(session, week_id) == []

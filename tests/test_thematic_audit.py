@@ -4,6 +4,7 @@ case file audit per case), the audits run, the QA lead writes the findings, the 
 returns them once and then signs off, and the report is published as a page and a PDF."""
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -157,29 +158,48 @@ def test_the_demo_history_publishes_a_thematic_audit_through_its_process(session
     assert verify_chain(session).ok
 
 
-def test_published_recommendations_are_tracked_until_the_qa_lead_records_them_done(app, session):
+def test_published_recommendations_are_tracked_in_the_master_tracker_until_verified(app, session):
+    import io
+    from openpyxl import load_workbook
+    from engine.qa.models import AuditAction
     from engine.qa.demo_activities import run_thematic_history
-    from engine.qa.thematic_models import Recommendation
-    thematic = run_thematic_history(session, sample_size=1, seed=3)
+    published = run_thematic_history(session, sample_size=1, seed=3)
     session.commit()
-    reference = f"{thematic.reference}/R1"
-    row_id = read(session, lambda s: s.scalar(select(Recommendation.id).where(Recommendation.reference == reference)))
-    assert row_id is not None
+    thematic = read(session, lambda s: SimpleNamespace(**{key: getattr(published, key) for key in (
+        "reference", "instance_id", "service_id")}))  # read once: the app under test must be free to write
+    row = read(session, lambda s: (lambda a: {"id": a.id, "owner": a.owner_id, "instance": a.instance_id})(s.scalar(
+        select(AuditAction).where(AuditAction.source == "thematic", AuditAction.source_reference == thematic.reference))))
+    head_of_service = read(session, lambda s: s.get(Service, thematic.service_id).head_of_service_id)
+    assert row["owner"] == head_of_service and row["instance"] == thematic.instance_id  # a head-of-service recommendation
     browsers = Browsers(app)
-    listing = browsers["psw"].get("/recommendations?activity=thematic").get_data(as_text=True)
-    assert f'data-recommendation="{reference}"' in listing and "Add permanence to the second-review template" in listing
-    assert f'data-recommendation="{reference}"' not in browsers["psw"].get("/recommendations?activity=dip_sample").text
-    assert browsers["hos.cic"].get(f"/recommendations/{row_id}").status_code == 200  # its service's head
-    assert browsers["hos.cincp"].get(f"/recommendations/{row_id}").status_code == 404  # another service
-    assert browsers["tm.safeguarding1"].get("/recommendations").status_code == 403
-    assert browsers["psw"].post(f"/recommendations/{row_id}", data={"evidence": "Done"}).status_code == 403
+    listing = browsers["psw"].get("/tracker?source=thematic").text
+    assert f'data-action="{row["id"]}" data-source="thematic"' in listing
+    assert "Add permanence to the second-review template" in listing and "Thematic audit" in listing
+    assert f'href="/instances/{thematic.instance_id}"' in browsers["qa.lead"].get("/tracker?source=thematic").text
+    assert f'data-action="{row["id"]}"' not in browsers["psw"].get("/tracker?source=dip_sample").text
+    old = browsers["psw"].get("/recommendations?activity=thematic")  # the old list's address opens the tracker
+    assert old.status_code == 302 and old.location.endswith("/tracker?source=thematic")
+    assert browsers["hos.cic"].get(f"/tracker/actions/{row['id']}").status_code == 200  # its service's head, the owner
+    assert browsers["hos.cincp"].get(f"/tracker/actions/{row['id']}").status_code == 404  # another service
+    assert f'data-action="{row["id"]}"' not in browsers["tm.safeguarding1"].get("/tracker").text
 
+    owner = browsers["hos.cic"]
+    not_yet = owner.post(f"/tracker/actions/{row['id']}", data={
+        "status": "in_progress", "evidence": "", "not_completed_reason": "Template change waits for the IRO service."})
+    assert not_yet.status_code == 302
     lead = browsers["qa.lead"]
-    empty = lead.post(f"/recommendations/{row_id}", data={"evidence": " "})
-    assert empty.status_code == 422 and "Enter the evidence" in empty.get_data(as_text=True)
-    assert lead.post(f"/recommendations/{row_id}", data={"evidence": "Template v3 issued"}).status_code == 302
-    again = lead.post(f"/recommendations/{row_id}", data={"evidence": "Something else"})  # a second click
-    assert again.status_code == 302
-    done = read(session, lambda s: (lambda r: (r.status, r.evidence))(s.get(Recommendation, row_id)))
-    assert done == ("completed", "Template v3 issued")
-    assert "recommendation.completed" in kinds(session, thematic.instance_id)
+    sheet = load_workbook(io.BytesIO(lead.get("/tracker/export.xlsx?source=thematic").data)).active
+    header = [cell.value for cell in sheet[1]]
+    exported = [dict(zip(header, values)) for values in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [(r["Source activity"], r["Reference"], r["Ref"], r["Status"], r["Reason not completed"]) for r in exported] == [
+        ("Thematic audit", thematic.reference, "R1", "In progress", "Template change waits for the IRO service.")]
+    today = clock.today()
+    done = owner.post(f"/tracker/actions/{row['id']}", data={
+        "status": "completed", "evidence": "Template v3 issued", "completed_on-day": str(today.day),
+        "completed_on-month": str(today.month), "completed_on-year": str(today.year)})
+    assert done.status_code == 302
+    assert lead.post(f"/tracker/actions/{row['id']}", data={"action": "verify"}).status_code == 302
+    state = read(session, lambda s: (lambda a: (a.status, a.evidence, a.verified_by_id is not None))(
+        s.get(AuditAction, row["id"])))
+    assert state == ("completed", "Template v3 issued", True)
+    assert {"actions.tracked", "action.updated", "action.verified"} <= set(kinds(session, thematic.instance_id))

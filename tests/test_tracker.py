@@ -162,7 +162,7 @@ def test_exports_in_csv_and_xlsx(app, actions, session):
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"]
     table = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert [(row["Audit"], row["Ref"]) for row in table] == [(actions["actions.A1"]["audit"], "A1"),
+    assert [(row["Reference"], row["Ref"]) for row in table] == [(actions["actions.A1"]["audit"], "A1"),
                                                              (actions["actions.A1"]["audit"], "A2")]
     assert table[1]["Action"].startswith("'=HYPERLINK")  # never run as a formula
     assert table[0]["Status"] == "Not started" and table[0]["Due"] == "2027-01-11"
@@ -170,7 +170,8 @@ def test_exports_in_csv_and_xlsx(app, actions, session):
     book = load_workbook(io.BytesIO(qa.get("/tracker/export.xlsx").data))
     sheet = book.active
     header = [cell.value for cell in sheet[1]]
-    assert header[:7] == ["Audit", "Case reference", "Service", "Team", "Area", "Ref", "Action"]
+    assert header[:9] == ["Source activity", "Reference", "Case reference", "Service", "Team", "Agency", "Area", "Ref",
+                          "Action"]
     assert sheet.max_row == 4
     formulas = [cell for row in sheet.iter_rows(min_row=2) for cell in row if str(cell.value).startswith("=")]
     assert formulas and all(cell.data_type == "s" for cell in formulas)
@@ -195,7 +196,7 @@ def test_distribution_sends_each_head_of_service_their_actions_and_the_managers_
             email = s.scalar(select(OutboxEmail).where(OutboxEmail.notification_id == note.id))
             [attachment] = email.attachments
             sheet = load_workbook(io.BytesIO(attachment.content)).active
-            result[note.recipient_id] = {"refs": sorted((row[0], row[5]) for row in sheet.iter_rows(min_row=2, values_only=True)),
+            result[note.recipient_id] = {"refs": sorted((row[1], row[7]) for row in sheet.iter_rows(min_row=2, values_only=True)),
                                          "link": note.link, "file": attachment.filename, "subject": note.subject}
         return result
     got = read(session, delivered)
@@ -250,10 +251,10 @@ def test_the_reason_an_action_is_not_completed_reaches_the_tracker_its_exports_a
     sheet = load_workbook(io.BytesIO(qa.get("/tracker/export.xlsx").data)).active
     header = [cell.value for cell in sheet[1]]
     column = header.index("Reason not completed")
-    by_ref = {(row[0], row[5]): row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    by_ref = {(row[1], row[7]): row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert by_ref[(action["audit"], "A1")] == reason and by_ref[(action["audit"], "A2")] in (None, "")
     table = list(csv.DictReader(io.StringIO(qa.get("/tracker/export.csv").data.decode("utf-8-sig"))))
-    assert [row["Reason not completed"] for row in table if row["Ref"] == "A1" and row["Audit"] == action["audit"]] == [reason]
+    assert [row["Reason not completed"] for row in table if row["Ref"] == "A1" and row["Reference"] == action["audit"]] == [reason]
     assert qa.post("/tracker/distribute", data={"cycle": ""}).status_code == 302
 
     def copy_for_head_of_service(s):
@@ -261,7 +262,7 @@ def test_the_reason_an_action_is_not_completed_reaches_the_tracker_its_exports_a
                                                    Notification.recipient_id == action["hos"]))
         [attachment] = s.scalar(select(OutboxEmail).where(OutboxEmail.notification_id == note.id)).attachments
         copy = load_workbook(io.BytesIO(attachment.content)).active
-        return [row[column] for row in copy.iter_rows(min_row=2, values_only=True) if row[5] == "A1"]
+        return [row[column] for row in copy.iter_rows(min_row=2, values_only=True) if row[7] == "A1"]
     assert read(session, copy_for_head_of_service) == [reason]
     done = complete(owner, action["id"])
     assert done.status_code == 302

@@ -53,10 +53,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks.blueprint)
     app.register_blueprint(audits.blueprint)
     app.register_blueprint(allocation.blueprint)
-    from webapp.views import start, thematic, recommendations, annual_reports
+    from webapp.views import start, thematic, annual_reports
     app.register_blueprint(start.blueprint)
     app.register_blueprint(thematic.blueprint)
-    app.register_blueprint(recommendations.blueprint)
     app.register_blueprint(annual_reports.blueprint)
     from webapp.views import cycles, case_register  # noqa: I001
     app.register_blueprint(cycles.blueprint)

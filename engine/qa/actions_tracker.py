@@ -1,10 +1,13 @@
 """The master audit actions tracker the QA lead holds (QA framework sections 5 to 7).
 
-Every action from every audit, with its audit, case, area, owner, due date, priority,
-status, completion, evidence, review in supervision and the QA lead's verification.
-People see the actions of the audits they may see (engine/qa/access.py) and the
-actions they own; the QA lead, QA officers, senior leaders and the conference and
-review managers see all of it. Owners and the QA team update an action's status
+Every action from every audit and activity, with its source activity (a case file audit, or
+a thematic audit's or dip sample's recommendation, or a multi-agency audit's agreed action:
+engine/qa/activity_actions.py), case, area, owner, due date, priority, status, completion,
+evidence, the reason it is not completed, review in supervision and the QA lead's verification.
+People see the actions of the audits they may see (engine/qa/access.py), the actions they
+own, a head of service their service's activity actions and a partner agency auditor the
+actions of the multi-agency audits they are invited to; the QA lead, QA officers, senior
+leaders and the conference and review managers see all of it. Owners and the QA team update an action's status
 with evidence; only the QA lead verifies. Exports (XLSX, CSV) carry case
 references, never names of children. At the end of a cycle the QA lead distributes
 it: each head of service gets their service's actions, each conference and review
@@ -18,7 +21,7 @@ from datetime import date
 from math import ceil
 from urllib.parse import urlencode
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.accounts import User, UserRole
@@ -27,6 +30,7 @@ from engine.database import as_utc
 from engine.spreadsheet_files import csv_bytes, xlsx_bytes
 from engine.notifications import notify
 from engine.qa.access import audit_scope
+from engine.qa.activity_actions import AGENCIES, PARTNER_ROLE, SOURCES, invited_audits
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import AREAS, Audit, AuditAction, Case, Service, Team
 from engine.runtime import events
@@ -36,7 +40,7 @@ from engine.runtime.query_filters import QueryFilters
 
 SEE_EVERY_ACTION = ("qa_lead", "qa_officer", "principal_social_worker", "assistant_director", "director",
                     "conference_review_manager")
-TRACKER_ROLES = SEE_EVERY_ACTION + ("head_of_service", "team_manager", "practitioner")
+TRACKER_ROLES = SEE_EVERY_ACTION + ("head_of_service", "team_manager", "practitioner", PARTNER_ROLE)
 UPDATE_ANY_ACTION = ("qa_lead", "qa_officer")
 VERIFIER_ROLES = ("qa_lead",)
 DISTRIBUTOR_ROLES = ("qa_lead",)
@@ -48,8 +52,8 @@ VERIFICATION = {"awaiting": "Awaiting QA lead confirmation", "verified": "Verifi
 PAGE_SIZE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The exported columns, in the order of the framework's tracker.
-COLUMNS = (("audit", "Audit"), ("case", "Case reference"), ("service", "Service"), ("team", "Team"),
-           ("area", "Area"), ("ref", "Ref"), ("action", "Action"), ("owner", "Owner"), ("owner_role", "Owner role"),
+COLUMNS = (("source", "Source activity"), ("audit", "Reference"), ("case", "Case reference"), ("service", "Service"),
+           ("team", "Team"), ("agency", "Agency"), ("area", "Area"), ("ref", "Ref"), ("action", "Action"), ("owner", "Owner"), ("owner_role", "Owner role"),
            ("due_on", "Due"), ("revised_due_on", "Revised due"), ("priority", "Priority"), ("status", "Status"),
            ("completed_on", "Date completed"), ("evidence", "Evidence"),
            ("not_completed_reason", "Reason not completed"),
@@ -62,9 +66,10 @@ class TrackerFilters(QueryFilters):
     """The tracker's search and filters, as the page's query string holds them."""
     NUMBERS: ClassVar = ("service", "team", "owner", "cycle", "page")
     FLAGS: ClassVar = ("overdue",)
-    CHOICES: ClassVar = {"status": STATUSES, "verification": VERIFICATION}
+    CHOICES: ClassVar = {"status": STATUSES, "verification": VERIFICATION, "source": SOURCES}
 
     q: str = ""
+    source: str = ""
     service: int | None = None
     team: int | None = None
     owner: int | None = None
@@ -97,10 +102,16 @@ def may_update(user: User, owner_id: int) -> bool:
 
 
 def tracker_scope(user: User):
-    """A WHERE clause selecting the actions `user` may see."""
+    """A WHERE clause selecting the actions `user` may see (on the tracker's joins: Audit outer-joined)."""
     if user.has_role(*SEE_EVERY_ACTION):
         return true()
-    return or_(audit_scope(user), AuditAction.owner_id == user.id)
+    clauses = [and_(AuditAction.audit_id.is_not(None), audit_scope(user)), AuditAction.owner_id == user.id]
+    if user.has_role("head_of_service"):
+        clauses.append(and_(AuditAction.audit_id.is_(None), AuditAction.service_id.in_(
+            select(Service.id).where(Service.head_of_service_id == user.id))))
+    if user.has_role(PARTNER_ROLE):
+        clauses.append(and_(AuditAction.source == "multi_agency", AuditAction.instance_id.in_(invited_audits(user.id))))
+    return or_(*clauses)
 
 
 def list_actions(session: Session, user: User, filters: TrackerFilters, today: date) -> dict:
@@ -135,15 +146,18 @@ def dashboard_counts(session: Session, user: User, today: date) -> list[dict]:
 
 def filter_choices(session: Session, user: User) -> dict:
     """Options for the filter selects, within what `user` may see."""
-    visible = select(AuditAction.audit_id).join(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))
+    visible = select(AuditAction.audit_id).outerjoin(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))
     audits = select(Audit).where(Audit.id.in_(visible))
+    activity_services = (select(AuditAction.service_id).outerjoin(Audit, Audit.id == AuditAction.audit_id)
+                         .where(AuditAction.audit_id.is_(None), tracker_scope(user)))
     return {
-        "services": session.execute(select(Service.id, Service.name).where(
-            Service.id.in_(audits.with_only_columns(Audit.service_id))).order_by(Service.name)).all(),
+        "services": session.execute(select(Service.id, Service.name).where(or_(
+            Service.id.in_(audits.with_only_columns(Audit.service_id)), Service.id.in_(activity_services)))
+            .order_by(Service.name)).all(),
         "teams": session.execute(select(Team.id, Team.name).where(
             Team.id.in_(audits.with_only_columns(Audit.team_id))).order_by(Team.name)).all(),
         "owners": session.execute(select(User.id, User.display_name).where(User.id.in_(
-            select(AuditAction.owner_id).join(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))))
+            select(AuditAction.owner_id).outerjoin(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))))
             .order_by(User.display_name)).all(),
         "cycles": [(cycle.id, cycle.label) for cycle in session.scalars(
             select(AuditCycle).where(AuditCycle.id.in_(audits.with_only_columns(Audit.cycle_id)))
@@ -168,7 +182,7 @@ def update_action(session: Session, action_id: int, user: User, *, status: str, 
     action taken back from completed loses the QA lead's verification; a completed one
     no longer carries a reason for not being completed."""
     action = session.get(AuditAction, action_id)
-    if action is None or not session.scalar(select(AuditAction.id).join(Audit, Audit.id == AuditAction.audit_id)
+    if action is None or not session.scalar(select(AuditAction.id).outerjoin(Audit, Audit.id == AuditAction.audit_id)
                                             .where(AuditAction.id == action_id, tracker_scope(user))):
         raise ActionNotFound("There is no such action in the tracker you can see.")
     if not may_update(user, action.owner_id):
@@ -202,7 +216,10 @@ def update_action(session: Session, action_id: int, user: User, *, status: str, 
 
 
 def graded_on(session: Session, action: AuditAction) -> date:
-    """The day the action was agreed: the audit's grading day, where the council works."""
+    """The day the action was agreed: the audit's grading day, where the council works, or the
+    day the activity agreed it."""
+    if action.audit_id is None:
+        return action.agreed_on
     graded_at = session.scalar(select(Audit.graded_at).where(Audit.id == action.audit_id))
     return as_utc(graded_at).astimezone(LOCAL_ZONE).date()
 
@@ -310,23 +327,29 @@ def _link(cycle_id, service_id) -> dict:
 
 _Owner = aliased(User)
 _Verifier = aliased(User)
-_ORDER = (Audit.reference, AuditAction.ref)
+_REFERENCE = func.coalesce(Audit.reference, AuditAction.source_reference)
+_ORDER = (_REFERENCE, AuditAction.ref)
 
 
 def _filtered(user: User, filters: TrackerFilters, today: date):
     due = func.coalesce(AuditAction.revised_due_on, AuditAction.due_on)
-    query = (select(AuditAction, Audit.reference, Audit.service_id, Case.reference, Service.name, Team.name,
-                    _Owner.display_name, _Verifier.display_name)
-             .join(Audit, Audit.id == AuditAction.audit_id).join(Case, Case.id == Audit.case_id)
-             .join(Service, Service.id == Audit.service_id).join(Team, Team.id == Audit.team_id)
+    query = (select(AuditAction, _REFERENCE, func.coalesce(Audit.service_id, AuditAction.service_id), Case.reference,
+                    Service.name, Team.name, _Owner.display_name, _Verifier.display_name,
+                    func.coalesce(Audit.instance_id, AuditAction.instance_id))
+             .outerjoin(Audit, Audit.id == AuditAction.audit_id)
+             .outerjoin(Case, Case.id == func.coalesce(Audit.case_id, AuditAction.case_id))
+             .outerjoin(Service, Service.id == func.coalesce(Audit.service_id, AuditAction.service_id))
+             .outerjoin(Team, Team.id == Audit.team_id)
              .join(_Owner, _Owner.id == AuditAction.owner_id)
              .outerjoin(_Verifier, _Verifier.id == AuditAction.verified_by_id)
              .where(tracker_scope(user)))
     if filters.q:
         text = filters.q.upper()
-        query = query.where(or_(Audit.reference.startswith(text, autoescape=True),
+        query = query.where(or_(_REFERENCE.startswith(text, autoescape=True),
                                 Case.reference.startswith(text, autoescape=True)))
-    for name, column in (("service", Audit.service_id), ("team", Audit.team_id), ("owner", AuditAction.owner_id),
+    if filters.source:
+        query = query.where(AuditAction.source == filters.source)
+    for name, column in (("service", func.coalesce(Audit.service_id, AuditAction.service_id)), ("team", Audit.team_id), ("owner", AuditAction.owner_id),
                          ("cycle", Audit.cycle_id)):
         if getattr(filters, name) is not None:
             query = query.where(column == getattr(filters, name))
@@ -342,13 +365,17 @@ def _filtered(user: User, filters: TrackerFilters, today: date):
 
 
 def _row(columns, today: date) -> dict:
-    action, audit_reference, service_id, case_reference, service, team, owner, verifier = columns
+    action, audit_reference, service_id, case_reference, service, team, owner, verifier, instance_id = columns
     due = action.revised_due_on or action.due_on
-    return {"id": action.id, "audit_id": action.audit_id, "audit": audit_reference, "case": case_reference,
-            "service_id": service_id, "service": service, "team": team, "area": AREAS.get(action.area, "Overall practice"),
+    return {"id": action.id, "audit_id": action.audit_id, "audit": audit_reference, "case": case_reference or "",
+            "source_key": action.source, "source": SOURCES.get(action.source, action.source), "instance_id": instance_id,
+            "agency": AGENCIES.get(action.agency, "") if action.agency else "",
+            "service_id": service_id, "service": service or "", "team": team or "",
+            "area": AREAS.get(action.area, "Overall practice") if action.audit_id else "",
             "ref": action.ref, "action": action.description, "owner": owner, "owner_id": action.owner_id,
             "owner_role": action.owner_role.replace("_", " ").capitalize(), "due_on": action.due_on,
             "revised_due_on": action.revised_due_on, "priority": action.priority.capitalize(),
+            "agreed_on": action.agreed_on,
             "status_key": action.status, "status": STATUSES.get(action.status, action.status),
             "overdue": action.status in OPEN_STATUSES and due < today,
             "completed_on": action.completed_on, "evidence": action.evidence or "",
@@ -365,9 +392,13 @@ def _state(action: AuditAction) -> dict:
 
 
 def _record_change(session: Session, kind: str, user: User, action: AuditAction, before: dict) -> None:
-    audit = session.get(Audit, action.audit_id)
-    events.record(session, kind, actor_id=user.id, instance_id=audit.instance_id, subject=("audit", audit.id),
-                  payload={"audit": audit.reference, "action": action.ref, "before": before, "after": _state(action)})
+    if action.audit_id is None:
+        instance_id, subject, reference = action.instance_id, ("audit_action", action.id), action.source_reference
+    else:
+        audit = session.get(Audit, action.audit_id)
+        instance_id, subject, reference = audit.instance_id, ("audit", audit.id), audit.reference
+    events.record(session, kind, actor_id=user.id, instance_id=instance_id, subject=subject,
+                  payload={"audit": reference, "action": action.ref, "before": before, "after": _state(action)})
 
 
 def _record_export(session: Session, user: User, kind: str, filters: TrackerFilters, count: int) -> None:

@@ -4,7 +4,8 @@ case file audit (thematic audits first), called from the timers on their diagram
 The case file audit's own reminders (engine/qa/reminder_operations.py) are about an audit
 record; these are about a step of any activity: the diagram's timer path names the step
 (a user task's BPMN id) whose open task is due, and whom to escalate to as data keys
-naming people (e.g. `started_by`, the commissioner). The task's holder is told, or
+naming people (e.g. `started_by`, the commissioner) or as roles whose every active holder is
+told (e.g. the director, for an annual report the QA lead has not written). The task's holder is told, or
 everyone with its role while nobody has claimed it. Every notice is in the trail.
 """
 from sqlalchemy import select
@@ -26,11 +27,12 @@ NOTICES = {
 
 
 @service_operation("notify_activity_step")
-def notify_activity_step(context: ServiceContext, data: dict, step: str, notice: str, escalate_to=()):
+def notify_activity_step(context: ServiceContext, data: dict, step: str, notice: str, escalate_to=(),
+                         escalate_to_roles=()):
     """Send `notice` (reminder, overdue, escalation) about the open task of `step` in this instance.
 
     A reminder or overdue notice goes to the task's holder (or its role); an escalation to
-    the people `escalate_to` names. Nothing is sent when the step is no longer open, or for
+    the people `escalate_to` names and everyone holding a role of `escalate_to_roles`. Nothing is sent when the step is no longer open, or for
     a reminder that comes due only after the due date (a scheduler catching up)."""
     session = context.session
     task = session.scalar(select(HumanTask).where(HumanTask.instance_id == context.instance_id,
@@ -45,6 +47,8 @@ def notify_activity_step(context: ServiceContext, data: dict, step: str, notice:
         recipients = [data[key] for key in escalate_to if data.get(key)]
         sent = [notify(session, person, "escalation", subject, text, link=link, instance_id=context.instance_id)
                 for person in recipients]
+        for role in escalate_to_roles:
+            sent += notify_role(session, role, "escalation", subject, text, link=link, instance_id=context.instance_id)
     elif task.assignee_id is not None:
         sent = [notify(session, task.assignee_id, notice, subject, text, link=link, instance_id=context.instance_id)]
     else:

@@ -7,18 +7,18 @@ read a report (the QA team and senior leaders; heads of service once it is publi
 the scheduler job that starts the report by itself once a year (QA_ANNUAL_REPORT_MONTH).
 """
 import json
-import logging
 import os
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.accounts import User, UserRole
+from engine.accounts import User
 from engine.clock import clock
 from engine.qa import reports
 from engine.qa.access import SEE_EVERY_AUDIT
 from engine.qa.complaints_log import themes_summary
 from engine.qa.participation import BoardPeriod, records as participation_records
+from engine.qa.scheduled_starts import start_once
 from engine.qa.staff_survey import staffing_pressure
 from engine.qa.thematic_models import AnnualReport, DipSample, ThematicAudit
 from engine.runtime import events
@@ -26,7 +26,6 @@ from engine.qa.working_days import add_working_days
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.models import Event, ProcessInstance
 from engine.runtime.services import ServiceContext, service_operation
-from engine.runtime.starting import start_process
 from engine.runtime.timers import ScheduledJob
 
 SECTIONS = {"introduction": "Introduction", "audit_findings": "What the case file audits tell us",
@@ -36,7 +35,7 @@ SECTIONS = {"introduction": "Introduction", "audit_findings": "What the case fil
 
 
 SECTIONS_WORKING_DAYS = 20  # the QA lead writes the sections within four weeks of the report starting
-log = logging.getLogger(__name__)
+SIGN_OFF_WORKING_DAYS = 10  # the director signs it off within two weeks of it being written
 
 
 def may_read_annual_report(user: User, report: AnnualReport) -> bool:
@@ -107,12 +106,14 @@ def assemble_annual_report(context: ServiceContext, data: dict):
 
 @service_operation("record_annual_report_sections")
 def record_annual_report_sections(context: ServiceContext, data: dict, report_id: int):
+    """Keep the written sections; the director's sign-off is due SIGN_OFF_WORKING_DAYS later
+    (the diagram's reminder, overdue and escalation timers count from that date)."""
     report = context.session.get(AnnualReport, report_id)
     report.sections = {key: data[key] for key in SECTIONS if data.get(key)}
     report.status = "awaiting_sign_off"
     events.record(context.session, "annual_report.written", actor_id=context.actor_id, instance_id=report.instance_id,
                   subject=("annual_report", report.id), payload={"sections": sorted(report.sections)})
-    return True
+    return {"sign_off_due": add_working_days(clock.today(), SIGN_OFF_WORKING_DAYS).isoformat()}
 
 
 @service_operation("record_annual_report_sign_off")
@@ -148,23 +149,13 @@ def run_scheduled(session_factory: sessionmaker) -> dict | None:
     if today.month != report_month():
         return None
     year = reports.reporting_year(today.replace(day=1)) - 1
-    with session_factory() as session:
-        if session.scalar(select(AnnualReport.id).where(AnnualReport.year == year)) is not None:
-            return None
-        lead = session.scalar(select(User).join(UserRole).where(UserRole.role == "qa_lead", User.active.is_(True))
-                              .order_by(User.id).limit(1))
-        if lead is None:
-            log.warning("the annual QA report for %s is due but there is no active QA lead to start it", year)
-            return None
-        events.record(session, "annual_report.scheduled", subject=("annual_report_year", str(year)),
-                      payload={"year": year, "for": lead.id})  # holds the chain's lock until commit
-        if session.scalar(select(AnnualReport.id).where(AnnualReport.year == year)) is not None:
-            session.rollback()  # another scheduler started it while this one waited
-            return None
-        instance = start_process(session, lead, "annual_report", {
-            "year": year, "due_on": add_working_days(today, SECTIONS_WORKING_DAYS).isoformat()})
-        session.commit()
-        return {"started": instance.business_key}
+    return start_once(
+        session_factory, "annual_report",
+        already_started=lambda session: session.scalar(
+            select(AnnualReport.id).where(AnnualReport.year == year)) is not None,
+        claim=("annual_report.scheduled", ("annual_report_year", str(year)), {"year": year}),
+        answers={"year": year, "due_on": add_working_days(today, SECTIONS_WORKING_DAYS).isoformat()},
+        what=f"the annual QA report for {year}")
 
 
 SCHEDULED_JOBS = [ScheduledJob("annual_report", 3600, run_scheduled)]

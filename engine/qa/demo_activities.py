@@ -1,8 +1,8 @@
 """The demo's history of the framework's other activities, run through their real processes.
 
 `run_dip_sample_history` has a head of service dip sample two cases of their service;
-`run_practice_week_history` holds a practice week every head of service observes in, then
-waits for the next one.
+`run_practice_week_history` holds a practice week every head of service observes in, and
+the QA lead's summary closes it.
 `run_thematic_history` commissions a thematic audit as the principal social worker from
 the Start page's engine function, draws its sample as the QA lead, walks each sampled
 case file audit as its people (engine/qa/demo_history.walk_audit), writes the findings
@@ -96,7 +96,7 @@ def run_dip_sample_history(session: Session, seed: int = 2026) -> DipSample | No
 
 
 def run_practice_week_history(session: Session) -> int | None:
-    """One closed practice week (its next one waiting on its timer); returns its instance id."""
+    """One closed practice week; returns its instance id."""
     lead = _person(session, "qa_lead")
     if lead is None:
         return None
@@ -104,8 +104,7 @@ def run_practice_week_history(session: Session) -> int | None:
     try:
         clock.set(at_local_hour(day, 9))
         week = start_process(session, lead, "practice_week", {
-            "week_starts": day.isoformat(), "observations_due": (day + timedelta(days=4)).isoformat(),
-            "every_months": 6}, None)
+            "week_starts": day.isoformat(), "observations_due": (day + timedelta(days=4)).isoformat()}, None)
         clock.set(at_local_hour(day + timedelta(days=3), 15))
         for task in session.scalars(select(HumanTask).join(InstanceStart, InstanceStart.instance_id == HumanTask.instance_id)
                                     .where(InstanceStart.parent_instance_id == week.id, HumanTask.state == "ready")).all():

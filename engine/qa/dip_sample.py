@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.clock import clock
 from engine.notifications import notify, notify_role
 from engine.qa.models import Case, Team
-from engine.qa.recommendations import RecommendationSource, track_recommendations
+from engine.qa.activity_actions import ActionSource, track_recommendations
 from engine.qa.thematic_models import DipSample
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -73,7 +73,7 @@ def record_dip_sample(context: ServiceContext, data: dict, dip_sample_id: int):
     dip.concerns = len(concerns)
     dip.status = "escalated" if concerns else "completed"
     dip.completed_at = None if concerns else clock.now()
-    track_recommendations(session, RecommendationSource("dip_sample", dip.reference, dip.instance_id, dip.service_id),
+    track_recommendations(session, ActionSource("dip_sample", dip.reference, dip.instance_id, dip.service_id),
                           dip.recommendations, context.actor_id)
     events.record(session, "dip_sample.recorded", actor_id=context.actor_id, instance_id=dip.instance_id,
                   subject=("dip_sample", dip.id), payload={"cases": len(dip.results), "concerns": dip.concerns})

@@ -213,12 +213,23 @@ class Escalation(Base):
 
 
 class AuditAction(Base):
-    """A row of the audit actions tracker."""
+    """A row of the master audit actions tracker: an action agreed at a case file audit
+    (`audit_id`), or a recommendation or agreed action of another activity (`source`, with its
+    instance, reference and, where it has them, service, case and partner agency)."""
     __tablename__ = "audit_actions"
     __table_args__ = (UniqueConstraint("audit_id", "ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"), index=True)
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="case_file_audit", server_default="case_file_audit",
+                                        index=True)
+    source_reference: Mapped[str | None] = mapped_column(String(30))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    agency: Mapped[str | None] = mapped_column(String(20))
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    last_notice: Mapped[str | None] = mapped_column(String(20))
     ref: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text)
     area: Mapped[str] = mapped_column(String(40))

@@ -1,7 +1,7 @@
 """The thematic audit (QA framework section 5): commissioned by the principal social worker
 or an assistant director, sampled and allocated by the QA lead, run as ordinary case file
 audits, written up by the QA lead and signed off by the commissioner, then published with its
-recommendations tracked (engine/qa/recommendations.py).
+recommendations tracked in the master audit actions tracker (engine/qa/activity_actions.py).
 
 The service operations processes/thematic_audit calls live here, with who may read a
 thematic audit and what its report holds (the measures of its audits). The draw is
@@ -22,9 +22,9 @@ from engine.clock import clock
 from engine.qa import focused_tool, thematic_sample
 from engine.qa.access import SEE_EVERY_AUDIT, can_view_audit
 from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.activity_actions import ActionSource, track_recommendations
 from engine.qa.compliance import Suppression
 from engine.qa.models import COHORTS, GRADES, Audit, Case, Service
-from engine.qa.recommendations import RecommendationSource, track_recommendations
 from engine.qa.thematic_models import ThematicAudit
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -208,8 +208,8 @@ def record_thematic_sign_off(context: ServiceContext, data: dict, thematic_id: i
         thematic.status, thematic.signed_off_by_id = "published", context.actor_id
         thematic.signed_off_at = thematic.published_at = clock.now()
         kind = "thematic.published"
-        track_recommendations(session, RecommendationSource("thematic", thematic.reference, thematic.instance_id,
-                                                            thematic.service_id),
+        track_recommendations(session, ActionSource("thematic", thematic.reference, thematic.instance_id,
+                                                    thematic.service_id),
                               thematic.recommendations, context.actor_id)
     else:
         thematic.status, kind = "returned", "thematic.returned"

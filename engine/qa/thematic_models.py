@@ -1,5 +1,6 @@
 """The records of the framework's activities beyond the case file audit: thematic audits, dip
-samples, their tracked recommendations and the annual QA report.
+samples and the annual QA report (their recommendations are rows of the master audit actions
+tracker, engine/qa/activity_actions.py).
 
 A thematic audit's case file audits are ordinary audits (audit_type 'thematic'), started by
 the thematic audit's instance and linked to it through the runtime's instance starts
@@ -95,24 +96,6 @@ class DipSample(Base):
     status: Mapped[str] = mapped_column(String(20), default="in_progress", index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Recommendation(Base):
-    """A recommendation of a thematic audit or a dip sample, tracked until someone shows it done."""
-    __tablename__ = "activity_recommendations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity: Mapped[str] = mapped_column(String(20), index=True)
-    reference: Mapped[str] = mapped_column(String(30), unique=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str] = mapped_column(String(40))
-    due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
-    evidence: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AnnualReport(Base):

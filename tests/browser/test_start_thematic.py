@@ -1,10 +1,11 @@
 """A principal social worker commissions a thematic audit from the Start page in Chromium, on
 a 320 px wide screen: the list, the form with its errors and the result are axe-clean; and the
-QA lead records a tracked recommendation done and reads an annual QA report being written
+QA lead records a thematic recommendation done in the actions tracker and reads an annual QA report being written
 (with its survey, complaints and participation figures)."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.accounts import User
@@ -56,21 +57,33 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
     assert_accessible(page)
 
 
-def test_tracked_recommendations_and_a_published_report_are_accessible_at_320_px(page, session):
+def test_a_recommendation_in_the_tracker_and_a_published_report_are_accessible_at_320_px(page, session):
     thematic = run_thematic_history(session, sample_size=1, seed=3)
     session.commit()
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, "qa.lead")
-    page.goto("/recommendations")
+    page.goto("/recommendations")  # the old list's address: the tracker, filtered to thematic audits
+    page.wait_for_url("**/tracker?source=thematic")
+    row = page.locator('[data-source="thematic"]')
+    expect(row).to_contain_text("Add permanence to the second-review template")
+    expect(row).to_contain_text("Thematic audit")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
-    page.get_by_role("link", name=f"{thematic.reference}/R1").click()
-    page.get_by_role("button", name="Record as done").click()  # no evidence: the error is shown
+    page.get_by_role("link", name=f"{thematic.reference} R1").click()
+    expect(page.get_by_role("heading", name="Action R1")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Completed", exact=True).check()
+    page.get_by_role("button", name="Save the update").click()  # no evidence nor date: the errors are shown
     assert "Enter the evidence" in page.locator(".govuk-error-summary").inner_text()
     assert_accessible(page)
-    page.get_by_label("Evidence that it is done").fill("Template v3 issued")
-    page.get_by_role("button", name="Record as done").click()
-    page.wait_for_url("**/recommendations")
-    assert page.locator(f'[data-recommendation="{thematic.reference}/R1"] .govuk-tag').inner_text() == "Done"
+    page.get_by_label("Completed", exact=True).check()
+    page.get_by_label("Evidence", exact=True).fill("Template v3 issued")
+    today = clock.today()
+    page.locator("#completed_on-day").fill(str(today.day))
+    page.locator("#completed_on-month").fill(str(today.month))
+    page.locator("#completed_on-year").fill(str(today.year))
+    page.get_by_role("button", name="Save the update").click()
+    expect(page.locator('[data-source="thematic"] .govuk-tag')).to_have_text(["Completed", "Awaiting QA lead"])
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
     page.goto(f"/thematic/{thematic.id}")  # published: the sample, its grades, findings and sign-off

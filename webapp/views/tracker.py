@@ -1,7 +1,9 @@
 """The master audit actions tracker: filter, update with evidence, verify, export, distribute.
 
-Each person sees the actions of the audits they may see and the actions they own;
-the rules, the exports and the distribution live in engine/qa/actions_tracker.py.
+Each person sees the actions of the audits and activities they may see and the actions they
+own; the rules, the exports and the distribution live in engine/qa/actions_tracker.py. The
+activities' recommendations once had a list of their own at /recommendations: that address
+now opens the tracker filtered to them.
 """
 from datetime import date
 from urllib.parse import urlencode
@@ -13,7 +15,8 @@ from engine.clock import clock
 from engine.qa import actions_tracker as tracker_rules
 from engine.qa.actions_tracker import TrackerFilters
 from engine.runtime.errors import InvalidFormData, NotAllowed, WorkflowError
-from engine.runtime.monitoring import saved_filters
+from engine.qa.activity_actions import SOURCES
+from engine.runtime.monitoring import may_monitor, saved_filters
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
 from webapp.form_rendering import ErrorLink, read_date
@@ -33,13 +36,24 @@ def tracker():
     page = render_template("tracker.html", filters=filters, errors=errors, listing=listing,
                            summary=_summary(errors),
                            choices=tracker_rules.filter_choices(db.session, current_user),
-                           statuses=tracker_rules.STATUSES, verification=tracker_rules.VERIFICATION,
+                           statuses=tracker_rules.STATUSES, verification=tracker_rules.VERIFICATION, sources=SOURCES,
+                           may_monitor=may_monitor(current_user),
                            query=urlencode(filters.to_query()), saved=saved_filters(db.session, current_user, "tracker"),
                            may_verify=tracker_rules.may_verify(current_user),
                            may_distribute=tracker_rules.may_distribute(current_user),
                            page_link=lambda number: url_for("tracker.tracker", **filters.to_query(page=number)))
     db.session.commit()  # the read is recorded; rendered first, so the rows need not be loaded again
     return page
+
+
+@blueprint.route("/recommendations")
+@login_required
+def recommendations():
+    """The old list of recommendations: the tracker, filtered to the activity asked for
+    (a thematic audit's or a dip sample's), to thematic audits' when none is named."""
+    _require(tracker_rules.may_view_tracker(current_user))
+    activity = request.args.get("activity")
+    return redirect(url_for("tracker.tracker", source=activity if activity in ("thematic", "dip_sample") else "thematic"))
 
 
 @blueprint.route("/tracker/export.<any(csv, xlsx):kind>")
