@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine.qa.learning_models import LearningAudience, LearningPublication, LearningReading
 from engine.qa.models import Team
-from tests.test_report_narrative import SECTIONS, narrative_url
+from tests.test_report_narrative import SECTIONS, display_name, narrative_url, sign_off_narrative
 from tests.test_reports_web import CYCLE_ONE, events_of, history, signed_in  # noqa: F401  (fixture)
 
 BRIEFING = {"title": "Chronologies: why they matter",
@@ -103,6 +103,10 @@ def test_a_published_report_carries_the_narrative_and_counts_with_small_numbers_
     assert lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]}
                      ).status_code == 422  # no narrative yet
     lead.post(narrative_url(), data=SECTIONS)
+    unsigned = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]})
+    assert unsigned.status_code == 422 and "The narrative must be signed off before the report is published" \
+        in unsigned.text and table(app, LearningPublication) == []
+    sign_off_narrative(app, lead)
     missing = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={})
     assert missing.status_code == 422 and "Choose at least one service or team to publish to" in missing.text
     published = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]})
@@ -116,5 +120,6 @@ def test_a_published_report_carries_the_narrative_and_counts_with_small_numbers_
     assert not any("%" in value for value in figures.values())
     page = signed_in(app, "tm.mash1").get(f"/learning/{publication.id}").text
     assert "2025/26 cycle 1: All services" in page and "Refresh the chronology guidance." in page
+    assert body["signed_off"].startswith(f"Signed off by {display_name(app, 'psw')} on ") and body["signed_off"] in page
     assert "fewer than 5" in page and "Audits allocated" in page
     assert signed_in(app, "tm.cic1").get(f"/learning/{publication.id}").status_code == 404

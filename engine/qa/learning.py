@@ -97,8 +97,9 @@ def briefing_body(values: dict) -> dict:
     return {"sections": [[label, values[key]] for key, label in BRIEFING_SECTIONS.items()], "figures": []}
 
 
-def report_body(report: dict, sections: list[tuple[str, str]]) -> dict:
-    """A report as teams read it: the narrative and counts only, small numbers hidden."""
+def report_body(report: dict) -> dict:
+    """A report as teams read it: the signed-off narrative, who signed it off and when, and
+    counts only, small numbers hidden."""
     completion, grades = report["completion"]["totals"], report["grades"]
     figures = [["Audits allocated", count_text(completion["allocated"])],
                ["Audits completed", count_text(completion["completed"])],
@@ -115,7 +116,8 @@ def report_body(report: dict, sections: list[tuple[str, str]]) -> dict:
         if impact["base"]:
             figures.append([f"What has changed for the child: {label.lower()}", count_text(cell["count"])])
     return {"period": report["period"].label, "scope": report["scope_label"],
-            "sections": [list(pair) for pair in sections], "figures": figures}
+            "sections": [list(pair) for pair in report["narrative_sections"]],
+            "signed_off": report["narrative_sign_off"], "figures": figures}
 
 
 def count_text(count: int | None) -> str:
