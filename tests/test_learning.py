@@ -123,3 +123,29 @@ def test_a_published_report_carries_the_narrative_and_counts_with_small_numbers_
     assert body["signed_off"].startswith(f"Signed off by {display_name(app, 'psw')} on ") and body["signed_off"] in page
     assert "fewer than 5" in page and "Audits allocated" in page
     assert signed_in(app, "tm.cic1").get(f"/learning/{publication.id}").status_code == 404
+
+
+def test_heads_of_service_read_what_was_published_to_their_service_or_its_teams_and_their_reading_is_kept(app, history):
+    publish_briefing(app, services=[history["Front Door and Assessment"]])
+    signed_in(app, "qa.lead").post("/learning/briefings/new", data={
+        **BRIEFING, "title": "Placement stability", "teams": [team_id(app, "Children in Care 1")]})
+    to_front_door, to_care_team = sorted(table(app, LearningPublication), key=lambda p: p.id)
+    front_door = signed_in(app, "hos.frontdoor")
+    listing = front_door.get("/learning").text
+    assert "Chronologies: why they matter" in listing and "Placement stability" not in listing and "Not yet" in listing
+    opened = front_door.get(f"/learning/{to_front_door.id}").text
+    assert "Half the chronologies we audited were out of date." in opened and "Who has read it" not in opened
+    assert front_door.get(f"/learning/{to_care_team.id}").status_code == 404
+    care = signed_in(app, "hos.cic")
+    assert "Placement stability" in care.get("/learning").text and "Chronologies" not in care.get("/learning").text
+    assert care.get(f"/learning/{to_front_door.id}").status_code == 404
+    assert care.get(f"/learning/{to_care_team.id}").status_code == 200
+
+    from engine.accounts import User
+    readers = {(reading.publication_id, reading.user_id) for reading in table(app, LearningReading)}
+    heads = {user.username: user.id for user in table(app, User) if user.username in ("hos.frontdoor", "hos.cic")}
+    assert readers == {(to_front_door.id, heads["hos.frontdoor"]), (to_care_team.id, heads["hos.cic"])}
+    first_readings = [actor for actor, payload in events_of(app, "learning.read") if payload["first_reading"]]
+    assert first_readings == [heads["hos.frontdoor"], heads["hos.cic"]]
+    seen_by_lead = signed_in(app, "qa.lead").get(f"/learning/{to_front_door.id}").text
+    assert "1 person has read it" in seen_by_lead and display_name(app, "hos.frontdoor") in seen_by_lead
