@@ -80,6 +80,14 @@ def test_each_dated_form_refuses_a_date_before_the_case_was_opened_or_in_the_fut
     assert read(session, lambda s: s.get(Audit, audit_id).discussion_date.isoformat()) == \
         answers.DISCUSSION["discussion_date"]
 
+    # A supervision review may not precede the day the action was agreed, later than the case's opening.
+    review = answers.action_review()
+    review["action_review"] = dict(review["action_review"], supervision_date=before)
+    page = refused(session, browsers, audit_id, "review_action", who["team_manager"], review)
+    assert "The date of supervision cannot be before the action was agreed" in page
+    assert read(session, lambda s: s.scalars(select(AuditAction.reviewed_in_supervision_on).where(
+        AuditAction.audit_id == audit_id)).all()) == [None]
+
 
 def test_the_median_days_to_close_is_never_negative(history):
     session, period = history, cycle_one()
