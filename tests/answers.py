@@ -1,13 +1,26 @@
-"""Valid answers for every form of the case file audit, for tests to submit and vary."""
+"""Valid answers for every form of the case file audit, for tests to submit and vary.
+
+The dates a person records about the case (records cited, meeting, feedback, discussion)
+lie in the last fortnight before the product clock's today: never in the future, and after
+the opening of any demo case (opened at least 30 days before it was seeded), as the service
+steps require. Tests move the clock, so the constants follow it (`follow_clock`, called by
+tests/conftest.py whenever the clock is set)."""
+from datetime import timedelta
+
 from engine.clock import clock
 from engine.qa.models import AREAS
+
+
+def days_ago(days: int) -> str:
+    """A date `days` before the product clock's today, as a form submits it."""
+    return (clock.today() - timedelta(days=days)).isoformat()
 
 
 def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
     grades = {area: grade for area in AREAS} | (overrides or {})
     def area(key, questions):
         first = next(name for name, answer in questions.items() if answer in ("yes", "partly", "no"))
-        return {**questions, "evidence": [{"question": first, "record_type": "case_note", "record_date": "2026-10-12",
+        return {**questions, "evidence": [{"question": first, "record_type": "case_note", "record_date": days_ago(12),
                                            "link": f"https://cms.example.org/case/{key}",
                                            "comment": f"Case note showing {first.replace('_', ' ')}"}],
                 "grade": grades[key], "rationale": f"Evidence supports {grades[key]} for {key}"}
@@ -15,15 +28,15 @@ def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
         "child_voice": area("child_voice", {"seen_in_line_with_plan": "yes", "wishes_and_feelings": "yes",
                                             "views_changed_decisions": "partly", "communication_needs_met": "yes",
                                             "record_readable_by_child": "partly"}),
-        "assessment": area("assessment", {"current_and_timely": "yes", "assessment_date": "2026-09-03",
+        "assessment": area("assessment", {"current_and_timely": "yes", "assessment_date": days_ago(14),
                                           "uses_history": "yes", "analysis": "partly", "identity_considered": "yes",
                                           "management_authorisation": "yes"}),
         "planning": area("planning", {"smart_plan": "yes", "flows_from_assessment": "yes", "reviews_on_time": "yes",
                                       "partners_active": "partly", "permanence_planning": "not_applicable"}),
-        "chronology": area("chronology", {"on_file": "yes", "last_entry_date": "2026-10-20",
+        "chronology": area("chronology", {"on_file": "yes", "last_entry_date": days_ago(10),
                                           "significant_events": "yes", "used_in_analysis": "partly"}),
         "management_oversight": area("management_oversight", {"supervision_frequency": "yes",
-                                     "last_supervision_date": "2026-11-02", "reflective_supervision": "yes",
+                                     "last_supervision_date": days_ago(8), "reflective_supervision": "yes",
                                      "decisions_have_rationale": "yes", "drift_challenged": "yes",
                                      "social_workers_in_12_months": 2}),
         "parent_carer_engagement": area("parent_carer_engagement", {"parents_engaged": "yes", "plan_explained": "yes",
@@ -39,17 +52,17 @@ def audit_tool(grade: str = "good", overrides: dict | None = None) -> dict:
 
 
 def cohort_section(first: str, questions: dict) -> dict:
-    return {**questions, "evidence": [{"question": first, "record_type": "review", "record_date": "2026-10-14",
+    return {**questions, "evidence": [{"question": first, "record_type": "review", "record_date": days_ago(12),
                                        "comment": f"Review minutes showing {first.replace('_', ' ')}"}]}
 
 
-PREPARE = {"file_read": True, "meeting_date": "2026-12-03", "observation_planned": False,
+PREPARE = {"file_read": True, "meeting_date": days_ago(3), "observation_planned": False,
            "preparation_notes": "Check the impact of the CIN plan on school attendance."}
 
 FEEDBACK = {
-    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": "2026-11-20",
+    "child": {"status": "obtained", "method": "in_person", "consent": True, "feedback_date": days_ago(5),
               "summary": "Knows who their worker is and feels listened to."},
-    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": "2026-11-20",
+    "family": {"status": "obtained", "method": "phone", "consent": True, "feedback_date": days_ago(5),
                "rating": 4, "summary": "Treated with respect; wanted more notice of meetings."},
     "professionals": {"status": "declined"},
 }
@@ -84,7 +97,7 @@ def moderation_disagreed(grade: str = "requires_improvement") -> dict:
                                 "comment": "No contingency if the school placement breaks down."}]}
 
 
-DISCUSSION = {"discussion_date": "2026-12-20", "discussion_summary": "Talked through the planning evidence.",
+DISCUSSION = {"discussion_date": days_ago(1), "discussion_summary": "Talked through the planning evidence.",
               "learning_for_audit_practice": "Test plans for contingency before grading good."}
 
 
@@ -98,6 +111,14 @@ def action_review(status: str = "completed") -> dict:
         review["revised_due_on"] = "2027-02-01"
         review["not_completed_reason"] = "Waiting for the school's records to complete the chronology."
     return {"action_review": review}
+
+
+def follow_clock() -> None:
+    """Move the dated answers of the constants above to the product clock's today."""
+    PREPARE["meeting_date"] = days_ago(3)
+    for source in ("child", "family"):
+        FEEDBACK[source]["feedback_date"] = days_ago(5)
+    DISCUSSION["discussion_date"] = days_ago(1)
 
 
 CLOSURE = {"closure_outcome": "all_completed", "notes": "Verified on the file."}

@@ -48,7 +48,23 @@ def session(database_url):
 
 
 @pytest.fixture(autouse=True)
-def reset_clock():
+def reset_clock(monkeypatch):
+    """Real time again after each test; meanwhile the dated answers of tests/answers.py follow
+    the clock wherever the test moves it (the audit refuses dates in the future)."""
+    from tests import answers
+    set_clock, advance_clock = clock.set, clock.advance
+
+    def set_following(moment):
+        set_clock(moment)
+        answers.follow_clock()
+
+    def advance_following(delta):
+        advance_clock(delta)
+        answers.follow_clock()
+
+    monkeypatch.setattr(clock, "set", set_following)
+    monkeypatch.setattr(clock, "advance", advance_following)
+    answers.follow_clock()
     yield
     clock.set(None)
 

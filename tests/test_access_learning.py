@@ -1,9 +1,9 @@
 """The Learning pages and report publishing: every route for every kind of user.
 
 The people are those of tests/test_access_matrix.py. One briefing is published to
-Children in Care 1, the case's team: its worker and team manager open it, team managers
-and practitioners of other teams do not (not found), the QA team open everything, and
-nobody else has a Learning page. The training needs are for the QA team and the
+Children in Care 1, the case's team: its worker, team manager and the head of its service
+open it, team managers, practitioners and heads of other teams and services do not (not
+found), the QA team open everything, and nobody else has a Learning page. The training needs are for the QA team and the
 principal social worker only. Expected outcomes are written out by hand.
 """
 import pytest
@@ -14,8 +14,9 @@ from engine.qa.models import Team
 from tests.conftest import sign_in, user_named
 from tests.test_access_matrix import PEOPLE, audit_setup  # noqa: F401  (fixture)
 
-IN_THE_TEAM = {"the case's worker", "the case's team manager"}
-IN_OTHER_TEAMS = {"another practitioner", "the auditor (team manager)", "another team manager"}
+IN_THE_TEAM = {"the case's worker", "the case's team manager", "the case's head of service"}
+IN_OTHER_TEAMS = {"another practitioner", "the auditor (team manager)", "another team manager",
+                  "the moderator (head of service)", "another head of service"}
 QA_TEAM = {"QA lead", "QA officer"}
 READS_TRAINING_NEEDS = {"QA lead", "QA officer", "principal social worker"}
 ROUTES = ("/learning", "/learning/{publication}", "/learning/briefings/new", "POST /learning/briefings/new",

@@ -199,7 +199,7 @@ def test_good_audit_walked_through_the_api_only(app, client, people):
     assert (partners["answer"], partners["answer_label"], partners["moderated_answer"]) == ("partly", "Partly", "partly")
     smart = next(q for q in planning["questions"] if q["key"] == "smart_plan")
     assert smart["evidence"] == [{"record_type": "case_note", "record_type_label": "Case note",
-                                  "record_date": "2026-10-12", "link": "https://cms.example.org/case/planning",
+                                  "record_date": answers.days_ago(12), "link": "https://cms.example.org/case/planning",
                                   "comment": "Case note showing smart plan"}]
     assert record["impact"]["value"] == "improved" and record["impact"]["label"] == "Improved"
     assert {f["source"]: f["status"] for f in record["feedback"]} == \

@@ -46,7 +46,7 @@ def test_each_question_answer_and_its_evidence_are_stored_with_the_form_version(
     evidence = session.scalars(select(AuditEvidence).where(AuditEvidence.audit_id == audit.id,
                                                            AuditEvidence.area == "chronology")).one()
     assert (evidence.question, evidence.record_type, evidence.record_date, evidence.link) == \
-        ("on_file", "case_note", date(2026, 10, 12), "https://cms.example.org/case/chronology")
+        ("on_file", "case_note", date.fromisoformat(answers.days_ago(12)), "https://cms.example.org/case/chronology")
     session.refresh(audit)
     assert audit.impact == "improved" and audit.impact_reason.startswith("School attendance up")
     graded = session.scalar(select(Event).where(Event.kind == "audit.findings_recorded",

@@ -3,7 +3,7 @@ answers, evidence and rationale beside the grade; the audit page shows them to t
 practitioner whose case it is, with the form's own labels and never raw values."""
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -39,7 +39,8 @@ def test_the_moderator_sees_each_answer_and_its_evidence_beside_the_grade(app, s
     assert ("Is there evidence that the child's views changed the assessment, plan or decisions? Partly"
             in seen)
     assert ("Was the child seen in line with the plan or statutory frequency, and seen alone where appropriate? Yes "
-            "Case note, 12 October 2026: Case note showing seen in line with plan" in seen)
+            f"Case note, {date.fromisoformat(answers.days_ago(12)):%-d %B %Y}: Case note showing seen in line with plan"
+            in seen)
     assert 'href="https://cms.example.org/case/child_voice"' in page.text
     assert "not_applicable" not in seen and "case_note" not in seen
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine.qa.learning_models import LearningAudience, LearningPublication, LearningReading
 from engine.qa.models import Team
-from tests.test_report_narrative import SECTIONS, narrative_url
+from tests.test_report_narrative import SECTIONS, display_name, narrative_url, sign_off_narrative
 from tests.test_reports_web import CYCLE_ONE, events_of, history, signed_in  # noqa: F401  (fixture)
 
 BRIEFING = {"title": "Chronologies: why they matter",
@@ -103,6 +103,10 @@ def test_a_published_report_carries_the_narrative_and_counts_with_small_numbers_
     assert lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]}
                      ).status_code == 422  # no narrative yet
     lead.post(narrative_url(), data=SECTIONS)
+    unsigned = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]})
+    assert unsigned.status_code == 422 and "The narrative must be signed off before the report is published" \
+        in unsigned.text and table(app, LearningPublication) == []
+    sign_off_narrative(app, lead)
     missing = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={})
     assert missing.status_code == 422 and "Choose at least one service or team to publish to" in missing.text
     published = lead.post(f"/reports/publish?period={CYCLE_ONE}&service=", data={"teams": [team_id(app, "MASH 1")]})
@@ -116,5 +120,32 @@ def test_a_published_report_carries_the_narrative_and_counts_with_small_numbers_
     assert not any("%" in value for value in figures.values())
     page = signed_in(app, "tm.mash1").get(f"/learning/{publication.id}").text
     assert "2025/26 cycle 1: All services" in page and "Refresh the chronology guidance." in page
+    assert body["signed_off"].startswith(f"Signed off by {display_name(app, 'psw')} on ") and body["signed_off"] in page
     assert "fewer than 5" in page and "Audits allocated" in page
     assert signed_in(app, "tm.cic1").get(f"/learning/{publication.id}").status_code == 404
+
+
+def test_heads_of_service_read_what_was_published_to_their_service_or_its_teams_and_their_reading_is_kept(app, history):
+    publish_briefing(app, services=[history["Front Door and Assessment"]])
+    signed_in(app, "qa.lead").post("/learning/briefings/new", data={
+        **BRIEFING, "title": "Placement stability", "teams": [team_id(app, "Children in Care 1")]})
+    to_front_door, to_care_team = sorted(table(app, LearningPublication), key=lambda p: p.id)
+    front_door = signed_in(app, "hos.frontdoor")
+    listing = front_door.get("/learning").text
+    assert "Chronologies: why they matter" in listing and "Placement stability" not in listing and "Not yet" in listing
+    opened = front_door.get(f"/learning/{to_front_door.id}").text
+    assert "Half the chronologies we audited were out of date." in opened and "Who has read it" not in opened
+    assert front_door.get(f"/learning/{to_care_team.id}").status_code == 404
+    care = signed_in(app, "hos.cic")
+    assert "Placement stability" in care.get("/learning").text and "Chronologies" not in care.get("/learning").text
+    assert care.get(f"/learning/{to_front_door.id}").status_code == 404
+    assert care.get(f"/learning/{to_care_team.id}").status_code == 200
+
+    from engine.accounts import User
+    readers = {(reading.publication_id, reading.user_id) for reading in table(app, LearningReading)}
+    heads = {user.username: user.id for user in table(app, User) if user.username in ("hos.frontdoor", "hos.cic")}
+    assert readers == {(to_front_door.id, heads["hos.frontdoor"]), (to_care_team.id, heads["hos.cic"])}
+    first_readings = [actor for actor, payload in events_of(app, "learning.read") if payload["first_reading"]]
+    assert first_readings == [heads["hos.frontdoor"], heads["hos.cic"]]
+    seen_by_lead = signed_in(app, "qa.lead").get(f"/learning/{to_front_door.id}").text
+    assert "1 person has read it" in seen_by_lead and display_name(app, "hos.frontdoor") in seen_by_lead

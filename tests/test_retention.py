@@ -186,6 +186,7 @@ def test_submitted_answers_are_blanked_while_the_chain_keeps_their_digest(sessio
     lead = user_named(session, "qa.lead")
     case = session.scalar(select(Case).join(Team).where(Team.name == "Children in Care 2").order_by(Case.id))
     clock.set(NOW - timedelta(days=7 * 365))
+    case.opened_on = clock.today() - timedelta(days=60)  # the meeting date is refused before the case opened
     audit = allocate_audit(session, AllocationRequest(case.reference, user_named(session, "tm.mash1").id,
                                                       user_named(session, "hos.disabled").id), lead)
     session.commit()

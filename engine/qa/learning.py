@@ -1,7 +1,9 @@
 """Learning that cascades (issue 11, point 6): the QA lead publishes a report's narrative
 with its figures, or a 7-minute briefing, to chosen services or teams; team managers and
-practitioners in those teams read what was published to them, and each first reading is
-kept so the QA team sees who has read it.
+practitioners in those teams, and the heads of those services, read what was published to
+them, and each first reading is kept so the QA team sees who has read it. A report is
+published only once its narrative is signed off (engine/qa/narratives.py), so teams read
+the signed-off text, with who signed it off and when.
 
 What is published is frozen as it stood (a later edit or a new audit does not change what a
 team was sent) and carries counts only, with the small-number rule applied for every reader:
@@ -34,6 +36,7 @@ MAX_SECTION_CHARS = 4000
 PUBLISHER_ROLES = ("qa_lead",)
 OVERSEER_ROLES = ("qa_lead", "qa_officer")
 READER_ROLES = ("team_manager", "practitioner")
+SERVICE_READER_ROLES = ("head_of_service",)
 
 
 def can_publish(user) -> bool:
@@ -47,8 +50,9 @@ def oversees(user) -> bool:
 
 
 def is_reader(user) -> bool:
-    """Team managers and practitioners read what was published to their team or service."""
-    return bool(user.team_id) and user.has_role(*READER_ROLES)
+    """Team managers and practitioners read what was published to their team or service;
+    heads of service what was published to the services they head or to teams in them."""
+    return (bool(user.team_id) and user.has_role(*READER_ROLES)) or user.has_role(*SERVICE_READER_ROLES)
 
 
 def can_open_learning(user) -> bool:
@@ -97,8 +101,9 @@ def briefing_body(values: dict) -> dict:
     return {"sections": [[label, values[key]] for key, label in BRIEFING_SECTIONS.items()], "figures": []}
 
 
-def report_body(report: dict, sections: list[tuple[str, str]]) -> dict:
-    """A report as teams read it: the narrative and counts only, small numbers hidden."""
+def report_body(report: dict) -> dict:
+    """A report as teams read it: the signed-off narrative, who signed it off and when, and
+    counts only, small numbers hidden."""
     completion, grades = report["completion"]["totals"], report["grades"]
     figures = [["Audits allocated", count_text(completion["allocated"])],
                ["Audits completed", count_text(completion["completed"])],
@@ -115,7 +120,8 @@ def report_body(report: dict, sections: list[tuple[str, str]]) -> dict:
         if impact["base"]:
             figures.append([f"What has changed for the child: {label.lower()}", count_text(cell["count"])])
     return {"period": report["period"].label, "scope": report["scope_label"],
-            "sections": [list(pair) for pair in sections], "figures": figures}
+            "sections": [list(pair) for pair in report["narrative_sections"]],
+            "signed_off": report["narrative_sign_off"], "figures": figures}
 
 
 def count_text(count: int | None) -> str:
@@ -154,10 +160,17 @@ def audience_of(session: Session, publication: LearningPublication) -> Audience:
 
 
 def _addressed_to(user):
-    """Publications sent to the user's team, or to the service their team belongs to."""
-    service_id = select(Team.service_id).where(Team.id == user.team_id).scalar_subquery()
-    return LearningPublication.id.in_(select(LearningAudience.publication_id).where(
-        or_(LearningAudience.team_id == user.team_id, LearningAudience.service_id == service_id)))
+    """Publications sent to the user's team or the service their team belongs to, and for a
+    head of service, to the services they head or any team in them."""
+    audiences = []
+    if user.team_id and user.has_role(*READER_ROLES):
+        service_id = select(Team.service_id).where(Team.id == user.team_id).scalar_subquery()
+        audiences += [LearningAudience.team_id == user.team_id, LearningAudience.service_id == service_id]
+    if user.has_role(*SERVICE_READER_ROLES):
+        headed = select(Service.id).where(Service.head_of_service_id == user.id)
+        audiences += [LearningAudience.service_id.in_(headed),
+                      LearningAudience.team_id.in_(select(Team.id).where(Team.service_id.in_(headed)))]
+    return LearningPublication.id.in_(select(LearningAudience.publication_id).where(or_(*audiences)))
 
 
 def publications_for(session: Session, user) -> list[dict]:

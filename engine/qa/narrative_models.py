@@ -1,5 +1,6 @@
 """The QA lead's written sections of a six-weekly or annual report, one row per report
-period and scope (the council, a service or a team)."""
+period and scope (the council, a service or a team), and where they stand: a draft,
+awaiting sign-off, or signed off and published (engine/qa/narratives.py)."""
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -24,3 +25,13 @@ class ReportNarrative(Base):
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # draft, awaiting_sign_off or published; a published narrative is read-only.
+    status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft", index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last return: who sent it back, when, and why (earlier returns are in the trail).
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_comment: Mapped[str | None] = mapped_column(Text)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.clock import clock
 from engine.qa.actions_tracker import graded_on
+from engine.qa.case_dates import refuse_dates_outside_the_case
 from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
 from engine.notifications import notify
 from engine.qa.models import AREAS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
@@ -38,6 +39,7 @@ def _date(value) -> date | None:
 @service_operation("start_audit")
 def start_audit(context: ServiceContext, data: dict, audit_id: int):
     audit = _audit(context, audit_id)
+    refuse_dates_outside_the_case(context, audit, data, "prepare_audit-schema.json")
     audit.status, audit.started_at = "in_progress", clock.now()
     _record(context, audit, "audit.started", {"meeting_date": data.get("meeting_date")})
     return True
@@ -46,8 +48,9 @@ def start_audit(context: ServiceContext, data: dict, audit_id: int):
 @service_operation("record_findings")
 def record_findings(context: ServiceContext, data: dict, audit_id: int):
     """Write the audit tool's answers, evidence and impact as soon as it is completed, so
-    the grading and moderation pages show them."""
+    the grading and moderation pages show them. The dates of the records cited are checked first."""
     audit = _audit(context, audit_id)
+    refuse_dates_outside_the_case(context, audit, data, "audit_tool-schema.json")
     answered = record_auditor_findings(context.session, audit, data)
     _record(context, audit, "audit.findings_recorded", {"questions_answered": answered, "impact": audit.impact})
     return answered
@@ -55,15 +58,9 @@ def record_findings(context: ServiceContext, data: dict, audit_id: int):
 
 @service_operation("check_feedback_dates")
 def check_feedback_dates(context: ServiceContext, data: dict, audit_id: int):
-    """Feedback was given on a real day, not in the future. A refusal rolls the feedback form
-    back with the message against the date."""
-    errors = {}
-    for source in FEEDBACK_SOURCES:
-        given = _date((data.get(source) or {}).get("feedback_date"))
-        if given is not None and given > clock.today():
-            errors[f"{source}.feedback_date"] = "The date of feedback cannot be in the future"
-    if errors:
-        raise InvalidFormData(errors)
+    """Feedback was given on a real day: not in the future, not before the case was opened.
+    A refusal rolls the feedback form back with the message against the date."""
+    refuse_dates_outside_the_case(context, _audit(context, audit_id), data, "feedback-schema.json")
     return True
 
 
@@ -156,6 +153,8 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     """Keep the auditor's grades and add the moderator's beside them."""
     session, audit = context.session, _audit(context, audit_id)
     disagreed = data["moderation_outcome"] == "disagreed"
+    if disagreed:
+        refuse_dates_outside_the_case(context, audit, data, "reflective_discussion-schema.json")
     auditor_grades = {row.area: row.grade for row in session.scalars(
         select(AreaGrade).where(AreaGrade.audit_id == audit.id, AreaGrade.stage == "auditor"))}
     changed = (data.get("moderated_area_grades") or {}) if disagreed else {}

@@ -48,7 +48,8 @@ def report_pdf(report: dict, council_name: str) -> bytes:
              _paragraph(f"{period.label} ({_day(period.start)} to {_day(period.end)}). {report['scope_label']}. "
                        f"Figures as at {_day(report['as_of'])}.", STYLES["Normal"]),
              Spacer(1, 4 * mm)]
-    story += written_sections("The QA lead's narrative", report.get("narrative_sections", []))
+    story += written_sections("The QA lead's narrative", report.get("narrative_sections", []),
+                              report.get("narrative_sign_off", ""))
     story += _headline(report)
     story += _section("Grade mix per cycle", _grade_bars(report["trend"]),
                       [["Cycle", *GRADES.values()]] + [[t["period"].label, *t["counts"].values()] for t in report["trend"]])
@@ -86,15 +87,18 @@ def report_pdf(report: dict, council_name: str) -> bytes:
     return buffer.getvalue()
 
 
-def written_sections(title: str, sections: list[tuple[str, str]]) -> list:
+def written_sections(title: str, sections: list[tuple[str, str]], footnote: str = "") -> list:
     """Headed sections of free text (the QA lead's narrative, a briefing), a paragraph per
-    line, each escaped by `_paragraph` so whatever was typed prints as typed."""
+    line, each escaped by `_paragraph` so whatever was typed prints as typed; `footnote`
+    (who signed the narrative off, and when) closes them."""
     if not sections:
         return []
     parts = [_paragraph(title, STYLES["Heading2"])]
     for heading, text in sections:
         parts.append(_paragraph(heading, STYLES["Heading3"]))
         parts += [_paragraph(line, STYLES["Normal"]) for line in text.split("\n") if line.strip()]
+    if footnote:
+        parts.append(_paragraph(footnote, STYLES["Italic"]))
     return parts + [Spacer(1, 4 * mm)]
 
 

@@ -346,7 +346,9 @@ def _actions(session: Session, where, as_of: date) -> dict:
         func.sum(case((AuditAction.status == "cancelled", 1), else_=0)))
         .join(Audit, Audit.id == AuditAction.audit_id).where(where)).one()
     total, done, on_time, still_open, overdue, cancelled = (value or 0 for value in row)
-    days = [(completed_on - _local_date(graded_at)).days for completed_on, graded_at in session.execute(
+    # An action is never closed before it was agreed (the tracker and the supervision review
+    # refuse such dates); a row recorded so before those checks counts as closed that day.
+    days = [max(0, (completed_on - _local_date(graded_at)).days) for completed_on, graded_at in session.execute(
         select(AuditAction.completed_on, Audit.graded_at).join(Audit, Audit.id == AuditAction.audit_id)
         .where(where, completed, AuditAction.completed_on.is_not(None)))]
     return {"total": total, "completed": done, "completed_on_time": on_time, "open": still_open,

@@ -42,7 +42,7 @@ def journey_people_and_case(database_url) -> dict:
 
 def test_allocate_then_prepare_the_audit(page, database_url):
     known = journey_people_and_case(database_url)
-    meeting = clock.today() + timedelta(days=7)
+    meeting = clock.today() - timedelta(days=1)  # the meeting has been held: a future date is refused
 
     sign_in(page, "qa.lead")
     page.get_by_role("link", name="Allocate", exact=True).click()

@@ -2,6 +2,8 @@
 the moderator finds the task, reads each area's answers and evidence beside the grade,
 agrees, and the audit page then shows the findings to the practitioner. axe-core
 (WCAG 2.2 A/AA) runs on every page on the way, at 320 px and at desktop width."""
+from datetime import date
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -46,7 +48,7 @@ def test_the_moderator_moderates_with_the_findings_in_view(page, database_url, w
     planning = page.get_by_role("region", name="Quality of planning: answers and evidence")
     expect(planning.get_by_role("row", name="Does the plan flow from the assessment?")).to_contain_text("Yes")
     expect(page.get_by_role("region", name="The child's voice: answers and evidence")).to_contain_text(
-        "Case note, 12 October 2026: Case note showing seen in line with plan")
+        f"Case note, {date.fromisoformat(answers.days_ago(12)):%-d %B %Y}: Case note showing seen in line with plan")
     expect(page.locator("#impact")).to_contain_text("School attendance up from 60% to 92%")
     assert_accessible(page)
     if width == 320:  # the page itself never scrolls sideways; wide tables scroll in their own box

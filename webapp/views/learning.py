@@ -1,6 +1,6 @@
 """The Learning pages: what the QA lead published to services and teams, and 7-minute
 briefings written here. Team managers and practitioners see what was sent to their team
-or service; the QA team see everything and who has read it. The engine decides who may
+or service, heads of service what was sent to their service or its teams; the QA team see everything and who has read it. The engine decides who may
 open what (engine/qa/learning.py); a publication not addressed to the reader is "not found".
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

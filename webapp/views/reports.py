@@ -1,7 +1,9 @@
 """The six-weekly and annual report pages, and the same report as a PDF.
 
 Read by the QA team, the principal social worker, senior leaders and heads of
-service (who start from their own service). The figures are aggregates; the one
+service (who start from their own service). The QA team's narrative on a report is
+submitted here for sign-off, and the principal social worker or an assistant director
+signs it off or returns it on the sign-off pages (engine/qa/narratives.py). The figures are aggregates; the one
 per-audit list (Inadequate audits) shows only audits the reader may open. Reading
 a report, and each PDF made, is recorded in the audit trail.
 """
@@ -15,6 +17,7 @@ from engine.qa import learning, narratives, reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.models import AREAS, GRADES, Service, Team
+from engine.qa.narrative_models import ReportNarrative
 from engine.qa.report_pdf import GRADE_COLOURS, report_pdf
 from engine.runtime import events
 from engine.whole_numbers import whole_number
@@ -47,10 +50,120 @@ def save_narrative():
                                       request.form.to_dict(), current_user)
     if errors:
         db.session.rollback()
-        return _render(found, [], narrative_errors=errors, narrative_form=request.form, status=422)
+        return _render(found, [], narrative_errors=errors, narrative_form=request.form,
+                       status=409 if "narrative" in errors else 422)
     db.session.commit()
     flash("The narrative has been saved." if changed else "Nothing had changed: the narrative is as it was.", "success")
     return redirect(url_for("reports.report", **_report_query(found)) + "#narrative")
+
+
+@blueprint.route("/reports/narrative/submit", methods=["POST"])
+@login_required
+def submit_narrative():
+    """The QA team send the report's narrative to the principal social worker or an assistant director."""
+    if not narratives.can_write(current_user):
+        abort(403)
+    found, problems = _report_from_request()
+    if problems:
+        return _render(found, problems, status=422)
+    problem = narratives.submit(db.session, found["narrative"], current_user)
+    if problem:
+        db.session.rollback()
+        return _render(found, [], narrative_errors={"narrative": problem}, status=422)
+    db.session.commit()
+    flash("The narrative has been submitted for sign-off.", "success")
+    return redirect(url_for("reports.report", **_report_query(found)) + "#narrative")
+
+
+@blueprint.route("/reports/sign-off")
+@login_required
+def sign_off_list():
+    """What awaits the signed-in signer's sign-off, and the narratives submitted lately."""
+    _require_sign_off_page()
+    waiting = narratives.awaiting_sign_off(db.session, current_user)
+    recent = narratives.recent(db.session)
+    return render_template("narrative_sign_off_list.html", waiting=waiting, recent=recent,
+                           headings={n.id: narratives.heading_of(db.session, n) for n in {*waiting, *recent}},
+                           statuses=narratives.STATUSES)
+
+
+@blueprint.route("/reports/narratives/<int:narrative_id>")
+@login_required
+def narrative_sign_off(narrative_id: int):
+    """One narrative as the signer reads it, with the sign-off and return forms."""
+    _require_sign_off_page()
+    narrative = _narrative(narrative_id)
+    events.record(db.session, "report.narrative_viewed", actor_id=current_user.id,
+                  subject=("report", narrative.period_key), payload={"narrative_id": narrative.id})
+    db.session.commit()
+    return _render_sign_off(narrative)
+
+
+@blueprint.route("/reports/narratives/<int:narrative_id>/sign-off", methods=["POST"])
+@login_required
+def sign_off_narrative(narrative_id: int):
+    """The principal social worker or an assistant director signs the narrative off: it is published."""
+    if not narratives.can_sign_off(current_user):
+        abort(403)
+    narrative = _narrative(narrative_id)
+    problem = narratives.sign_off(db.session, narrative, current_user)
+    if problem:
+        db.session.rollback()
+        return _render_sign_off(narrative, problem=problem, status=409)
+    db.session.commit()
+    flash(f"You have signed off the narrative of {narratives.heading_of(db.session, narrative)}. It is published.",
+          "success")
+    return redirect(url_for("reports.sign_off_list"))
+
+
+@blueprint.route("/reports/narratives/<int:narrative_id>/return", methods=["POST"])
+@login_required
+def return_narrative(narrative_id: int):
+    """The signer sends the narrative back to the QA team with what needs to change."""
+    if not narratives.can_sign_off(current_user):
+        abort(403)
+    narrative = _narrative(narrative_id)
+    comment = request.form.get("comment", "")
+    problem = narratives.return_for_changes(db.session, narrative, current_user, comment)
+    if problem:
+        db.session.rollback()
+        return _render_sign_off(narrative, comment_error=problem, comment=comment,
+                                status=422 if narrative.status == "awaiting_sign_off" else 409)
+    db.session.commit()
+    flash(f"You have returned the narrative of {narratives.heading_of(db.session, narrative)} to the QA team.",
+          "success")
+    return redirect(url_for("reports.sign_off_list"))
+
+
+def _require_sign_off_page() -> None:
+    if not (narratives.can_sign_off(current_user) or narratives.can_write(current_user)):
+        abort(403)
+
+
+def _narrative(narrative_id: int):
+    narrative = db.session.get(ReportNarrative, narrative_id)
+    if narrative is None:
+        abort(404)
+    return narrative
+
+
+def _render_sign_off(narrative, problem: str | None = None, comment_error: str | None = None, comment: str = "",
+                     status: int = 200):
+    refusal = narratives.sign_off_refusal(db.session, narrative, current_user)
+    page = render_template("narrative_sign_off.html", narrative=narrative,
+                           heading=narratives.heading_of(db.session, narrative),
+                           sections=narratives.sections_of(narrative), status_label=narratives.STATUSES[narrative.status],
+                           status_line=narratives.sign_off_line(db.session, narrative),
+                           people=_people(narrative), report_query=narratives.report_query(narrative),
+                           may_decide=refusal is None, refusal=refusal if narratives.can_sign_off(current_user) else None,
+                           problem=problem, comment_error=comment_error, comment=comment)
+    return page, status
+
+
+def _people(narrative) -> dict[int, str]:
+    ids = {narrative.written_by_id, narrative.changed_by_id, narrative.submitted_by_id, narrative.signed_off_by_id,
+           narrative.returned_by_id} - {None}
+    return {user.id: user.display_name for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 @blueprint.route("/reports/publish", methods=["POST"])
@@ -66,11 +179,13 @@ def publish():
                                                request.form.getlist("teams"))
     if not found["narrative_sections"]:
         problem = "Write the narrative before publishing the report"
+    elif found["narrative"].status != "published":
+        problem = "The narrative must be signed off before the report is published to services or teams"
     if problem:
         return _render(found, [], publish_error=problem, status=422)
     title = f"{found['period'].label}: {found['scope_label']}"
     publication, created = learning.publish(db.session, "report", title,
-                                            learning.report_body(found, found["narrative_sections"]),
+                                            learning.report_body(found),
                                             audience, current_user)
     db.session.commit()
     flash("The report has been published." if created else "This report was already published to them.", "success")
@@ -80,9 +195,7 @@ def publish():
 def _render(found: dict, problems: list[str], narrative_errors: dict | None = None, narrative_form=None,
             publish_error: str | None = None, status: int = 200):
     narrative = found["narrative"]
-    people = {} if narrative is None else {
-        user.id: user.display_name for user in db.session.scalars(
-            select(User).where(User.id.in_({narrative.written_by_id, narrative.changed_by_id})))}
+    people = {} if narrative is None else _people(narrative)
     page = render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
                            periods=reports.period_choices(db.session, clock.today()), grades=GRADES, areas=AREAS,
                            services=db.session.scalars(select(Service).order_by(Service.name)).all(),
@@ -91,6 +204,8 @@ def _render(found: dict, problems: list[str], narrative_errors: dict | None = No
                            narrative=narrative, narrative_people=people,
                            narrative_values=narratives.values_of(narrative), narrative_sections=narratives.SECTIONS,
                            can_write_narrative=narratives.can_write(current_user),
+                           narrative_refusal=narratives.edit_refusal(narrative),
+                           can_sign_off=narratives.can_sign_off(current_user),
                            narrative_errors=narrative_errors or {}, narrative_form=narrative_form,
                            can_publish=learning.can_publish(current_user), publish_error=publish_error,
                            chosen=request.form if publish_error else None)
@@ -152,6 +267,7 @@ def _report_from_request() -> tuple[dict, list[str]]:
     found["narrative_scope"] = narratives.scope_key(service_id, team_id)
     found["narrative"] = narratives.narrative_for(db.session, period.key, found["narrative_scope"])
     found["narrative_sections"] = narratives.sections_of(found["narrative"])
+    found["narrative_sign_off"] = narratives.sign_off_line(db.session, found["narrative"])
     return found, problems
 
 

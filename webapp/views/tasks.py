@@ -18,6 +18,7 @@ from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
 from engine.qa.models import Audit, Team
+from engine.qa.narratives import awaiting_sign_off
 from engine.qa.observation_feedback import feedback_on_page
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
@@ -58,7 +59,7 @@ def inbox():
     choices, teams = _inbox_choices(user, processes)
     return render_template(
         "inbox.html", tabs=tabs, filters=filters, errors=errors, choices=choices, today=today,
-        covering=covering, holders={task.assignee_id: _name(task.assignee_id) for task in covering},
+        covering=covering, narratives_to_sign=awaiting_sign_off(db.session, user), holders={task.assignee_id: _name(task.assignee_id) for task in covering},
         narrowed=filters != inbox_queries.InboxFilters(q=filters.q, tab=filters.tab, page=filters.page),
         tab_labels=INBOX_TABS, due_filters=inbox_queries.DUE_FILTERS, sorts=INBOX_SORTS,
         process_names=processes, team_names=teams, is_overdue=inbox_queries.is_overdue,
