@@ -24,6 +24,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.qa.allocation import PROCESS_KEY, AllocationRequest, allocate_audit
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import tool_labels
+from engine.qa.grading_scale import scale_of_version
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
@@ -69,6 +70,7 @@ class AuditPlan:
     answers: dict[str, str] = field(default_factory=dict)            # "area.question" -> answer; unnamed: "yes"
     moderated_answers: dict[str, str] = field(default_factory=dict)  # the moderator's, where they differ
     impact: str = "improved"                 # what has changed for the child
+    version: ProcessVersion | None = None    # the case file audit version it ran on; default: the newest
 
 
 def write_history(session: Session, plans: list[AuditPlan], seed: int = 1) -> list[int]:
@@ -195,12 +197,15 @@ class _Writer:
         moderated = (at_local_hour(plan.allocated_on + timedelta(days=plan.moderated_after_days), 11)
                      if graded and plan.moderated_grade else None)
         audit_id, instance_id = self._id(Audit), self._id(ProcessInstance)
+        version = plan.version or world.version
+        scale = scale_of_version(version)
         last = max(filter(None, (allocated, graded, moderated)))
         audit = dict(
             id=audit_id, reference=self._reference(plan.allocated_on.year), audit_type=plan.audit_type,
             cycle_id=plan.cycle_id,
             case_id=case.id, instance_id=instance_id, team_id=team.id, service_id=service.id,
             cohort=plan.cohort or case.cohort, auditor_id=auditor, moderator_id=moderator,
+            grading_scale=scale.signature, judgement_area=scale.judgement_area_for(plan.cohort or case.cohort),
             worker_id=case.worker_id, team_manager_id=team.manager_id, head_of_service_id=service.head_of_service_id,
             allocated_by_id=world.qa_lead, allocated_at=allocated,
             due_on=plan.allocated_on + timedelta(days=21), moderation_due_on=plan.allocated_on + timedelta(days=35),
@@ -216,7 +221,7 @@ class _Writer:
         self.audit_ids.append(audit_id)
         self.rows[Audit].append(audit)
         self.rows[ProcessInstance].append(dict(
-            id=instance_id, process_version_id=world.version.id, process_key=PROCESS_KEY,
+            id=instance_id, process_version_id=version.id, process_key=PROCESS_KEY,
             business_key=audit["reference"], status="running", revision=len(STEPS), serialized="",
             started_at=allocated, started_by_id=world.qa_lead, updated_at=last))
         trail = _Trail(self.events, audit, instance_id)
@@ -224,7 +229,7 @@ class _Writer:
                   payload={"audit": audit["reference"], "case": case.reference, "auditor_id": auditor,
                            "moderator_id": moderator, "due_on": audit["due_on"]})
         trail.add(allocated, world.qa_lead, "instance.started", subject=("process_instance", instance_id),
-                  payload={"process": PROCESS_KEY, "version": world.version.version,
+                  payload={"process": PROCESS_KEY, "version": version.version,
                            "business_key": audit["reference"], "data": {"audit_id": audit_id}})
         if graded:
             self._graded(plan, audit, trail, graded)
