@@ -124,12 +124,12 @@ def _draw_grade(rng: random.Random, lean: float) -> str:
     return rng.choices(GRADE_ORDER, weights=weights)[0]
 
 
-def _nudge(rng: random.Random, grade: str, always: bool = False) -> str:
-    """A neighbouring grade now and then (always, for a disagreeing moderator)."""
+def _nudge(rng: random.Random, grade: str, always: bool = False, order: tuple = GRADE_ORDER) -> str:
+    """A neighbouring grade on `order` now and then (always, for a disagreeing moderator)."""
     if not always and rng.random() < 0.7:
         return grade
-    index = GRADE_ORDER.index(grade) + rng.choice((-1, 1))
-    return GRADE_ORDER[min(max(index, 0), len(GRADE_ORDER) - 1)]
+    index = order.index(grade) + rng.choice((-1, 1))
+    return order[min(max(index, 0), len(order) - 1)]
 
 
 class _World:
@@ -426,8 +426,9 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
 def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
     """Complete every task of the audit as it becomes ready, two days apart, as the people it names
     (the demo's history, and the sampled audits of the demo's thematic audit)."""
-    model = built_model_for(session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id))
-    moderated = _nudge(random.Random(audit.id), grade, always=True) if disagree else grade
+    version = session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id)
+    model, scale = built_model_for(version), scale_of_version(version)
+    moderated = _nudge(random.Random(audit.id), grade, always=True, order=scale.keys) if disagree else grade
     for step in range(1, 40):
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
                                                       HumanTask.state == "ready").order_by(HumanTask.id))
@@ -439,15 +440,16 @@ def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: 
         if task.assignee_id is None:
             claim_task(session, task.id, person)
         schema = form_schema(model, task.form_key) or {}
-        complete_task(session, task.id, person, {**_fill(schema, grade, on), **_choices(task.spec_name, grade, moderated, on)})
+        complete_task(session, task.id, person, {**_fill(schema, grade, on, scale.keys),
+                                                 **_choices(task.spec_name, grade, moderated, on, scale.good_or_better)})
 
 
-def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
+def _choices(step: str, grade: str, moderated: str, on: date, good_or_better: tuple) -> dict:
     """The answers that steer the process; everything else comes from the form's schema."""
     if step == "complete_audit_tool":
         return {}
     if step == "grade_audit":
-        actions = [] if grade in ("outstanding", "good") else [
+        actions = [] if grade in good_or_better else [
             {"action": "Update the chronology with partner events", "area": "chronology", "owner": "worker",
              "due_on": (on + timedelta(days=28)).isoformat(), "priority": "high"}]
         return {"overall_grade": grade, "safeguarding_concern": False, "actions": actions}
@@ -467,25 +469,25 @@ def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
     return {}
 
 
-def _fill(node: dict, grade: str, on: date, key: str = ""):
-    """A valid answer for a schema node: grades set to `grade`, Yes/Partly/No answers leaning
+def _fill(node: dict, grade: str, on: date, order: tuple, key: str = ""):
+    """A valid answer for a schema node: grades (on the scale `order`) set to `grade`, Yes/Partly/No answers leaning
     with it, dates on the day, text that says it is demo text."""
     kind = node.get("type")
     if kind == "object":
-        return {name: _fill(child, grade, on, name) for name, child in node.get("properties", {}).items()
+        return {name: _fill(child, grade, on, order, name) for name, child in node.get("properties", {}).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
     if kind == "array" and key == "evidence":
-        item = _fill(node.get("items", {}), grade, on, "evidence")
+        item = _fill(node.get("items", {}), grade, on, order, "evidence")
         return [{name: value for name, value in item.items() if name != "link"}]
     if kind == "array":
         return []
     if "enum" in node:
         options = node["enum"]
-        if key == "grade" or set(options) == set(GRADE_ORDER):
+        if key == "grade" or set(options) == set(order):
             return grade
         if "partly" in options:
-            return options[max(0, GRADE_ORDER.index(grade) - 1)]
+            return options[max(0, min(order.index(grade) - 1, len(options) - 1))]
         return options[0]
     if kind == "boolean":
         return key != "safeguarding_concern"
