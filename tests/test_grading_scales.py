@@ -18,14 +18,17 @@ a different scale are counted apart: Good 1, Inadequate 1.
 """
 import copy
 import re
+import sqlite3
 import io
 import json
 import zipfile
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
+from engine.migrations import alembic_config, upgrade
 from engine.notification_models import Notification
 from engine.qa import reports
 from engine.qa.access import audit_scope
@@ -286,3 +289,23 @@ def test_a_team_manager_reads_the_published_grades_with_small_numbers_hidden(app
     assert "Graded Good" not in figures  # the four-grade audits are not added to the three-point counts
     page = lead.get("/reports?period=cycle:2025-04-01").text  # the QA lead, who can open them all, sees 2
     assert re.search(r'By team.*?MASH 1</th>\s*<td[^>]*>1</td>\s*<td[^>]*>1</td>\s*<td[^>]*>0</td>', page, re.S)
+
+
+def test_migration_0023_gives_earlier_audits_the_seed_scale_and_their_judgement_area(tmp_path):
+    database = tmp_path / "before_scales.sqlite"
+    url = f"sqlite:///{database}"
+    command.upgrade(alembic_config(url), "0021")
+    with sqlite3.connect(database) as connection:  # an audit allocated before scales were model data
+        for number, cohort in ((1, "child_protection"), (2, "care_leaver"), (3, "unknown_cohort")):
+            connection.execute(
+                "INSERT INTO audits (id, reference, audit_type, case_id, team_id, service_id, cohort, auditor_id, "
+                "moderator_id, worker_id, team_manager_id, head_of_service_id, status, allocated_at, due_on, "
+                "moderation_due_on, safeguarding_concern, overall_grade) VALUES (?, ?, 'random', 1, 1, 1, ?, 1, 1, 1, "
+                "1, 1, 'closed', '2025-04-02 09:00:00', '2025-04-23', '2025-05-07', 0, 'good')",
+                (number, f"A-{number}", cohort))
+    upgrade(url)
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT reference, grading_scale, judgement_area FROM audits ORDER BY id").fetchall()
+    signature = seed_scale().signature
+    assert rows == [("A-1", signature, "help_and_protection"), ("A-2", signature, "care_leavers"),
+                    ("A-3", signature, None)]
