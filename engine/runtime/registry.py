@@ -13,6 +13,7 @@ form field can take its choices from one: `"x-choices": {"data": "grading_scale.
 "list": "grades", "where": {"good_or_better": false}}` fills the field's `enum` (each
 item's `key`) and `enumNames` (its `label`) when the version is built.
 """
+import copy
 import functools
 import hashlib
 import json
@@ -298,20 +299,39 @@ def _load_data(files: dict, manifest: dict, problems: list) -> dict:
 def _fill_choices(forms: dict, data: dict, problems: list) -> None:
     """Give every form field marked `x-choices` the keys and labels of the model data list it names."""
     for form_name, form in forms.items():
-        for node in _schema_nodes(form):
-            wanted = node.get("x-choices")
-            if wanted is None:
-                continue
-            items = (data.get(wanted.get("data")) or {}).get(wanted.get("list")) if isinstance(wanted, dict) else None
-            if not isinstance(items, list):
-                problems.append(Problem(f"{form_name}: x-choices names {wanted!r}, which is not a list in this "
-                                        "model's data files", file=f"forms/{form_name}", code="form"))
-                continue
-            where = wanted.get("where") or {}
-            chosen = [item for item in items if isinstance(item, dict)
-                      and all(item.get(key) == value for key, value in where.items())]
-            node["enum"] = [item.get("key") for item in chosen]
-            node["enumNames"] = [item.get("label", item.get("key")) for item in chosen]
+        for wanted in _choose(form, data):
+            problems.append(Problem(f"{form_name}: x-choices names {wanted!r}, which is not a list in this "
+                                    "model's data files", file=f"forms/{form_name}", code="form"))
+
+
+def form_with_choices(form: dict, files: dict[str, str]) -> dict:
+    """`form` with its `x-choices` fields filled from the data files among `files` (a draft's),
+    for previewing a form as its task will show it; choices that cannot be found stay unfilled."""
+    problems: list[Problem] = []
+    try:
+        data = _load_data(files, json.loads(files.get(MANIFEST_NAME, "{}")), problems)
+    except json.JSONDecodeError:
+        return form
+    filled = copy.deepcopy(form)
+    list(_choose(filled, data))
+    return filled
+
+
+def _choose(form: dict, data: dict):
+    """Fill each `x-choices` field of `form` in place; yield each reference that names no list."""
+    for node in _schema_nodes(form):
+        wanted = node.get("x-choices")
+        if wanted is None:
+            continue
+        items = (data.get(wanted.get("data")) or {}).get(wanted.get("list")) if isinstance(wanted, dict) else None
+        if not isinstance(items, list):
+            yield wanted
+            continue
+        where = wanted.get("where") or {}
+        chosen = [item for item in items if isinstance(item, dict)
+                  and all(item.get(key) == value for key, value in where.items())]
+        node["enum"] = [item.get("key") for item in chosen]
+        node["enumNames"] = [item.get("label", item.get("key")) for item in chosen]
 
 
 def _schema_nodes(node):
