@@ -38,7 +38,7 @@ from engine.qa.grading_scale import SEED_SCALE_PATH, current_scale, scale_of_ver
 from engine.qa.models import Audit, Case, Team
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.instances import form_schema
-from engine.runtime.model_drafts import create_draft, publish_draft
+from engine.runtime.model_drafts import create_draft, open_draft, publish_draft
 from engine.runtime.model_import import ImportRefused, read_upload
 from engine.runtime.models import HumanTask, ProcessVersion
 from engine.runtime.registry import PROCESSES_DIR, ModelError, built_model_for, publish, read_model_from_disk
@@ -309,3 +309,17 @@ def test_migration_0023_gives_earlier_audits_the_seed_scale_and_their_judgement_
     signature = seed_scale().signature
     assert rows == [("A-1", signature, "help_and_protection"), ("A-2", signature, "care_leavers"),
                     ("A-3", signature, None)]
+
+
+def test_the_form_editor_previews_grade_choices_from_the_drafts_scale(session, app):
+    open_draft(session, "case_file_audit", user_named(session, "process.owner"))
+    session.commit()
+    browser = app.test_client()
+    sign_in(browser, "process.owner")
+    page = browser.get("/models/case_file_audit/draft/forms/grading").text
+    assert 'data-preview-url="/models/form-preview?process=case_file_audit"' in page
+    assert 'value="requires_improvement"' in page and "Requires improvement to be good" in page
+    schema = json.loads((PROCESSES_DIR.parent / "forms" / "grading-schema.json").read_text())
+    live = browser.post("/models/form-preview?process=case_file_audit",
+                        data={"schema": json.dumps(schema), "ui_schema": "{}"}).text
+    assert 'value="inadequate"' in live and "Inadequate" in live
