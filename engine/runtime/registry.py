@@ -88,7 +88,7 @@ class BuiltModel:
     subprocess_specs: dict
     manifest: dict
     forms: dict  # file name -> parsed JSON, choices from model data filled in
-    data: dict = None  # start-data name (the data file's stem) -> parsed model data file
+    data: dict | None = None  # start-data name (the data file's stem) -> parsed model data file
 
 
 def read_model_from_disk(process_dir: Path, forms_dir: Path = FORMS_DIR) -> dict[str, str]:
