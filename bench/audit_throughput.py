@@ -49,7 +49,7 @@ from engine.database import make_engine, make_session_factory, sqlalchemy_url, t
 from engine.migrations import upgrade
 from engine.qa import demo_data
 from engine.qa.models import Case, Team
-from engine.runtime.registry import MANIFEST_NAME, PROCESSES_DIR, publish_all_from_disk
+from engine.runtime.registry import MANIFEST_NAME, PROCESSES_DIR, data_name, publish_all_from_disk
 from engine.runtime.services import EXPRESSION_HELPERS
 from tests import answers
 
@@ -131,8 +131,12 @@ def parse_model():
 
 
 def bare_start_data(number: int) -> dict:
-    """What allocation puts on the start event, with invented ids."""
-    return {"audit_id": number, "audit_reference": f"AUD-BENCH-{number:05d}", "case_ref": f"CS{number:06d}",
+    """What allocation puts on the start event, with invented ids, beside the model's data files
+    (its grading scale) that the runtime adds to every start."""
+    folder = PROCESSES_DIR / PROCESS_KEY
+    model_data = {data_name(name): json.loads((folder / name).read_text())
+                  for name in json.loads((folder / MANIFEST_NAME).read_text()).get("data_files", [])}
+    return {**model_data, "audit_id": number, "audit_reference": f"AUD-BENCH-{number:05d}", "case_ref": f"CS{number:06d}",
             "auditor": 1, "moderator": 2, "worker": 3, "team_manager": 4, "head_of_service": 5,
             "audit_due": "2027-01-01", "moderation_due": "2027-01-15"}
 

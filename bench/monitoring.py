@@ -44,6 +44,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.database import make_session_factory
 from engine.qa.cycle_models import AuditCycle
+from engine.qa.grading_scale import scale_of_version
 from engine.qa.models import Audit, AuditAction, Case, Service, Team
 from engine.runtime.events import canonical_json, event_hash
 from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
@@ -117,8 +118,10 @@ def real_workflows(url: str) -> dict:
         late = session.get(ProcessInstance, audit.instance_id).serialized
         version_id = session.get(ProcessInstance, audit.instance_id).process_version_id
         instance_id = audit.instance_id
+        scale = scale_of_version(session.get(ProcessVersion, version_id))
     factory.kw["bind"].dispose()
-    return {"early": early, "late": late, "version_id": version_id, "real_instance": instance_id}
+    return {"early": early, "late": late, "version_id": version_id, "real_instance": instance_id,
+            "grading_scale": scale.signature, "judgement_area": scale.judgement_area_for("child_in_need")}
 
 
 def generate(url: str, instances: int, events_per_instance: int, workflows: dict) -> dict[str, int]:
@@ -211,6 +214,7 @@ def _one_audit(rng, number, ids, org, cycles, workflows, version, now, rows, eve
     rows["audit"].append({
         "id": audit_id, "reference": reference, "audit_type": "random", "case_id": case_id, "instance_id": instance_id,
         "team_id": team_id, "service_id": service_id, "cohort": "child_in_need",
+        "grading_scale": workflows["grading_scale"], "judgement_area": workflows["judgement_area"],
         **{f"{part}_id": person for part, person in people.items()}, "allocated_by_id": org["qa_lead"],
         "status": status, "allocated_at": started, "due_on": due_on, "moderation_due_on": due_on + timedelta(days=14),
         "overall_grade": grade, "moderated_grade": grade if status in ("actions_in_review", "awaiting_closure", "closed") else None,

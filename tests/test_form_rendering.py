@@ -5,14 +5,18 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from engine.runtime.forms import applicable_answers, validate_answers
-from engine.runtime.registry import FORMS_DIR
+from engine.runtime.registry import FORMS_DIR, PROCESSES_DIR, form_with_choices, read_model_from_disk
 from tests import answers
 from webapp.form_rendering import (UnsupportedField, apply_row_command, as_posted_form, describe_form,
                                    drop_blank_rows, parse_submission, read_date, walk)
 
 
+CASE_FILE_AUDIT = read_model_from_disk(PROCESSES_DIR / "case_file_audit")
+
+
 def form(name: str) -> tuple[dict, dict]:
-    return (json.loads((FORMS_DIR / f"{name}-schema.json").read_text()),
+    """A case file audit form as its task shows it: grade choices filled from the model's scale."""
+    return (form_with_choices(json.loads((FORMS_DIR / f"{name}-schema.json").read_text()), CASE_FILE_AUDIT),
             json.loads((FORMS_DIR / f"{name}-uischema.json").read_text()))
 
 

@@ -4,7 +4,9 @@ from datetime import date, datetime
 from engine.accounts import ROLES
 from engine.clock import LOCAL_ZONE
 from engine.database import as_utc
-from engine.qa.models import AREAS, AUDIT_STATUSES, COHORTS, GRADES
+from engine.qa.grading_scale import grade_label, scales_in_use
+from engine.qa.models import AREAS, AUDIT_STATUSES, COHORTS
+from webapp.extensions import db
 
 ACTION_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed",
                    "overdue": "Overdue", "cancelled": "Cancelled"}
@@ -20,9 +22,16 @@ def long_date(value) -> str:
     return value.strftime("%-d %B %Y")
 
 
+def grade(key) -> str:
+    """A grade's label from whichever scale it belongs to; a scale not read yet is read once."""
+    if key and grade_label(key) == key:
+        scales_in_use(db.session)
+    return grade_label(key)
+
+
 def register(app) -> None:
     app.jinja_env.filters["long_date"] = long_date
-    app.jinja_env.filters["grade"] = lambda key: GRADES.get(key, key or "")
+    app.jinja_env.filters["grade"] = grade
     app.jinja_env.filters["area"] = lambda key: AREAS.get(key, "Overall practice" if key == "overall" else key)
     app.jinja_env.filters["audit_status"] = lambda key: AUDIT_STATUSES.get(key, key)
     app.jinja_env.filters["action_status"] = lambda key: ACTION_STATUSES.get(key, key)

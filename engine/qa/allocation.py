@@ -15,6 +15,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
 from engine.qa.case_profile import profile_data
+from engine.qa.grading_scale import current_scale
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -99,8 +100,10 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     if moderation_due_on <= due_on:
         raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
 
+    scale = current_scale(session)  # the version start_instance starts below grades on it
     audit = Audit(reference=_next_reference(session), audit_type=request.audit_type, case_id=case.id,
                   team_id=team.id, service_id=team.service_id, cohort=case.cohort,
+                  grading_scale=scale.signature, judgement_area=scale.judgement_area_for(case.cohort),
                   auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
                   team_manager_id=team.manager_id, head_of_service_id=head_of_service_id,
                   allocated_by_id=allocated_by.id, allocated_at=clock.now(),
@@ -111,7 +114,7 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                   payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
                            "moderator_id": moderator.id, "worker_id": case.worker_id,
                            "team_manager_id": team.manager_id, "due_on": due_on,
-                           "moderation_due_on": moderation_due_on})
+                           "moderation_due_on": moderation_due_on, "judgement_area": audit.judgement_area})
     start_data = {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
         "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,

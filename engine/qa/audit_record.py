@@ -15,7 +15,8 @@ from engine.clock import clock
 from engine.qa.case_profile import profile_items
 from engine.qa.feedback_requests import requests_for_audit
 from engine.qa.findings import findings_by_area, impact_label
-from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction,
+from engine.qa.grading_scale import scale_for_audit
+from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, AreaGrade, Audit, AuditAction,
                               Escalation, Feedback, Reflection, Service, Team)
 from engine.runtime import events
 from engine.runtime.models import Event, HumanTask
@@ -32,6 +33,7 @@ def read_audit(session: Session, audit: Audit, reader: User) -> dict:
 
 def audit_record(session: Session, audit: Audit) -> dict:
     names = _names(session, audit)
+    scale = scale_for_audit(session, audit)
     grades = session.scalars(select(AreaGrade).where(AreaGrade.audit_id == audit.id)).all()
     by_area = {area: {"area": area, "label": label, "auditor_grade": None, "auditor_rationale": None,
                       "moderated_grade": None} for area, label in AREAS.items()}
@@ -46,6 +48,8 @@ def audit_record(session: Session, audit: Audit) -> dict:
         "id": audit.id, "reference": audit.reference, "audit_type": audit.audit_type,
         "case_reference": audit.case.reference, "cohort": audit.cohort, "cohort_label": COHORTS.get(audit.cohort, audit.cohort),
         "profile": profile_items(audit.case),
+        "judgement_area": scale.judgement_areas.get(audit.judgement_area, "Not recorded"),
+        "grading_scale": scale.name, "grade_labels": scale.labels,
         "team": session.get(Team, audit.team_id).name, "service": session.get(Service, audit.service_id).name,
         "status": audit.status, "status_label": AUDIT_STATUSES.get(audit.status, audit.status),
         "instance_id": audit.instance_id,
@@ -55,12 +59,12 @@ def audit_record(session: Session, audit: Audit) -> dict:
                   "started": audit.started_at, "graded": audit.graded_at, "moderated": audit.moderated_at,
                   "closed": audit.closed_at},
         "overdue": audit.graded_at is None and audit.due_on < today,
-        "overall_grade": audit.overall_grade, "overall_grade_label": GRADES.get(audit.overall_grade),
+        "overall_grade": audit.overall_grade, "overall_grade_label": scale.labels.get(audit.overall_grade),
         "overall_rationale": audit.overall_rationale, "strengths": audit.strengths,
         "areas_for_development": audit.areas_for_development,
         "safeguarding_concern": audit.safeguarding_concern, "safeguarding_details": audit.safeguarding_details,
         "moderation_outcome": audit.moderation_outcome, "moderated_grade": audit.moderated_grade,
-        "moderated_grade_label": GRADES.get(audit.moderated_grade), "moderation_rationale": audit.moderation_rationale,
+        "moderated_grade_label": scale.labels.get(audit.moderated_grade), "moderation_rationale": audit.moderation_rationale,
         "discussion": {"date": audit.discussion_date, "summary": audit.discussion_summary,
                        "learning": audit.discussion_learning} if audit.discussion_date else None,
         "area_grades": list(by_area.values()),

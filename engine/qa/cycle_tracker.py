@@ -21,7 +21,8 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
-from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Team
+from engine.qa.grading_scale import grade_label
+from engine.qa.models import AUDIT_STATUSES, Audit, Team
 from engine.runtime import events
 
 COLUMNS = (
@@ -57,7 +58,7 @@ def tracker_rows(session: Session, cycle: AuditCycle, reader: User) -> list[Trac
         "allocated": _day(audit.allocated_at), "due": audit.due_on, "completed": _day(audit.graded_at),
         "moderation_due": audit.moderation_due_on, "moderated": _day(audit.moderated_at),
         "status": AUDIT_STATUSES.get(audit.status, audit.status),
-        "grade": GRADES.get(audit.overall_grade, ""), "moderated_grade": GRADES.get(audit.moderated_grade, ""),
+        "grade": grade_label(audit.overall_grade, ""), "moderated_grade": grade_label(audit.moderated_grade, ""),
     }, _overdue(audit, today)) for audit in audits]
 
 

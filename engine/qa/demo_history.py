@@ -24,6 +24,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.qa.allocation import PROCESS_KEY, AllocationRequest, allocate_audit
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import tool_labels
+from engine.qa.grading_scale import scale_of_version
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
 from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
@@ -70,6 +71,7 @@ class AuditPlan:
     answers: dict[str, str] = field(default_factory=dict)            # "area.question" -> answer; unnamed: "yes"
     moderated_answers: dict[str, str] = field(default_factory=dict)  # the moderator's, where they differ
     impact: str = "improved"                 # what has changed for the child
+    version: ProcessVersion | None = None    # the case file audit version it ran on; default: the newest
 
 
 def write_history(session: Session, plans: list[AuditPlan], seed: int = 1) -> list[int]:
@@ -123,12 +125,12 @@ def _draw_grade(rng: random.Random, lean: float) -> str:
     return rng.choices(GRADE_ORDER, weights=weights)[0]
 
 
-def _nudge(rng: random.Random, grade: str, always: bool = False) -> str:
-    """A neighbouring grade now and then (always, for a disagreeing moderator)."""
+def _nudge(rng: random.Random, grade: str, always: bool = False, order: tuple = GRADE_ORDER) -> str:
+    """A neighbouring grade on `order` now and then (always, for a disagreeing moderator)."""
     if not always and rng.random() < 0.7:
         return grade
-    index = GRADE_ORDER.index(grade) + rng.choice((-1, 1))
-    return GRADE_ORDER[min(max(index, 0), len(GRADE_ORDER) - 1)]
+    index = order.index(grade) + rng.choice((-1, 1))
+    return order[min(max(index, 0), len(order) - 1)]
 
 
 class _World:
@@ -197,12 +199,15 @@ class _Writer:
         moderated = (at_local_hour(plan.allocated_on + timedelta(days=plan.moderated_after_days), 11)
                      if graded and plan.moderated_grade else None)
         audit_id, instance_id = self._id(Audit), self._id(ProcessInstance)
+        version = plan.version or world.version
+        scale = scale_of_version(version)
         last = max(filter(None, (allocated, graded, moderated)))
         audit = dict(
             id=audit_id, reference=self._reference(plan.allocated_on.year), audit_type=plan.audit_type,
             cycle_id=plan.cycle_id,
             case_id=case.id, instance_id=instance_id, team_id=team.id, service_id=service.id,
             cohort=plan.cohort or case.cohort, auditor_id=auditor, moderator_id=moderator,
+            grading_scale=scale.signature, judgement_area=scale.judgement_area_for(plan.cohort or case.cohort),
             worker_id=case.worker_id, team_manager_id=team.manager_id, head_of_service_id=service.head_of_service_id,
             allocated_by_id=world.qa_lead, allocated_at=allocated,
             due_on=plan.allocated_on + timedelta(days=21), moderation_due_on=plan.allocated_on + timedelta(days=35),
@@ -218,7 +223,7 @@ class _Writer:
         self.audit_ids.append(audit_id)
         self.rows[Audit].append(audit)
         self.rows[ProcessInstance].append(dict(
-            id=instance_id, process_version_id=world.version.id, process_key=PROCESS_KEY,
+            id=instance_id, process_version_id=version.id, process_key=PROCESS_KEY,
             business_key=audit["reference"], status="running", revision=len(STEPS), serialized="",
             started_at=allocated, started_by_id=world.qa_lead, updated_at=last))
         trail = _Trail(self.events, audit, instance_id)
@@ -226,7 +231,7 @@ class _Writer:
                   payload={"audit": audit["reference"], "case": case.reference, "auditor_id": auditor,
                            "moderator_id": moderator, "due_on": audit["due_on"]})
         trail.add(allocated, world.qa_lead, "instance.started", subject=("process_instance", instance_id),
-                  payload={"process": PROCESS_KEY, "version": world.version.version,
+                  payload={"process": PROCESS_KEY, "version": version.version,
                            "business_key": audit["reference"], "data": {"audit_id": audit_id}})
         if graded:
             self._graded(plan, audit, trail, graded)
@@ -424,8 +429,9 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
 def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: date) -> None:
     """Complete every task of the audit as it becomes ready, two days apart, as the people it names
     (the demo's history, and the sampled audits of the demo's thematic audit)."""
-    model = built_model_for(session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id))
-    moderated = _nudge(random.Random(audit.id), grade, always=True) if disagree else grade
+    version = session.get(ProcessVersion, session.get(ProcessInstance, audit.instance_id).process_version_id)
+    model, scale = built_model_for(version), scale_of_version(version)
+    moderated = _nudge(random.Random(audit.id), grade, always=True, order=scale.keys) if disagree else grade
     for step in range(1, 40):
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id,
                                                       HumanTask.state == "ready").order_by(HumanTask.id))
@@ -437,15 +443,16 @@ def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: 
         if task.assignee_id is None:
             claim_task(session, task.id, person)
         schema = task_form_schema(model, task) or {}
-        complete_task(session, task.id, person, {**_fill(schema, grade, on), **_choices(task.spec_name, grade, moderated, on)})
+        complete_task(session, task.id, person, {**_fill(schema, grade, on, scale.keys),
+                                                 **_choices(task.spec_name, grade, moderated, on, scale.good_or_better)})
 
 
-def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
+def _choices(step: str, grade: str, moderated: str, on: date, good_or_better: tuple) -> dict:
     """The answers that steer the process; everything else comes from the form's schema."""
     if step == "complete_audit_tool":
         return {}
     if step == "grade_audit":
-        actions = [] if grade in ("outstanding", "good") else [
+        actions = [] if grade in good_or_better else [
             {"action": "Update the chronology with partner events", "area": "chronology", "owner": "worker",
              "due_on": (on + timedelta(days=28)).isoformat(), "priority": "high"}]
         return {"overall_grade": grade, "safeguarding_concern": False, "actions": actions}
@@ -465,25 +472,25 @@ def _choices(step: str, grade: str, moderated: str, on: date) -> dict:
     return {}
 
 
-def _fill(node: dict, grade: str, on: date, key: str = ""):
-    """A valid answer for a schema node: grades set to `grade`, Yes/Partly/No answers leaning
+def _fill(node: dict, grade: str, on: date, order: tuple, key: str = ""):
+    """A valid answer for a schema node: grades (on the scale `order`) set to `grade`, Yes/Partly/No answers leaning
     with it, dates on the day, text that says it is demo text."""
     kind = node.get("type")
     if kind == "object":
-        return {name: _fill(child, grade, on, name) for name, child in all_properties(node).items()
+        return {name: _fill(child, grade, on, order, name) for name, child in all_properties(node).items()
                 if name not in ("moderated_overall_grade", "moderated_area_grades", "revised_due_on",
                                 "outstanding_reason", "safeguarding_details")}
     if kind == "array" and key == "evidence":
-        item = _fill(node.get("items", {}), grade, on, "evidence")
+        item = _fill(node.get("items", {}), grade, on, order, "evidence")
         return [{name: value for name, value in item.items() if name != "link"}]
     if kind == "array":
         return []
     if "enum" in node:
         options = node["enum"]
-        if key == "grade" or set(options) == set(GRADE_ORDER):
+        if key == "grade" or set(options) == set(order):
             return grade
         if "partly" in options:
-            return options[max(0, GRADE_ORDER.index(grade) - 1)]
+            return options[max(0, min(order.index(grade) - 1, len(options) - 1))]
         return options[0]
     if kind == "boolean":
         return key != "safeguarding_concern"

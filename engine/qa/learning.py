@@ -21,7 +21,7 @@ from engine.clock import clock
 from engine.qa.compliance import SMALL_NUMBER
 from engine.qa.findings import IMPACTS
 from engine.qa.learning_models import LearningAudience, LearningPublication, LearningReading
-from engine.qa.models import GRADES, Service, Team
+from engine.qa.models import Service, Team
 from engine.runtime import events
 
 BRIEFING_SECTIONS = {
@@ -107,7 +107,7 @@ def report_body(report: dict) -> dict:
     completion, grades = report["completion"]["totals"], report["grades"]
     figures = [["Audits allocated", count_text(completion["allocated"])],
                ["Audits completed", count_text(completion["completed"])],
-               *[[f"Graded {label}", count_text(grades["overall"][key])] for key, label in GRADES.items()]]
+               *[[f"Graded {label}", count_text(grades["overall"][key])] for key, label in report["scale"].labels.items()]]
     headlines = report["compliance"]["headlines"]
     for label, cell in zip(headlines["measures"], headlines["overall"]):
         if cell["base"]:

@@ -9,13 +9,12 @@ from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.database import Base, utcnow
+from engine.qa.grading_scale import seed_scale
 
-GRADES = {
-    "outstanding": "Outstanding",
-    "good": "Good",
-    "requires_improvement": "Requires improvement to be good",
-    "inadequate": "Inadequate",
-}
+# The seed scale's grades (processes/case_file_audit/grading_scale.json), for what has no
+# audit's own scale at hand: the API's schema and the monitoring filter. Everything about
+# a particular audit or report reads its version's scale (engine/qa/grading_scale.py).
+GRADES = seed_scale().labels
 
 AREAS = {
     "child_voice": "The child's voice",
@@ -131,6 +130,10 @@ class Audit(Base):
     moderation_due_on: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The grading scale of the version the audit runs on (engine/qa/grading_scale.py, its
+    # signature), and the ILACS judgement area its cohort falls under in that version's data.
+    grading_scale: Mapped[str] = mapped_column(String(16), index=True)
+    judgement_area: Mapped[str | None] = mapped_column(String(40), index=True)
     overall_grade: Mapped[str | None] = mapped_column(String(30))
     overall_rationale: Mapped[str | None] = mapped_column(Text)
     strengths: Mapped[str | None] = mapped_column(Text)

@@ -12,8 +12,9 @@ from engine.clock import clock
 from engine.qa.actions_tracker import graded_on
 from engine.qa.case_dates import refuse_dates_outside_the_case
 from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
+from engine.qa.grading_scale import scale_for_audit
 from engine.notifications import notify
-from engine.qa.models import AREAS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
+from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Reflection
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import InvalidFormData
@@ -119,11 +120,14 @@ def record_reflection(context: ServiceContext, data: dict, audit_id: int):
 
 @service_operation("escalate_to_head_of_service")
 def escalate_to_head_of_service(context: ServiceContext, data: dict, audit_id: int):
-    """Tell the head of service at once; their acknowledgement is due next working day."""
+    """Tell the head of service at once; their acknowledgement is due next working day.
+
+    The reasons keep their names ("inadequate") whatever the escalating grade of the audit's
+    scale is called: reports and reminders read them."""
     audit = _audit(context, audit_id)
     if "moderation_result" in data:
         reason = "moderated_inadequate"
-    elif audit.overall_grade == "inadequate":
+    elif audit.overall_grade in scale_for_audit(context.session, audit).escalating:
         reason = "inadequate"
     else:
         reason = "safeguarding_concern"
@@ -182,7 +186,8 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
         "area_grades_after": {area: changed.get(area) or auditor_grades[area] for area in AREAS},
         "answers_changed": answers_changed})
     return {"moderated_grade": audit.moderated_grade,
-            "needs_escalation": audit.moderated_grade == "inadequate" and already_escalated is None}
+            "needs_escalation": audit.moderated_grade in scale_for_audit(session, audit).escalating
+            and already_escalated is None}
 
 
 @service_operation("record_action_review")
@@ -236,12 +241,13 @@ def close_audit(context: ServiceContext, data: dict, audit_id: int):
 def _tell_auditor_of_disagreement(context: ServiceContext, audit: Audit, grade_before: str,
                                   answers_changed: list[str]) -> None:
     """The auditor learns at once that the moderator disagreed, with the grades, not the child's details."""
+    labels = scale_for_audit(context.session, audit).labels
     changed = f" and changed {len(answers_changed)} answer{'s' if len(answers_changed) != 1 else ''}" \
         if answers_changed else ""
     notify(context.session, audit.auditor_id, "moderation_disagreed",
            f"The moderator disagreed with your grading ({audit.reference})",
-           f"The moderator of {audit.reference} moderated your grade {GRADES.get(grade_before, grade_before)} to "
-           f"{GRADES.get(audit.moderated_grade, audit.moderated_grade)}{changed}. Their rationale and the "
+           f"The moderator of {audit.reference} moderated your grade {labels.get(grade_before, grade_before)} to "
+           f"{labels.get(audit.moderated_grade, audit.moderated_grade)}{changed}. Their rationale and the "
            "reflective discussion are on the audit's page.",
            link=f"/audits/{audit.id}", instance_id=context.instance_id)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.notifications import format_date, notify
+from engine.qa.grading_scale import scale_for_audit
 from engine.qa.models import Audit, AuditAction, Escalation, Service
 from engine.qa.timescales import working_days_late
 from engine.runtime import events
@@ -34,10 +35,14 @@ PERSON_LABELS = {"auditor": "the auditor", "moderator": "the moderator", "worker
 # The lane of the case file audit model whose tasks make up each stage.
 STAGE_LANES = {"audit": "Auditor", "moderation": "Moderator", "action": "Team manager",
                "acknowledgement": "Head of service"}
-ESCALATION_REASONS = {"inadequate": ("Inadequate audit", "was graded Inadequate"),
-                      "safeguarding_concern": ("Safeguarding concern in an audit",
-                                               "raised an immediate safeguarding concern"),
-                      "moderated_inadequate": ("Audit moderated to Inadequate", "was moderated to Inadequate")}
+
+
+def _wording(session, audit: Audit, escalation: Escalation) -> tuple[str, str]:
+    """The notice's title and what happened, naming the escalating grade of the audit's own scale."""
+    grade = scale_for_audit(session, audit).escalating_label
+    return {"inadequate": (f"{grade} audit", f"was graded {grade}"),
+            "safeguarding_concern": ("Safeguarding concern in an audit", "raised an immediate safeguarding concern"),
+            "moderated_inadequate": (f"Audit moderated to {grade}", f"was moderated to {grade}")}[escalation.reason]
 
 
 @dataclass(frozen=True)
@@ -101,14 +106,14 @@ def escalate_overdue(context: ServiceContext, data: dict, audit_id: int, stage: 
 
 @service_operation("notify_escalation")
 def notify_escalation(context: ServiceContext, data: dict, audit_id: int, notify_people):
-    """An Inadequate grade or a safeguarding concern: tell `notify_people` at once.
+    """The escalating grade (Inadequate) or a safeguarding concern: tell `notify_people` at once.
 
     Runs on the path after `escalate_to_head_of_service`, whose result (`escalation`)
     says why and when the head of service's acknowledgement is due."""
     session = context.session
     audit = session.get(Audit, audit_id)
     escalation = session.get(Escalation, data["escalation"]["escalation_id"])
-    title, happened = ESCALATION_REASONS[escalation.reason]
+    title, happened = _wording(session, audit, escalation)
     people = _people(session, audit, notify_people)
     for person in people:
         notify(session, person, "inadequate_audit",
@@ -151,7 +156,7 @@ def _stage(context: ServiceContext, data: dict, audit: Audit, stage: str) -> Sta
         owners = (action.owner_id,)
     elif stage == "acknowledgement":
         escalation = session.get(Escalation, data["escalation"]["escalation_id"])
-        what = f"the head of service's acknowledgement ({ESCALATION_REASONS[escalation.reason][0].lower()})"
+        what = f"the head of service's acknowledgement ({_wording(session, audit, escalation)[0].lower()})"
         due_on, fallback = escalation.due_on, escalation.head_of_service_id
     else:
         raise ValueError(f"Unknown stage '{stage}': a timescale is for the audit, moderation, action or acknowledgement")

@@ -24,10 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, Preformatted, SimpleDocT
 
 from engine.clock import LOCAL_ZONE
 from engine.database import as_utc
-from engine.qa.models import GRADES
-
-GRADE_COLOURS = {"outstanding": "#1d70b8", "good": "#00703c", "requires_improvement": "#f47738",
-                 "inadequate": "#d4351c"}
+from engine.qa.grading_scale import grade_label
 AREA_SHORT = {"child_voice": "Child's voice", "assessment": "Assessment", "planning": "Planning",
               "chronology": "Chronology", "management_oversight": "Management", "parent_carer_engagement": "Parents, carers"}
 SOURCE_LABELS = {"child": "Child or young person", "family": "Parents or carers", "professionals": "Professionals"}
@@ -50,26 +47,31 @@ def report_pdf(report: dict, council_name: str) -> bytes:
              Spacer(1, 4 * mm)]
     story += written_sections("The QA lead's narrative", report.get("narrative_sections", []),
                               report.get("narrative_sign_off", ""))
+    scale = report["scale"]
+    grades, escalating = list(scale.labels.values()), scale.escalating_label
     story += _headline(report)
-    story += _section("Grade mix per cycle", _grade_bars(report["trend"]),
-                      [["Cycle", *GRADES.values()]] + [[t["period"].label, *t["counts"].values()] for t in report["trend"]])
-    story += _section("Good or better and Inadequate against target", _trend_lines(report),
-                      [["Cycle", "Graded", "Good or better", "Inadequate"]]
+    story += _scales(report)
+    story += _section("Grade mix per cycle", _grade_bars(report["trend"], scale),
+                      [["Cycle", *grades]] + [[t["period"].label, *t["counts"].values()] for t in report["trend"]])
+    story += _section(f"Good or better and {escalating} against target", _trend_lines(report),
+                      [["Cycle", "Graded", "Good or better", escalating]]
                       + [[t["period"].label, t["graded"], _pc(t["good_or_better"]), _pc(t["inadequate"])]
                          for t in report["trend"]])
     story += _section("Completion by team", None,
                       [["Team", "Allocated", "Completed", "On time", "Overdue", "Completion"]]
                       + [[t["team"], t["allocated"], t["completed"], t["on_time"], t["overdue"], _pc(t["rate"])]
                          for t in report["completion"]["teams"]])
-    for dimension, title in (("service", "Grades by service"), ("team", "Grades by team"), ("cohort", "Grades by cohort")):
-        story += _section(title, None, [[dimension.capitalize(), *GRADES.values(), "Good or better"]]
+    for dimension, title, heading in (("service", "Grades by service", "Service"), ("team", "Grades by team", "Team"),
+                                      ("cohort", "Grades by cohort", "Cohort"),
+                                      ("judgement_area", "Grades by inspection judgement area", "Judgement area")):
+        story += _section(title, None, [[heading, *grades, "Good or better"]]
                           + [[row["label"], *row["counts"].values(), _pc(row["good_or_better"])]
                              for row in report["by_dimension"][dimension]])
-    story += _section("Grades by area", None, [["Area", *GRADES.values(), "Good or better", "Actions"]]
+    story += _section("Grades by area", None, [["Area", *grades, "Good or better", "Actions"]]
                       + [[a["label"], *a["counts"].values(), _pc(a["good_or_better"]), a["actions"]] for a in report["areas"]])
     story += _impact_and_compliance(report)
     story += _section("Area by team: share Good or better", _heat_map(report["heat_map"]), None)
-    story += _moderation(report["moderation"])
+    story += _moderation(report["moderation"], scale)
     story += _actions_and_escalations(report)
     story += _section("Feedback", None, [["From", "Obtained", "Declined", "Unable", "Not appropriate", "Response rate"]]
                       + [[SOURCE_LABELS[f["source"]], f["obtained"], f["declined"], f["unable"], f["not_appropriate"],
@@ -102,13 +104,30 @@ def written_sections(title: str, sections: list[tuple[str, str]], footnote: str 
     return parts + [Spacer(1, 4 * mm)]
 
 
+def _scales(report: dict) -> list:
+    """Which scale the grade figures use, and the audits on other scales, counted apart."""
+    others = report["other_scales"]
+    parts = [_paragraph(f"Grades are on the {report['scale'].name}.", STYLES["Normal"])]
+    if report["small_numbers_hidden"]:
+        parts.append(_paragraph('Grade counts from 1 to 4, and shares resting on fewer than 5 audits, are shown '
+                                'as "fewer than 5".', STYLES["Normal"]))
+    if not others["total"]:
+        return parts + [Spacer(1, 3 * mm)]
+    parts.append(_paragraph(f"Audits graded on a different scale ({others['total']}) are reported separately:",
+                            STYLES["Normal"]))
+    for entry in others["scales"]:
+        parts += _section(entry["name"], None, [["Grade", "Audits"]]
+                          + [[entry["grades"].get(key, key), count] for key, count in entry["counts"].items()])
+    return parts
+
+
 def _headline(report: dict) -> list:
     shares, targets, completion = report["shares"], report["targets"], report["completion"]["totals"]
     rows = [["Measure", "Figure", "Target"],
             ["Audits allocated / completed", f"{completion['allocated']} / {completion['completed']}", ""],
             ["Completion", _pc(completion["rate"]), ""],
             ["Good or better", _pc(shares["good_or_better"]), f"at least {targets.good_or_better:g}%"],
-            ["Inadequate", _pc(shares["inadequate"]), f"at most {targets.inadequate:g}%"],
+            [report["scale"].escalating_label, _pc(shares["inadequate"]), f"at most {targets.inadequate:g}%"],
             ["Moderation agreement", _pc(report["moderation"]["agreement_rate"]), ""],
             ["Actions completed on time", _pc(report["actions"]["on_time_rate"]), ""]]
     return _section("Headlines", None, rows)
@@ -130,20 +149,20 @@ def _table(rows) -> Table:
                  style=TABLE_STYLE, repeatRows=1, hAlign="LEFT")
 
 
-def _grade_bars(trend: list[dict]) -> Drawing:
+def _grade_bars(trend: list[dict], scale) -> Drawing:
     drawing = Drawing(WIDTH, 70 * mm)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 12 * mm, 14 * mm, WIDTH - 60 * mm, 52 * mm
-    chart.data = [[t["counts"][grade] for t in trend] for grade in GRADES]
+    chart.data = [[_number(t["counts"][grade]) for t in trend] for grade in scale.keys]
     chart.categoryAxis.categoryNames = [t["period"].label.split(" ")[-1] for t in trend]
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    for index, grade in enumerate(GRADES):
-        chart.bars[index].fillColor = colors.HexColor(GRADE_COLOURS[grade])
+    for index, grade in enumerate(scale.grades):
+        chart.bars[index].fillColor = colors.HexColor(grade.colour)
     drawing.add(chart)
     drawing.add(String(12 * mm, 6 * mm, "Cycle number", fontSize=7))
-    drawing.add(_legend([(GRADE_COLOURS[g], label) for g, label in GRADES.items()], WIDTH - 44 * mm))
+    drawing.add(_legend([(g.colour, g.label) for g in scale.grades], WIDTH - 44 * mm))
     return drawing
 
 
@@ -152,7 +171,8 @@ def _trend_lines(report: dict) -> Drawing:
     drawing = Drawing(WIDTH, 70 * mm)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 12 * mm, 14 * mm, WIDTH - 60 * mm, 52 * mm
-    series = [([t["good_or_better"] for t in trend], "#00703c", False), ([t["inadequate"] for t in trend], "#d4351c", False),
+    series = [([_number(t["good_or_better"]) for t in trend], "#00703c", False),
+              ([_number(t["inadequate"]) for t in trend], "#d4351c", False),
               ([targets.good_or_better] * len(trend), "#00703c", True), ([targets.inadequate] * len(trend), "#d4351c", True)]
     # A line needs two points: a series with fewer (a new council's first cycle) is left out.
     series = [s for s in series if sum(value is not None for value in s[0]) >= 2]
@@ -166,7 +186,7 @@ def _trend_lines(report: dict) -> Drawing:
         if dashed:
             chart.lines[index].strokeDashArray = (3, 3)
     drawing.add(chart)
-    drawing.add(_legend([("#00703c", "Good or better %"), ("#d4351c", "Inadequate %"),
+    drawing.add(_legend([("#00703c", "Good or better %"), ("#d4351c", f"{report['scale'].escalating_label} %"),
                          ("#505a5f", "Targets (dashed)")], WIDTH - 44 * mm))
     return drawing
 
@@ -190,7 +210,7 @@ def _heat_map(heat: dict) -> Drawing:
         y = top - (row + 1) * cell_h
         drawing.add(String(0, y + 2, team["team"], fontSize=7))
         for column, cell in enumerate(team["cells"]):
-            share = cell["good_or_better"] if cell else None
+            share = _number(cell["good_or_better"]) if cell else None
             fill = colors.HexColor("#f3f2f1") if share is None else _green(share)
             drawing.add(Rect(left + column * cell_w, y, cell_w - 1, cell_h - 1, fillColor=fill, strokeColor=None))
             text = "-" if share is None else f"{share:g}%"
@@ -206,10 +226,9 @@ def _green(share: float):
     return colors.Color(*(value / 255 for value in mix))
 
 
-def _moderation(moderation: dict) -> list:
-    labels = list(GRADES.values())
-    rows = [["Auditor's grade / moderator's grade", *labels]]
-    rows += [[GRADES[auditor], *moderation["matrix"][auditor].values()] for auditor in GRADES]
+def _moderation(moderation: dict, scale) -> list:
+    rows = [["Auditor's grade / moderator's grade", *scale.labels.values()]]
+    rows += [[label, *moderation["matrix"][auditor].values()] for auditor, label in scale.labels.items()]
     summary = (f"{moderation['moderated']} audits moderated; the moderator agreed with {moderation['agreed']} "
                f"({_pc(moderation['agreement_rate'])}). Grades raised: {moderation['upgrades']}; "
                f"lowered: {moderation['downgrades']}.")
@@ -223,14 +242,16 @@ def _actions_and_escalations(report: dict) -> list:
             ["Completed on time", f"{actions['completed_on_time']} ({_pc(actions['on_time_rate'])})"],
             ["Open", actions["open"]], ["Overdue", actions["overdue"]],
             ["Median days to close", "-" if actions["median_days_to_close"] is None else actions["median_days_to_close"]],
-            ["Inadequate audits", inadequate["count"]], ["Head of service notified", inadequate["escalated"]],
+            [f"{report['scale'].escalating_label} audits", inadequate["count"]],
+            ["Head of service notified", inadequate["escalated"]],
             ["Median hours to notify", "-" if inadequate["median_hours_to_notify"] is None
              else inadequate["median_hours_to_notify"]],
             ["Acknowledged on time", inadequate["acknowledged_on_time"]]]
-    parts = _section("Actions and Inadequate audits", None, rows)
+    escalating = report["scale"].escalating_label
+    parts = _section(f"Actions and {escalating} audits", None, rows)
     if inadequate["audits"]:
-        parts += _section("Inadequate audits", None, [["Audit", "Team", "Auditor's grade", "Moderated grade", "Hours to notify"]]
-                          + [[a["reference"], a["team"], GRADES.get(a["grade"], ""), GRADES.get(a["moderated_grade"], "-"),
+        parts += _section(f"{escalating} audits", None, [["Audit", "Team", "Auditor's grade", "Moderated grade", "Hours to notify"]]
+                          + [[a["reference"], a["team"], grade_label(a["grade"]), grade_label(a["moderated_grade"], "-"),
                               "-" if a["hours_to_notify"] is None else a["hours_to_notify"]] for a in inadequate["audits"]])
     return parts
 
@@ -260,6 +281,11 @@ def _impact_and_compliance(report: dict) -> list:
     return parts
 
 
+def _number(value):
+    """A chart's value: a hidden small number ("fewer than 5") is drawn as a gap."""
+    return value if isinstance(value, (int, float)) else None
+
+
 def _cell(cell: dict, with_count: bool = True) -> str:
     if cell["hidden"]:
         return "fewer than 5"
@@ -287,7 +313,8 @@ def _paragraph(text: str, style) -> Paragraph:
 
 
 def _pc(value) -> str:
-    return "-" if value is None else f"{value:g}%"
+    """A share as printed: "-" for none, a hidden small number ("fewer than 5") as it is."""
+    return "-" if value is None else value if isinstance(value, str) else f"{value:g}%"
 
 
 def _day(value) -> str:
@@ -399,7 +426,7 @@ def _event_text(kind: str, payload: dict, names: dict) -> str:
         if value in (None, "", [], {}):
             continue
         if key in GRADE_KEYS:
-            value = GRADES.get(value, value)
+            value = grade_label(value)
         elif key.endswith("_id"):
             value = names.get(value) or f"user {value}"
         details.append(f"{key.replace('_id', '').replace('_', ' ')} {value}")

@@ -7,6 +7,16 @@ audits reports in well under a second. An audit belongs to the cycle in which it
 allocated. Its grade is the moderated grade once moderated, else the auditor's; the
 moderation section compares the two. A report can be narrowed to a service or a team.
 
+Grading scales: grades are compared only between audits graded on the same scale
+(engine/qa/grading_scale.py). A report's grade figures cover the audits on the current
+scale (the newest published case file audit's); audits graded on another scale are counted
+apart, by their own scale's grades (`other_scales`), and the page says so. Grades are also
+reported by the ILACS judgement area each audit's cohort falls under.
+
+Small numbers: a reader who cannot open every audit behind the report (see
+engine/qa/compliance.py) sees any grade count from 1 to 4, and any share resting on fewer
+than 5 audits, as "fewer than 5" (`hide_small_numbers`).
+
 Cycles: once the QA lead runs allocation cycles (engine/qa/cycle_models.py), a cycle's
 report covers the audits allocated by that cycle (`audits.cycle_id`) and its trend runs
 across the cycles before it. Without them (or for audits allocated one by one), cycles
@@ -25,7 +35,8 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import compliance
 from engine.qa.cycle_models import AuditCycle
-from engine.qa.models import AREAS, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
+from engine.qa.grading_scale import GradingScale, current_scale, scales_in_use
+from engine.qa.models import AREAS, COHORTS, AreaGrade, Audit, AuditAction, Escalation, Feedback, Service, Team
 from engine.qa.complaints_log import themes_summary
 from engine.qa.feedback_requests import response_summary
 from engine.qa.operations import FEEDBACK_SOURCES
@@ -33,12 +44,10 @@ from engine.qa.operations import FEEDBACK_SOURCES
 CYCLE_DAYS = 42
 YEAR_START_MONTH = 4
 TREND_CYCLES = 9
-GRADE_KEYS = tuple(GRADES)
-GOOD_OR_BETTER = ("outstanding", "good")
-BELOW_GOOD = ("requires_improvement", "inadequate")
 OPEN_ACTION_STATUSES = ("not_started", "in_progress")
 ANSWERED_FEEDBACK = ("obtained", "declined", "unable")
-INADEQUATE_ESCALATIONS = ("inadequate", "moderated_inadequate")
+INADEQUATE_ESCALATIONS = ("inadequate", "moderated_inadequate")  # escalations for the escalating grade
+FEWER_THAN_5 = "fewer than 5"
 
 
 @dataclass(frozen=True)
@@ -167,31 +176,39 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
     """Every measure of the six-weekly or annual report for `period`, within `scope`.
 
     `scope.extra` (a clause on Audit) limits the per-audit lists, such as the
-    Inadequate audits, to those the reader may see; the counts cover the whole scope."""
+    Inadequate audits, to those the reader may see; the counts cover the whole scope.
+    Grade figures cover the audits graded on the current scale; `other_scales` counts the rest."""
     as_of = as_of or clock.today()
     where = and_(audits_in(period), scope.clause())
+    scale = current_scale(session)
+    on_scale = and_(where, Audit.grading_scale == scale.signature)
     names = _names(session)
-    graded = _grades(session, where)
+    graded = _grades(session, on_scale, scale)
     report = {
         "period": period, "scope": scope, "targets": targets, "as_of": as_of,
-        "scope_label": _scope_label(names, scope),
+        "scope_label": _scope_label(names, scope), "scale": scale,
+        "other_scales": _other_scales(session, where, scale),
         "completion": _completion(session, where, as_of, names),
         "grades": graded,
-        "shares": _shares(graded["overall"], targets),
+        "shares": _shares(graded["overall"], targets, scale),
         "by_dimension": {
-            "service": _by_dimension(session, where, Audit.service_id, names["services"]),
-            "team": _by_dimension(session, where, Audit.team_id, names["teams"]),
-            "cohort": _by_dimension(session, where, Audit.cohort, COHORTS),
+            "service": _by_dimension(session, on_scale, Audit.service_id, names["services"], scale),
+            "team": _by_dimension(session, on_scale, Audit.team_id, names["teams"], scale),
+            "cohort": _by_dimension(session, on_scale, Audit.cohort, COHORTS, scale),
+            "judgement_area": _by_dimension(session, on_scale, Audit.judgement_area, scale.judgement_areas, scale,
+                                            order=list(scale.judgement_areas)),
         },
-        "areas": _areas(session, where),
-        "heat_map": _heat_map(session, where, names["teams"]),
-        "moderation": _moderation(session, where),
+        "areas": _areas(session, on_scale, scale),
+        "heat_map": _heat_map(session, on_scale, names["teams"], scale),
+        "moderation": _moderation(session, on_scale, scale),
         "actions": _actions(session, where, as_of),
-        "inadequate": _inadequate(session, where, scope.extra, names["teams"]),
+        "inadequate": _inadequate(session, on_scale, scope.extra, names["teams"], scale),
         "feedback": _feedback(session, where),
         "feedback_links": response_summary(session, select(Audit.id).where(where)),
         "complaints_themes": themes_summary(session, period.start, period.end, scope.service_id, scope.team_id),
-        "trend": [{"period": p, **_shares(_grades(session, and_(audits_in(p), scope.clause()))["overall"], targets)}
+        "trend": [{"period": p, **_shares(_grades(session, and_(audits_in(p), scope.clause(),
+                                                               Audit.grading_scale == scale.signature),
+                                                          scale)["overall"], targets, scale)}
                   for p in trend_periods(session, period)],
     }
     report["themes"] = _themes(report["areas"])
@@ -203,7 +220,39 @@ def build_report(session: Session, period: Period, scope: Scope = Scope(), targe
         session, where, suppress, [(p.label, and_(audits_in(p), scope.clause())) for p in trend_periods(session, period)],
         dimensions)
     report["impact"] = compliance.impact(session, where, suppress, dimensions)
-    return report
+    return hide_small_numbers(report) if suppress.applies else report
+
+
+def hide_small_numbers(report: dict) -> dict:
+    """The report as a reader who cannot open every audit behind it sees it: in the grade
+    tables, a count from 1 to 4 and any share resting on fewer than 5 audits read "fewer
+    than 5" (as the findings sections do: engine/qa/compliance.py). Charts draw such cells blank."""
+    def row(found: dict, total_key: str = "total") -> dict:
+        small = 0 < (found.get(total_key) or 0) < compliance.SMALL_NUMBER
+        shares = {key: FEWER_THAN_5 if small and found.get(key) is not None else found.get(key)
+                  for key in ("good_or_better", "below_good", "inadequate") if key in found}
+        return {**found, **shares, "counts": _counts(found["counts"]), "small": small}
+
+    hidden = {**report, "grades": {**report["grades"], "overall": _counts(report["grades"]["overall"])},
+              "shares": row(report["shares"], "graded"),
+              "by_dimension": {name: [row(r) for r in rows] for name, rows in report["by_dimension"].items()},
+              "areas": [row(area) for area in report["areas"]],
+              "trend": [row(t, "graded") for t in report["trend"]],
+              "heat_map": {**report["heat_map"], "teams": [
+                  {**team, "cells": [None if cell is None else row({**cell, "counts": {}}) for cell in team["cells"]]}
+                  for team in report["heat_map"]["teams"]]},
+              "moderation": {**report["moderation"], "matrix": {
+                  grade: _counts(cells) for grade, cells in report["moderation"]["matrix"].items()}},
+              "inadequate": {**report["inadequate"], "count": _counts({"n": report["inadequate"]["count"]})["n"]},
+              "other_scales": {**report["other_scales"], "scales": [
+                  {**entry, "counts": _counts(entry["counts"])} for entry in report["other_scales"]["scales"]]}}
+    hidden["themes"] = {name: [area for area in areas if area["total"] >= compliance.SMALL_NUMBER]
+                        for name, areas in report["themes"].items()}
+    return hidden
+
+
+def _counts(counts: dict) -> dict:
+    return {key: FEWER_THAN_5 if 0 < count < compliance.SMALL_NUMBER else count for key, count in counts.items()}
 
 
 def audits_in(period: Period):
@@ -251,31 +300,58 @@ def _completion(session: Session, where, as_of: date, names: dict) -> dict:
                                        "on_time_rate": _rate(totals["on_time"], totals["completed"])}}
 
 
-def _grades(session: Session, where) -> dict:
+def _grades(session: Session, where, scale: GradingScale) -> dict:
     counts = dict(session.execute(select(final_grade(), func.count()).where(where, final_grade().is_not(None))
                                   .group_by(final_grade())).all())
-    overall = {grade: counts.get(grade, 0) for grade in GRADE_KEYS}
+    overall = {grade: counts.get(grade, 0) for grade in scale.keys}
     return {"overall": overall, "total": sum(overall.values())}
 
 
-def _shares(overall: dict, targets: Targets) -> dict:
+def _other_scales(session: Session, where, scale: GradingScale) -> dict:
+    """Graded audits on scales other than `scale`, counted by their own scale's grades."""
+    rows = session.execute(select(Audit.grading_scale, final_grade(), func.count())
+                           .where(where, final_grade().is_not(None), Audit.grading_scale != scale.signature)
+                           .group_by(Audit.grading_scale, final_grade())).all()
+    known = scales_in_use(session) if rows else {}
+    found: dict = {}
+    for signature, grade, count in rows:
+        other = known.get(signature)
+        entry = found.setdefault(signature, {
+            "name": other.name if other else "A scale no longer published",
+            "grades": other.labels if other else {},
+            "counts": {key: 0 for key in (other.keys if other else ())}})
+        entry["counts"][grade] = entry["counts"].get(grade, 0) + count
+        entry["grades"].setdefault(grade, grade)
+    scales = sorted(found.values(), key=lambda entry: entry["name"])
+    for entry in scales:
+        entry["total"] = sum(entry["counts"].values())
+    return {"total": sum(entry["total"] for entry in scales), "scales": scales}
+
+
+def _shares(overall: dict, targets: Targets, scale: GradingScale) -> dict:
     total = sum(overall.values())
-    good = _rate(sum(overall[g] for g in GOOD_OR_BETTER), total)
-    inadequate = _rate(overall["inadequate"], total)
+    good = _rate(sum(overall[g] for g in scale.good_or_better), total)
+    inadequate = _rate(sum(overall[g] for g in scale.escalating), total)
     return {"graded": total, "counts": overall, "good_or_better": good, "inadequate": inadequate,
             "meets_good_target": None if good is None else good >= targets.good_or_better,
             "meets_inadequate_target": None if inadequate is None else inadequate <= targets.inadequate}
 
 
-def _by_dimension(session: Session, where, column, labels: dict) -> list[dict]:
+def _by_dimension(session: Session, where, column, labels: dict, scale: GradingScale,
+                  order: list | None = None) -> list[dict]:
+    """Grade counts for each value of `column`, by label or in `order` (the judgement areas' own)."""
     rows = session.execute(select(column, final_grade(), func.count()).where(where, final_grade().is_not(None))
                            .group_by(column, final_grade())).all()
     table: dict = {}
     for key, grade, count in rows:
-        table.setdefault(key, {g: 0 for g in GRADE_KEYS})[grade] = count
-    return sorted(({"key": key, "label": labels.get(key, key), "counts": counts, "total": sum(counts.values()),
-                    "good_or_better": _rate(sum(counts[g] for g in GOOD_OR_BETTER), sum(counts.values()))}
-                   for key, counts in table.items()), key=lambda row: str(row["label"]))
+        table.setdefault(key, {g: 0 for g in scale.keys})[grade] = count
+    result = [{"key": key, "label": labels.get(key, key or "Not recorded"), "counts": counts,
+               "total": sum(counts.values()),
+               "good_or_better": _rate(sum(counts[g] for g in scale.good_or_better), sum(counts.values()))}
+              for key, counts in table.items()]
+    if order is not None:
+        return sorted(result, key=lambda row: order.index(row["key"]) if row["key"] in order else len(order))
+    return sorted(result, key=lambda row: str(row["label"]))
 
 
 def _final_area_grades():
@@ -283,28 +359,28 @@ def _final_area_grades():
     return or_(AreaGrade.stage == "moderator", and_(AreaGrade.stage == "auditor", Audit.moderated_at.is_(None)))
 
 
-def _areas(session: Session, where) -> list[dict]:
+def _areas(session: Session, where, scale: GradingScale) -> list[dict]:
     rows = session.execute(select(AreaGrade.area, AreaGrade.grade, func.count())
                            .join(Audit, Audit.id == AreaGrade.audit_id)
                            .where(where, _final_area_grades()).group_by(AreaGrade.area, AreaGrade.grade)).all()
     actions = dict(session.execute(select(AuditAction.area, func.count()).join(Audit, Audit.id == AuditAction.audit_id)
                                    .where(where).group_by(AuditAction.area)).all())
-    table = {area: {g: 0 for g in GRADE_KEYS} for area in AREAS}
+    table = {area: {g: 0 for g in scale.keys} for area in AREAS}
     for area, grade, count in rows:
         table[area][grade] = count
     result = []
     for area, counts in table.items():
         total = sum(counts.values())
         result.append({"area": area, "label": AREAS[area], "counts": counts, "total": total,
-                       "good_or_better": _rate(sum(counts[g] for g in GOOD_OR_BETTER), total),
-                       "below_good": _rate(sum(counts[g] for g in BELOW_GOOD), total),
+                       "good_or_better": _rate(sum(counts[g] for g in scale.good_or_better), total),
+                       "below_good": _rate(sum(counts[g] for g in scale.below_good), total),
                        "actions": actions.get(area, 0)})
     return result
 
 
-def _heat_map(session: Session, where, team_names: dict) -> dict:
+def _heat_map(session: Session, where, team_names: dict, scale: GradingScale) -> dict:
     """The share Good or better for each area in each team: rows are teams, columns areas."""
-    good = case((AreaGrade.grade.in_(GOOD_OR_BETTER), 1), else_=0)
+    good = case((AreaGrade.grade.in_(scale.good_or_better), 1), else_=0)
     rows = session.execute(select(Audit.team_id, AreaGrade.area, func.count(), func.sum(good))
                            .join(Audit, Audit.id == AreaGrade.audit_id).where(where, _final_area_grades())
                            .group_by(Audit.team_id, AreaGrade.area)).all()
@@ -315,23 +391,23 @@ def _heat_map(session: Session, where, team_names: dict) -> dict:
             "teams": [{"team": team, "cells": [cells[team].get(area) for area in AREAS]} for team in sorted(cells)]}
 
 
-def _moderation(session: Session, where) -> dict:
+def _moderation(session: Session, where, scale: GradingScale) -> dict:
     moderated = Audit.moderated_at.is_not(None)
     outcome = dict(session.execute(select(Audit.moderation_outcome, func.count()).where(where, moderated)
                                    .group_by(Audit.moderation_outcome)).all())
     pairs = session.execute(select(Audit.overall_grade, Audit.moderated_grade, func.count()).where(where, moderated)
                             .group_by(Audit.overall_grade, Audit.moderated_grade)).all()
-    matrix = {auditor: {moderator: 0 for moderator in GRADE_KEYS} for auditor in GRADE_KEYS}
+    matrix = {auditor: {moderator: 0 for moderator in scale.keys} for auditor in scale.keys}
     upgrades = downgrades = 0
     for auditor, moderator, count in pairs:
         matrix[auditor][moderator] = count
-        rank_change = GRADE_KEYS.index(auditor) - GRADE_KEYS.index(moderator)
+        rank_change = scale.keys.index(auditor) - scale.keys.index(moderator)
         upgrades += count if rank_change > 0 else 0
         downgrades += count if rank_change < 0 else 0
     total = sum(outcome.values())
     return {"moderated": total, "agreed": outcome.get("agreed", 0), "disagreed": outcome.get("disagreed", 0),
             "agreement_rate": _rate(outcome.get("agreed", 0), total), "upgrades": upgrades,
-            "downgrades": downgrades, "same_overall_grade": sum(matrix[g][g] for g in GRADE_KEYS),
+            "downgrades": downgrades, "same_overall_grade": sum(matrix[g][g] for g in scale.keys),
             "matrix": matrix}
 
 
@@ -356,9 +432,10 @@ def _actions(session: Session, where, as_of: date) -> dict:
             "median_days_to_close": median(days) if days else None}
 
 
-def _inadequate(session: Session, where, visible, team_names: dict) -> dict:
-    """Audits graded Inadequate by the auditor or the moderator, and how fast the head of service knew."""
-    inadequate = or_(Audit.overall_grade == "inadequate", Audit.moderated_grade == "inadequate")
+def _inadequate(session: Session, where, visible, team_names: dict, scale: GradingScale) -> dict:
+    """Audits given the escalating grade (Inadequate) by the auditor or the moderator, and how
+    fast the head of service knew."""
+    inadequate = or_(Audit.overall_grade.in_(scale.escalating), Audit.moderated_grade.in_(scale.escalating))
     count = session.scalar(select(func.count()).select_from(Audit).where(where, inadequate))
     rows = session.execute(
         select(Audit.id, Audit.reference, Audit.team_id, Audit.overall_grade, Audit.moderated_grade,

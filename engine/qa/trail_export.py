@@ -39,7 +39,8 @@ from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.case_profile import profile_rows
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import arrange_findings, evidence_text, impact_label, tool_labels
-from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, GRADES, AreaGrade, Audit, AuditAction, Case,
+from engine.qa.grading_scale import grade_label, scales_in_use
+from engine.qa.models import (AREAS, AUDIT_STATUSES, COHORTS, AreaGrade, Audit, AuditAction, Case,
                               Escalation, Feedback, Reflection, Service, Team)
 from engine.qa.report_pdf import audit_pdf
 from engine.qa.retention_models import RetainedRecord, TrailExport
@@ -166,6 +167,7 @@ def run_export(session_factory: sessionmaker, export_id: int, directory: Path, w
         export.status, export.chain_head_seq, export.chain_head_hash = "running", head.seq, head.hash
         session.commit()
         filters, requested_by = ExportFilters.from_dict(export.filters), export.requested_by_id
+        scales_in_use(session)  # every scale's grade labels, for the per-audit PDFs
     try:
         path, counts = _write_zip(session_factory, export, filters, directory, workers, progress)
     except Exception as error:  # the requester sees the reason on the export page; the log has the trace
@@ -445,8 +447,8 @@ class _Loader:
             "dates": [("Allocated", audit.allocated_at), ("Audit due", audit.due_on),
                       ("Moderation due", audit.moderation_due_on), ("Started", audit.started_at),
                       ("Graded", audit.graded_at), ("Moderated", audit.moderated_at), ("Closed", audit.closed_at)],
-            "grades": [(label, GRADES.get(getattr(grades.get((area, "auditor")), "grade", None), "-"),
-                        GRADES.get(getattr(grades.get((area, "moderator")), "grade", None), "-"),
+            "grades": [(label, grade_label(getattr(grades.get((area, "auditor")), "grade", None), "-"),
+                        grade_label(getattr(grades.get((area, "moderator")), "grade", None), "-"),
                         getattr(grades.get((area, "auditor")), "rationale", "") or "")
                        for area, label in AREAS.items()],
             "findings": [(area["label"], question["label"], question["answer_label"],
@@ -454,9 +456,9 @@ class _Loader:
                          for area in findings for question in area["questions"]],
             "overall": [("What has changed for the child", " ".join(
                             filter(None, (impact_label(audit.impact), audit.impact_reason))) or None),
-                        ("Auditor's overall grade", GRADES.get(audit.overall_grade, "Not graded")),
+                        ("Auditor's overall grade", grade_label(audit.overall_grade, "Not graded")),
                         ("Auditor's rationale", audit.overall_rationale),
-                        ("Moderated grade", GRADES.get(audit.moderated_grade, "Not moderated")),
+                        ("Moderated grade", grade_label(audit.moderated_grade, "Not moderated")),
                         ("Moderation outcome", (audit.moderation_outcome or "").capitalize()),
                         ("Moderator's rationale", audit.moderation_rationale),
                         ("Reflective discussion", audit.discussion_summary),

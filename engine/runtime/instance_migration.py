@@ -146,6 +146,8 @@ def _check_tasks(tasks: dict, old_spec, new_spec, check: InstanceCheck) -> None:
 def _move(session, instance, source, target, new: BuiltModel, user: User) -> None:
     workflow = _rebuild(instance.serialized, new)
     workflow.script_engine = ServiceScriptEngine(ServiceContext(session, user.id, instance.id))
+    for task in workflow.get_tasks(state=_CURRENT):  # the new version's model data (its grading scale) from here on
+        task.data.update(new.data or {})
     instance.process_version_id = target.id
     save_instance(session, instance, workflow, new, actor_id=user.id, completed_uuid=None)
     _refresh_open_tasks(session, instance, new)

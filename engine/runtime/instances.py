@@ -45,7 +45,8 @@ STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
                    business_key: str = "", logged: dict | None = None) -> ProcessInstance:
-    """Start the newest published version of `process_key` with `data` on its start event.
+    """Start the newest published version of `process_key` with `data` on its start event,
+    beside the version's model data files (registry: `data_files`).
 
     The `instance.started` event records `data`, or `logged` in its place when the data holds
     free text kept elsewhere (a start form's answers: engine/runtime/starting.py)."""
@@ -61,7 +62,7 @@ def start_instance(session: Session, process_key: str, data: dict, *, actor_id: 
     context = ServiceContext(session, actor_id, instance.id)
     workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=ServiceScriptEngine(context))
     start = workflow.get_next_task(state=TaskState.READY)
-    start.data.update(data)
+    start.data.update({**(model.data or {}), **data})  # the version's model data, e.g. its grading scale
     failure = _advance(session, workflow)
     events.record(session, "instance.started", actor_id=actor_id, instance_id=instance.id,
                   subject=("process_instance", instance.id),

@@ -237,7 +237,8 @@ def _foreign_expression(condition) -> bool:
 
 def _assemble(texts: dict[str, str], bpmn: dict[str, str], existing: dict[str, str] | None,
               notes: list[str]) -> dict[str, str]:
-    """The model's files: its manifest (ours, SpiffArena's, or made up), BPMN, DMN and forms."""
+    """The model's files: its manifest (ours, SpiffArena's, or made up), BPMN, DMN, forms and the
+    data files the manifest names (kept from `existing` when the upload does not carry them)."""
     forms = {f"forms/{PurePosixPath(n).name}": t for n, t in texts.items()
              if n.endswith(("-schema.json", "-uischema.json"))}
     dmn = {PurePosixPath(n).name: t for n, t in texts.items() if n.endswith(".dmn")}
@@ -261,7 +262,11 @@ def _assemble(texts: dict[str, str], bpmn: dict[str, str], existing: dict[str, s
     if dmn:
         manifest["dmn_files"] = sorted(dmn)
     _map_lanes(manifest, bpmn, notes)
-    return {MANIFEST_NAME: json.dumps(manifest, indent=2) + "\n", **bpmn, **dmn, **forms}
+    by_name = {PurePosixPath(n).name: t for n, t in texts.items()}
+    data = {name: by_name.get(name, (existing or {}).get(name)) for name in manifest.get("data_files") or []
+            if isinstance(name, str)}
+    return {MANIFEST_NAME: json.dumps(manifest, indent=2) + "\n", **bpmn, **dmn, **forms,
+            **{name: text for name, text in data.items() if text is not None}}
 
 
 def _from_spiffarena(info: dict, bpmn: dict[str, str], dmn: dict[str, str]) -> dict:
@@ -305,7 +310,8 @@ def _map_lanes(manifest: dict, bpmn: dict[str, str], notes: list[str]) -> None:
 
 
 def _check_runnable(files: dict[str, str], unsupported: list[str]) -> None:
-    """SpiffWorkflow must build it, its forms must be JSON Schema, its scripts must be safe."""
+    """SpiffWorkflow must build it, its forms must be JSON Schema, its scripts must be safe,
+    its data files (a grading scale) must pass their checks."""
     manifest = json.loads(files[MANIFEST_NAME])
     try:
         parse_specs(files, manifest)
@@ -313,7 +319,7 @@ def _check_runnable(files: dict[str, str], unsupported: list[str]) -> None:
         unsupported.extend(error.problems)
         return
     report = validate_model(files)
-    unsupported.extend(p.message for p in report.problems if p.code in ("unsafe", "form"))
+    unsupported.extend(p.message for p in report.problems if p.code in ("unsafe", "form", "data"))
 
 
 def _json(name: str, text: str) -> dict:

@@ -37,7 +37,7 @@ from engine.runtime.model_code_places import code_places
 from engine.runtime.model_graph import ALL_NS, CONTAINERS, ModelGraph, Node, service_operator, spiff_properties, spiff_text
 from engine.runtime.model_script_safety import check_python
 from engine.runtime.script_names import known_globals
-from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model, content_hash
+from engine.runtime.registry import MANIFEST_NAME, BuiltModel, ModelError, Problem, build_model, content_hash, data_name
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
@@ -120,6 +120,7 @@ class _Checker:
         self.start_declared = start is not None
         self.start_examples = start if isinstance(start, dict) else {}
         self.start = set(start or []) | {manifest[key] for key in ("subject_key", "team_key") if manifest.get(key)}
+        self.start |= {data_name(name) for name in manifest.get("data_files") or [] if isinstance(name, str)}
         self.primary = manifest.get("bpmn_process_id")
         self.inferred_start: set[str] = set()
         self._produced: dict[str, set[str]] = {}

@@ -4,7 +4,16 @@ A process is a folder in `processes/` holding BPMN files and a `process.json`
 manifest (name, BPMN process id, lane map); the forms its user tasks name live in
 `forms/`. Publishing stores every file of the model, with a content hash, as a
 `ProcessVersion`; an instance is pinned to the version it started on.
+
+Model data: the manifest's `data_files` names JSON files of the process folder (a grading
+scale, say) that are versioned with the diagram and forms. Each is checked on upload and
+publish by the check its domain registered (`data_file_check`), handed to every instance's
+start as task data under the file's stem (`grading_scale.json` -> `grading_scale`), and a
+form field can take its choices from one: `"x-choices": {"data": "grading_scale.json",
+"list": "grades", "where": {"good_or_better": false}}` fills the field's `enum` (each
+item's `key`) and `enumNames` (its `label`) when the version is built.
 """
+import copy
 import functools
 import hashlib
 import json
@@ -35,6 +44,17 @@ FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
 PUBLISHER_ROLE = "process_owner"
 
+# Model data file name -> its domain's check: the parsed JSON in, a list of problems out.
+DATA_FILE_CHECKS: dict = {}
+
+
+def data_file_check(file_name: str):
+    """Register the check every model data file called `file_name` must pass to be published."""
+    def register(function):
+        DATA_FILE_CHECKS[file_name] = function
+        return function
+    return register
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -45,7 +65,7 @@ class Problem:
     element_id: str | None = None
     file: str | None = None
     severity: str = "error"
-    code: str = ""  # what kind of problem, where callers treat kinds differently ("unsafe", "form")
+    code: str = ""  # what kind of problem, where callers treat kinds differently ("unsafe", "form", "data")
 
     def __str__(self) -> str:
         return self.message
@@ -67,14 +87,15 @@ class BuiltModel:
     spec: object
     subprocess_specs: dict
     manifest: dict
-    forms: dict  # file name -> parsed JSON
+    forms: dict  # file name -> parsed JSON, choices from model data filled in
+    data: dict | None = None  # start-data name (the data file's stem) -> parsed model data file
 
 
 def read_model_from_disk(process_dir: Path, forms_dir: Path = FORMS_DIR) -> dict[str, str]:
     """Collect the files of one process folder plus every form its BPMN names."""
     files = {MANIFEST_NAME: (process_dir / MANIFEST_NAME).read_text()}
     manifest = json.loads(files[MANIFEST_NAME])
-    for name in manifest["bpmn_files"]:
+    for name in [*manifest["bpmn_files"], *manifest.get("data_files", [])]:
         files[name] = (process_dir / name).read_text()
     for form_name in sorted(_form_names(files, manifest)):
         path = forms_dir / form_name
@@ -95,11 +116,19 @@ def build_model(files: dict[str, str]) -> BuiltModel:
         raise ModelError([f"{MANIFEST_NAME}: missing or not valid JSON ({error})"])
     spec, subprocess_specs = parse_specs(files, manifest)
     problems: list[Problem] = []
+    data = _load_data(files, manifest, problems)
     forms = _load_forms(files, manifest, problems)
+    _fill_choices(forms, data, problems)
     _check_tasks(spec, subprocess_specs, manifest, forms, problems)
     if problems:
         raise ModelError(problems)
-    return BuiltModel(spec, subprocess_specs, manifest, forms)
+    return BuiltModel(spec, subprocess_specs, manifest, forms,
+                      {data_name(name): content for name, content in data.items()})
+
+
+def data_name(file_name: str) -> str:
+    """The task-data name a model data file is started under: its stem."""
+    return file_name.rsplit(".", 1)[0]
 
 
 def parse_specs(files: dict[str, str], manifest: dict) -> tuple:
@@ -243,6 +272,77 @@ def _load_forms(files: dict, manifest: dict, problems: list[str]) -> dict:
         if name.endswith("-schema.json") and (error := _schema_error(text)):
             problems.append(Problem(f"{name}: not a valid JSON Schema: {error}", file=path, code="form"))
     return forms
+
+
+def _load_data(files: dict, manifest: dict, problems: list) -> dict:
+    """The manifest's data files, parsed and checked by their domain's registered check."""
+    data = {}
+    names = manifest.get("data_files", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.endswith(".json") for n in names):
+        problems.append(Problem(f"{MANIFEST_NAME}: data_files must list JSON file names", file=MANIFEST_NAME,
+                                code="data"))
+        return data
+    for name in names:
+        if name not in files:
+            problems.append(Problem(f"{name}: named in {MANIFEST_NAME} but not present", file=name, code="data"))
+            continue
+        try:
+            data[name] = json.loads(files[name])
+        except json.JSONDecodeError as error:
+            problems.append(Problem(f"{name}: not valid JSON ({error})", file=name, code="data"))
+            continue
+        check = DATA_FILE_CHECKS.get(name)
+        problems.extend(Problem(f"{name}: {text}", file=name, code="data") for text in (check(data[name]) if check else []))
+    return data
+
+
+def _fill_choices(forms: dict, data: dict, problems: list) -> None:
+    """Give every form field marked `x-choices` the keys and labels of the model data list it names."""
+    for form_name, form in forms.items():
+        for wanted in _choose(form, data):
+            problems.append(Problem(f"{form_name}: x-choices names {wanted!r}, which is not a list in this "
+                                    "model's data files", file=f"forms/{form_name}", code="form"))
+
+
+def form_with_choices(form: dict, files: dict[str, str]) -> dict:
+    """`form` with its `x-choices` fields filled from the data files among `files` (a draft's),
+    for previewing a form as its task will show it; choices that cannot be found stay unfilled."""
+    problems: list[Problem] = []
+    try:
+        data = _load_data(files, json.loads(files.get(MANIFEST_NAME, "{}")), problems)
+    except json.JSONDecodeError:
+        return form
+    filled = copy.deepcopy(form)
+    list(_choose(filled, data))
+    return filled
+
+
+def _choose(form: dict, data: dict):
+    """Fill each `x-choices` field of `form` in place; yield each reference that names no list."""
+    for node in _schema_nodes(form):
+        wanted = node.get("x-choices")
+        if wanted is None:
+            continue
+        items = (data.get(wanted.get("data")) or {}).get(wanted.get("list")) if isinstance(wanted, dict) else None
+        if not isinstance(items, list):
+            yield wanted
+            continue
+        where = wanted.get("where") or {}
+        chosen = [item for item in items if isinstance(item, dict)
+                  and all(item.get(key) == value for key, value in where.items())]
+        node["enum"] = [item.get("key") for item in chosen]
+        node["enumNames"] = [item.get("label", item.get("key")) for item in chosen]
+
+
+def _schema_nodes(node):
+    """Every object inside a parsed form, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schema_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_nodes(value)
 
 
 def _check_tasks(spec, subprocess_specs, manifest, forms, problems) -> None:

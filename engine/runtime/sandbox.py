@@ -134,7 +134,7 @@ def run(files: dict[str, str], scenario: Scenario) -> SandboxRun:
                             script_engine=SandboxScriptEngine(scenario.services, result.services))
     completed = []
     try:
-        workflow.get_next_task(state=TaskState.READY).data.update(scenario.start_data)
+        workflow.get_next_task(state=TaskState.READY).data.update({**(model.data or {}), **scenario.start_data})
         _engine_steps(workflow, completed)
         for number, step in enumerate(scenario.steps, start=1):
             if not _apply(workflow, step, number, model, result, completed):

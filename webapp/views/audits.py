@@ -13,7 +13,8 @@ from engine.clock import clock
 from engine.qa.access import can_allocate, can_view_audit, visible_audits
 from engine.qa.feedback_requests import can_request as can_request_feedback
 from engine.qa.audit_record import read_audit
-from engine.qa.models import AREAS, GRADES, Audit, Team
+from engine.qa.models import AREAS, Audit, Team
+from webapp.formatting import grade
 from webapp.extensions import db
 from webapp.navigation import add_item
 from webapp.formatting import long_date
@@ -83,15 +84,15 @@ def event_details(payload: dict, names: dict[int, str]) -> list[tuple[str, str]]
             continue
         details.append((label, _readable(key, value, names)))
     before, after = payload.get("area_grades_before") or {}, payload.get("area_grades_after") or {}
-    for area, grade in after.items():
-        if before.get(area) != grade:
-            details.append((AREAS.get(area, area), f"{GRADES.get(before.get(area), '-')} → {GRADES.get(grade, grade)}"))
+    for area, new_grade in after.items():
+        if before.get(area) != new_grade:
+            details.append((AREAS.get(area, area), f"{grade(before.get(area)) or '-'} → {grade(new_grade)}"))
     return details
 
 
 def _readable(key: str, value, names: dict[int, str]) -> str:
     if key in GRADE_FIELDS:
-        return GRADES.get(value, value)
+        return grade(value)
     if key.endswith("_id"):
         return names.get(value, f"user {value}")
     if isinstance(value, bool):

@@ -20,7 +20,7 @@ from engine.runtime.diagram_layout import add_layout
 from engine.runtime.errors import WorkflowError
 from engine.runtime.model_drafts import DraftConflict, DraftError, draft_for, edit_manifest, save_draft
 from engine.runtime.model_validation import validate_model
-from engine.runtime.registry import MANIFEST_NAME, may_publish, user_task_properties
+from engine.runtime.registry import MANIFEST_NAME, form_with_choices, may_publish, user_task_properties
 from engine.runtime.sandbox import SandboxRefused, Scenario, delete_scenario, run, save_scenario
 from engine.runtime.services import OPERATIONS
 from engine.whole_numbers import whole_number
@@ -115,7 +115,7 @@ def form(key: str, name: str):
             db.session.rollback()
             error = str(refused)
     return render_template("model_form.html", draft=_draft(key), name=name, schema_text=schema_text,
-                           ui_text=ui_text, error=error, preview=_preview(schema_text, ui_text),
+                           ui_text=ui_text, error=error, preview=_preview(schema_text, ui_text, draft.files),
                            exists=schema_path in draft.files), 422 if error else 200
 
 
@@ -130,9 +130,12 @@ def new_form(key: str):
 
 @blueprint.route("/models/form-preview", methods=["POST"])
 def form_preview():
-    """The form as a task page would show it, for the editor's live preview."""
+    """The form as a task page would show it, for the editor's live preview; with `process`, its
+    grade (and other model data) choices filled from that process's draft."""
+    draft = draft_for(db.session, request.args["process"]) if request.args.get("process") else None
     return render_template("model_form_preview.html",
-                           preview=_preview(request.form.get("schema", ""), request.form.get("ui_schema", "{}")))
+                           preview=_preview(request.form.get("schema", ""), request.form.get("ui_schema", "{}"),
+                                            draft.files if draft else {}))
 
 
 @blueprint.route("/models/<key>/draft/sandbox", methods=["GET", "POST"])
@@ -250,8 +253,9 @@ def _task_form(draft, form_key, answers, errors):
         return str(problem)
 
 
-def _preview(schema_text: str, ui_text: str) -> dict:
-    """The form described as a task page shows it, or what stops it being shown."""
+def _preview(schema_text: str, ui_text: str, files: dict) -> dict:
+    """The form described as a task page shows it (choices from the model's data `files`
+    filled in), or what stops it being shown."""
     try:
         schema, ui_schema = json.loads(schema_text), json.loads(ui_text or "{}")
     except json.JSONDecodeError as error:
@@ -260,7 +264,7 @@ def _preview(schema_text: str, ui_text: str) -> dict:
         return {"error": "The schema and the UI schema must each be a JSON object."}
     try:
         Draft202012Validator.check_schema(schema)
-        return {"form": describe_form(schema, ui_schema, {})}
+        return {"form": describe_form(form_with_choices(schema, files), ui_schema, {})}
     except SchemaError as error:
         return {"error": f"Not a valid JSON Schema: {error.message}"}
     except (UnsupportedField, AttributeError, TypeError, KeyError) as error:

@@ -16,9 +16,9 @@ from engine.clock import clock
 from engine.qa import learning, narratives, reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AUDIT_TYPES
-from engine.qa.models import AREAS, GRADES, Service, Team
+from engine.qa.models import AREAS, Service, Team
 from engine.qa.narrative_models import ReportNarrative
-from engine.qa.report_pdf import GRADE_COLOURS, report_pdf
+from engine.qa.report_pdf import report_pdf
 from engine.runtime import events
 from engine.whole_numbers import whole_number
 from webapp.extensions import db
@@ -197,7 +197,7 @@ def _render(found: dict, problems: list[str], narrative_errors: dict | None = No
     narrative = found["narrative"]
     people = {} if narrative is None else _people(narrative)
     page = render_template("report.html", report=found, problems=problems, chart_data=_chart_data(found),
-                           periods=reports.period_choices(db.session, clock.today()), grades=GRADES, areas=AREAS,
+                           periods=reports.period_choices(db.session, clock.today()), grades=found["scale"].labels, areas=AREAS,
                            services=db.session.scalars(select(Service).order_by(Service.name)).all(),
                            teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
                            audit_types=AUDIT_TYPES, query=request.args.to_dict(),
@@ -292,11 +292,21 @@ def _record(kind: str, found: dict) -> None:
 
 def _chart_data(found: dict) -> dict:
     """What webapp/static/src/charts.entry.js draws: the same figures as the tables beside each chart."""
+    def number(value):  # a hidden small number ("fewer than 5") is drawn as a gap
+        return value if isinstance(value, (int, float)) else None
+
+    heat = found["heat_map"]
     return {
-        "grades": [{"key": key, "label": label, "colour": GRADE_COLOURS[key]} for key, label in GRADES.items()],
-        "cycles": [{"label": t["period"].label, "counts": t["counts"], "good_or_better": t["good_or_better"],
-                    "inadequate": t["inadequate"]} for t in found["trend"]],
+        "grades": [{"key": g.key, "label": g.label, "colour": g.colour} for g in found["scale"].grades],
+        "escalating_label": found["scale"].escalating_label,
+        "cycles": [{"label": t["period"].label, "counts": {k: number(v) for k, v in t["counts"].items()},
+                    "good_or_better": number(t["good_or_better"]), "inadequate": number(t["inadequate"])}
+                   for t in found["trend"]],
         "targets": {"good_or_better": found["targets"].good_or_better, "inadequate": found["targets"].inadequate},
-        "heat_map": found["heat_map"],
-        "moderation": found["moderation"]["matrix"],
+        "heat_map": {**heat, "teams": [{**team, "cells": [
+            None if cell is None else {"total": cell["total"], "good_or_better": number(cell["good_or_better"]),
+                                       "hidden": bool(cell.get("small"))} for cell in team["cells"]]}
+            for team in heat["teams"]]},
+        "moderation": {auditor: {moderator: number(count) for moderator, count in row.items()}
+                       for auditor, row in found["moderation"]["matrix"].items()},
     }

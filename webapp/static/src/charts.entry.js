@@ -42,9 +42,9 @@ function trendLines(canvas, data) {
       labels: data.cycles.map((c) => shortCycle(c.label)),
       datasets: [
         { label: "Good or better %", data: data.cycles.map((c) => c.good_or_better), borderColor: GREEN, backgroundColor: GREEN, spanGaps: true },
-        { label: "Inadequate %", data: data.cycles.map((c) => c.inadequate), borderColor: RED, backgroundColor: RED, spanGaps: true },
+        { label: `${data.escalating_label} %`, data: data.cycles.map((c) => c.inadequate), borderColor: RED, backgroundColor: RED, spanGaps: true },
         { label: `Target: Good or better at least ${data.targets.good_or_better}%`, data: flat(data.targets.good_or_better), borderColor: GREEN, borderDash: [6, 4], pointRadius: 0 },
-        { label: `Target: Inadequate at most ${data.targets.inadequate}%`, data: flat(data.targets.inadequate), borderColor: RED, borderDash: [6, 4], pointRadius: 0 },
+        { label: `Target: ${data.escalating_label} at most ${data.targets.inadequate}%`, data: flat(data.targets.inadequate), borderColor: RED, borderDash: [6, 4], pointRadius: 0 },
       ],
     },
     options: { maintainAspectRatio: false, scales: { y: { min: 0, max: 100, title: { display: true, text: "% of audits graded" } } } },
@@ -99,11 +99,12 @@ function heatMap(canvas, data) {
   const heat = data.heat_map;
   const cells = [];
   heat.teams.forEach((team, y) => team.cells.forEach((cell, x) => {
-    const share = cell ? cell.good_or_better : null;
+    const share = cell && !cell.hidden ? cell.good_or_better : null;
+    const none = cell && cell.hidden ? "fewer than 5 audits" : "no audits";
     cells.push({
       x, y, share, dark: share !== null && share >= 60,
       text: share === null ? "–" : `${share}%`,
-      tip: `${team.team}, ${heat.area_labels[x]}: ${share === null ? "no audits" : `${share}% Good or better of ${cell.total}`}`,
+      tip: `${team.team}, ${heat.area_labels[x]}: ${share === null ? none : `${share}% Good or better of ${cell.total}`}`,
     });
   }));
   return grid(canvas, heat.area_labels, heat.teams.map((t) => t.team), cells, (c) => (c.share === null ? "#f3f2f1" : green(c.share)));
@@ -115,8 +116,9 @@ function moderationMatrix(canvas, data) {
   let largest = 1;
   data.grades.forEach((auditor, y) => data.grades.forEach((moderator, x) => {
     const count = data.moderation[auditor.key][moderator.key];
-    largest = Math.max(largest, count);
-    cells.push({ x, y, count, text: String(count), tip: `Auditor ${auditor.label}, moderator ${moderator.label}: ${count}` });
+    largest = Math.max(largest, count || 0);
+    const text = count === null ? "fewer than 5" : String(count);
+    cells.push({ x, y, count, text, tip: `Auditor ${auditor.label}, moderator ${moderator.label}: ${text}` });
   }));
   cells.forEach((c) => { c.dark = (100 * c.count) / largest >= 60; });
   return grid(canvas, labels, labels, cells, (c) => green((100 * c.count) / largest),

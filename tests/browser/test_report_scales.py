@@ -1,0 +1,63 @@
+"""The report page once a council has moved to a new grading scale, in Chromium: the grade
+tables on the current scale with the judgement areas, the audits on the old scale reported
+separately, "fewer than 5" for a head of service who cannot open every audit; axe-clean
+(WCAG 2.2 A/AA) and never scrolling sideways at 320 px."""
+import json
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from engine.database import make_session_factory
+from engine.qa.demo_history import AuditPlan, write_history
+from engine.runtime.models import ProcessVersion
+from engine.runtime.registry import PROCESSES_DIR, publish, read_model_from_disk
+from tests.browser.conftest import assert_accessible, sign_in
+from tests.test_grading_scales import THREE_POINT
+
+pytestmark = pytest.mark.browser
+
+
+def write_mixed_cycle(database_url) -> None:
+    session = make_session_factory(database_url)()
+    try:
+        seed = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "case_file_audit")
+                              .order_by(ProcessVersion.version))
+        files = {**read_model_from_disk(PROCESSES_DIR / "case_file_audit"),
+                 "grading_scale.json": json.dumps(THREE_POINT)}
+        three_point = publish(session, files, note="Moving to the three-point scale")
+        write_history(session, [
+            AuditPlan("MASH 1", date(2025, 4, 2), "strong", cohort="child_protection", version=three_point),
+            AuditPlan("Children in Care 1", date(2025, 4, 3), "developing", cohort="child_in_care",
+                      version=three_point),
+            AuditPlan("Children in Care 1", date(2025, 4, 4), "strong", cohort="care_leaver", version=three_point),
+            AuditPlan("MASH 1", date(2025, 4, 7), "good", cohort="child_in_need", version=seed),
+        ])
+        session.commit()
+    finally:
+        session.close()
+        session.bind.dispose()
+
+
+@pytest.mark.parametrize("username,width", [("hos.cic", 320), ("qa.lead", 1280)])
+def test_the_report_on_a_new_scale_is_accessible_and_fits(page, database_url, username, width):
+    write_mixed_cycle(database_url)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, username)
+    page.goto("/reports?period=cycle:2025-04-01&service=")
+    expect(page.get_by_role("heading", name="Grading scale")).to_be_visible()
+    expect(page.get_by_text("Audits graded on a different scale (1) are reported separately")).to_be_visible()
+    old_scale = page.get_by_role("region", name="Audits graded on the Ofsted four-point scale")
+    by_area = page.get_by_role("region", name="By inspection judgement area")
+    expect(by_area).to_contain_text("The experiences and progress of care leavers")
+    expect(by_area).to_contain_text("Strong practice")
+    if username == "hos.cic":
+        expect(old_scale).to_contain_text("fewer than 5")
+        expect(by_area).to_contain_text("fewer than 5")
+    else:
+        expect(old_scale.get_by_role("row", name="Good 1", exact=True)).to_be_visible()
+        expect(by_area).not_to_contain_text("fewer than 5")
+    assert_accessible(page)
+    if width == 320:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
