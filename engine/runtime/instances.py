@@ -93,7 +93,7 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     checks their role and passes `on_behalf` (whose task, and why) for the trail."""
     version = session.get(ProcessVersion, instance.process_version_id)
     model = built_model_for(version)
-    schema = form_schema(model, task.form_key)
+    schema = task_form_schema(session, model, task)
     errors = validate_answers(schema, answers) if schema is not None else {}
     if errors:
         raise InvalidFormData(errors)
@@ -193,6 +193,22 @@ def may_act(task: HumanTask, user: User) -> bool:
 
 def form_schema(model: BuiltModel, form_key: str | None) -> dict | None:
     return model.forms.get(form_key) if form_key else None
+
+
+# Functions (session, task, schema) -> schema that add the choices only one instance knows,
+# such as the practitioners added to an audit among the owners an action may have. The
+# domain registers them (engine/qa); they must return a copy, never change the model's form.
+FORM_SCHEMA_HOOKS: list = []
+
+
+def task_form_schema(session: Session, model: BuiltModel, task: HumanTask) -> dict | None:
+    """The form `task` asks, with its instance's own choices (FORM_SCHEMA_HOOKS): what the
+    page shows and what completing the task is validated against are the same."""
+    schema = form_schema(model, task.form_key)
+    for hook in FORM_SCHEMA_HOOKS:
+        if schema is not None:
+            schema = hook(session, task, schema)
+    return schema
 
 
 def ui_schema_name(form_key: str) -> str:
@@ -408,7 +424,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             instance_id=instance.id, task_uuid=uuid, spec_name=spec.bpmn_id,
             title=f"{title}: {detail}" if detail else title, lane=spec.lane or "",
             role=lane.get("role", ""),
-            assignee_id=spiff_task.data.get(person_key) if person_key else None,
+            assignee_id=_lookup(spiff_task.data, person_key),
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
             team_id=_team_of(session, instance, spiff_task.data, team_key),

@@ -13,7 +13,7 @@ from engine.clock import clock
 from engine.runtime import events
 from engine.runtime.delegation import covered_tasks
 from engine.runtime.inbox import InboxFilters, is_overdue, list_inbox
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
+from engine.runtime.instances import (claim_task, complete_task, may_act_or_cover, release_task, task_form_schema,
                                       save_draft, task_data, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import built_model_for
@@ -175,4 +175,4 @@ def _forms(task: HumanTask) -> tuple[dict | None, dict | None]:
         return None, None
     instance = db.session.get(ProcessInstance, task.instance_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
-    return form_schema(model, task.form_key), model.forms.get(ui_schema_name(task.form_key))
+    return task_form_schema(db.session, model, task), model.forms.get(ui_schema_name(task.form_key))

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from engine.runtime import administration
 from engine.runtime.errors import InvalidFormData, WorkflowError
-from engine.runtime.instances import form_schema, ui_schema_name
+from engine.runtime.instances import task_form_schema, ui_schema_name
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.whole_numbers import whole_number
@@ -132,7 +132,7 @@ def complete_on_behalf(instance_id: int, task_id: int):
     """The task's own form, filled in by the QA lead for its holder, with the reason."""
     instance, task = _task_for_qa_lead(instance_id, task_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
-    schema = form_schema(model, task.form_key) or {}
+    schema = task_form_schema(db.session, model, task) or {}
     answers, field_errors, errors = {}, {}, {}
     command = request.form.get("action", "complete")
     if request.method == "POST" and command != "complete":

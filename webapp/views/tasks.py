@@ -17,13 +17,14 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
+from engine.qa.contributions import audit_of_task
 from engine.qa.models import Audit, Team
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
 from engine.runtime.delegation import covered_tasks
-from engine.runtime.instances import (claim_task, complete_task, form_schema, may_act_or_cover, release_task,
-                                      save_draft, task_data, ui_schema_name)
+from engine.runtime.instances import (claim_task, complete_task, may_act_or_cover, release_task, save_draft,
+                                      task_data, task_form_schema, ui_schema_name)
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.process_labels import process_names, step_labels
 from engine.runtime.registry import BuiltModel, built_model_for
@@ -109,7 +110,7 @@ def act(task_id: int):
         return _release(found, user)
     if action not in ("save", "complete") and not action.startswith(("add_row:", "remove_row:")):
         abort(400)
-    schema = form_schema(_model(found), found.form_key) or {}
+    schema = task_form_schema(db.session, _model(found), found) or {}
     answers = parse_submission(schema, request.form)
     if action == "complete":
         return _complete(found, user, drop_blank_rows(answers))
@@ -192,7 +193,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
     db.session.refresh(found)
     user = _me()
     model = _model(found)
-    audit = db.session.scalar(select(Audit).where(Audit.instance_id == found.instance_id))
+    audit = audit_of_task(db.session, found)
     record = audit_record(db.session, audit) if audit is not None else None
     acting = found.state == "ready" and may_act_or_cover(db.session, found, user)
     form = draft = None
@@ -200,7 +201,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
         draft = db.session.get(TaskDraft, (found.id, user.id))
         if answers is None:
             answers = draft.data if draft is not None else {}
-        schema = form_schema(model, found.form_key) or {}
+        schema = task_form_schema(db.session, model, found) or {}
         ui_schema = model.forms.get(ui_schema_name(found.form_key), {}) if found.form_key else {}
         form = describe_form(schema, ui_schema, answers, errors)
     lane = model.manifest["lanes"].get(found.lane, {})
