@@ -11,7 +11,8 @@ moderator, the audit page and the audit PDF show it beside the auditor's own evi
 
 A practitioner added to an audit sees that audit (engine/qa/access.py), may own its
 actions (the grading form offers them) and the review of an action they own goes to their
-own team's manager. Adding and removing someone is recorded in the trail with its reason.
+own team's manager (to them when the directory gives them none). Adding and removing
+someone is recorded in the trail with its reason.
 The auditor and the moderator cannot be added: they judge the practice, they do not
 contribute to it.
 """
@@ -234,8 +235,10 @@ def arrange_contributions(labels: ToolLabels, rows: list[AuditEvidence], worker_
 def action_owner(session: Session, audit: Audit, data: dict, choice: str) -> tuple[int, str, int]:
     """Who owns an action the grading form agreed (`choice` is a data key such as `worker`, or
     `participant_<user id>`), the owner role the tracker shows, and who reviews it in
-    supervision: the worker's team manager, or for a practitioner added to the audit their
-    own team's manager (the worker's team manager when they have none)."""
+    supervision. The worker's team manager reviews the actions of the worker, the team
+    manager and the auditor. A practitioner added to the audit is not supervised by the
+    child's team: the review of their action goes to their own team's manager, or, when the
+    directory gives them none (an independent reviewing officer outside the teams), to them."""
     matched = PARTICIPANT_OWNER.fullmatch(choice)
     if matched is None:
         return data[choice], choice, audit.team_manager_id
@@ -245,7 +248,7 @@ def action_owner(session: Session, audit: Audit, data: dict, choice: str) -> tup
     person = session.get(User, participant.user_id)
     team = session.get(Team, person.team_id) if person.team_id else None
     manager = team.manager_id if team is not None and team.manager_id not in (None, person.id) else None
-    return person.id, participant.case_role, manager or audit.team_manager_id
+    return person.id, participant.case_role, manager or person.id
 
 
 def audit_version_id(session: Session, audit: Audit) -> int:
