@@ -246,8 +246,8 @@ def _may_view(found: HumanTask, user: User) -> bool:
     """People who may act on the task, and people who may see its audit."""
     if may_act_or_cover(db.session, found, user) or found.completed_by_id == user.id:
         return True
-    audit_id = db.session.scalar(select(Audit.id).where(Audit.instance_id == found.instance_id))
-    return audit_id is not None and can_view_audit(db.session, user, audit_id)
+    audit = audit_of_task(db.session, found)
+    return audit is not None and can_view_audit(db.session, user, audit.id)
 
 
 def _model(found: HumanTask) -> BuiltModel:
