@@ -17,7 +17,8 @@ MONITORS = {"QA lead", "QA officer"} | HEADS_OF_SERVICE
 # Heads of service see the instances of audits they may see: their service's, and those they moderate.
 SEES_THE_INSTANCE = {"QA lead", "QA officer", "the case's head of service", "the moderator (head of service)"}
 SEES_VERSIONS = {"QA lead", "QA officer", "process owner"}
-SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "reviewing officer", "process owner", "partner agency auditor"}
+# Reviewing officers are added to audits and own actions: they see the tracker, scoped to theirs.
+SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "process owner", "partner agency auditor"}
 QA_LEAD = {"QA lead"}
 ROUTES = ("/monitoring", "/instances", "/instances/{instance}", "/instances/{instance}/diagram",
           "/instances/versions/{version}", "/instances/versions/{version}/diagram",
