@@ -195,7 +195,8 @@ def test_the_worker_and_an_added_reviewing_officer_contribute_and_the_officer_ow
     assert "Closed" in audit_page and f"Independent reviewing officer {names['iro1']}" in audit_page
     assert f"{names['iro1']} (Independent reviewing officer) What difference the work has made for the child " \
            "Her views led the last review." in audit_page
-    assert "Audit participant added" in audit_page and REASON in audit_page
+    assert (f"Audit participant added Reason: {REASON} Practitioner: {names['iro1']} "
+            "Role on the case: Independent reviewing officer") in audit_page
 
     # The audit's PDF, read back, holds both practitioners' evidence with human labels.
     monkeypatch.setenv("QA_EXPORT_DIR", str(tmp_path / "exports"))

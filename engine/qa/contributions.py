@@ -119,7 +119,7 @@ def add_participant(session: Session, audit: Audit, actor: User, user_id: int | 
     session.flush()
     events.record(session, "audit.participant_added", actor_id=actor.id, instance_id=audit.instance_id,
                   subject=("audit", audit.id), payload={"audit": audit.reference, "user_id": person.id,
-                                                         "name": person.display_name, "case_role": case_role,
+                                                         "practitioner": person.display_name, "case_role": case_role,
                                                          "role_on_case": CASE_ROLES[case_role], "reason": reason})
     if audit.started_at is not None:   # the collaborative step is under way: ask them now
         participant.contribution_instance_id = _ask(session, audit, person.id, CASE_ROLES[case_role], actor.id).id

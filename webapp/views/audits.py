@@ -33,7 +33,7 @@ HISTORY_FIELDS = (
     ("meeting_date", "Meeting date"), ("supervision_date", "Supervision date"),
     ("safeguarding_concern", "Safeguarding concern"), ("agrees_with_grade", "Agrees with the grade"),
     ("immediate_actions", "Immediate actions"), ("outstanding_reason", "Outstanding because"),
-    ("version", "Process version"), ("name", "Practitioner"), ("role_on_case", "Role on the case"),
+    ("version", "Process version"), ("practitioner", "Practitioner"), ("role_on_case", "Role on the case"),
 )
 GRADE_FIELDS = ("overall_grade", "grade_before", "grade_after")
 KIND_WORDS = {"instance": "process"}
