@@ -75,8 +75,11 @@ def test_the_worker_and_an_added_reviewing_officer_contribute_and_the_officer_ow
                                    for name in ("iro1", "iro2", who["auditor"], who["moderator"], "sw.mash1.1")})
     names = read(session, lambda s: {name: s.get(User, ids[name]).display_name for name in ids})
 
-    # The auditor opens the page from the audit record, and may add neither themselves nor the moderator.
+    # The auditor opens the page from the audit record or their task, and may add neither themselves nor the moderator.
     assert f"/audits/{audit_id}/practitioners" in auditor.get(f"/audits/{audit_id}").text
+    prepare_id, _ = open_tasks(session, read(session, lambda s: s.get(Audit, audit_id).instance_id), "prepare_audit")[0]
+    assert "Add the other practitioners on the case" in auditor.get(f"/tasks/{prepare_id}").text
+    assert "Add the other practitioners on the case" not in browsers[who["worker"]].get(f"/tasks/{prepare_id}").text
     page = auditor.get(f"/audits/{audit_id}/practitioners")
     assert page.status_code == 200 and names["iro1"] in page.text
     assert f'<option value="{ids[who["auditor"]]}"' not in page.text  # not offered

@@ -17,7 +17,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
-from engine.qa.contributions import audit_of_task
+from engine.qa.contributions import OPEN_FOR_PARTICIPANTS, audit_of_task, may_manage_participants
 from engine.qa.models import Audit, Team
 from engine.runtime import events, inbox as inbox_queries
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
@@ -212,6 +212,8 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
         assignee=_name(found.assignee_id), completed_by=_name(found.completed_by_id),
         claimable=acting and found.assignee_id is None,
         releasable=acting and found.assignee_id == user.id and not lane.get("person"),
+        can_manage_participants=audit is not None and audit.status in OPEN_FOR_PARTICIPANTS
+        and may_manage_participants(user, audit),
         today=clock.today()), status
 
 
