@@ -10,6 +10,7 @@ import engine.notification_models  # noqa: F401
 import engine.two_factor  # noqa: F401
 import engine.qa.models  # noqa: F401
 import engine.qa.finding_models  # noqa: F401
+import engine.qa.contribution_models  # noqa: F401
 import engine.qa.cycle_models  # noqa: F401
 import engine.qa.retention_models  # noqa: F401
 import engine.qa.feedback_request_models  # noqa: F401

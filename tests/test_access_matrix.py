@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.accounts import ApiToken, User, issue_api_token
 from engine.qa.allocation import AllocationRequest, allocate_audit
+from engine.qa.contributions import add_participant
 from engine.qa.models import Case, Team
 from engine.qa.observation_feedback import create_request as create_observation_request
 from engine.runtime.instances import start_instance
@@ -34,13 +35,16 @@ PEOPLE = {
     "assistant director": "ad.safeguarding",
     "director": "director",
     "reviewing officer": "iro1",
+    "reviewing officer added to the audit": "iro2",
     "conference and review manager": "cr.manager",
     "process owner": "process.owner",
     "partner agency auditor": "partner.health",
 }
 SEES_THE_AUDIT = {"the case's worker", "the auditor (team manager)", "the case's team manager",
                   "the case's head of service", "the moderator (head of service)", "principal social worker",
-                  "QA lead", "QA officer", "assistant director", "director"}
+                  "QA lead", "QA officer", "assistant director", "director", "reviewing officer added to the audit"}
+# Who adds and removes the practitioners on the audit: its auditor and the QA lead.
+CHANGES_PRACTITIONERS = {"the auditor (team manager)", "QA lead"}
 ALLOCATES = {"QA lead", "QA officer"}
 ASKS_FOR_FEEDBACK = {"the auditor (team manager)", "QA lead", "QA officer"}
 # The practice observation below is hos.cincp's; the QA team sees every instance.
@@ -64,8 +68,9 @@ def _page_expectations(who: str) -> dict[str, int]:
                                          "/complaints", "/complaints/new", "/complaints/import",
                                          "/participation", "/participation/new",
                                          "/observations/{observation}/feedback-requests/new",
-                                         "POST /observations/{observation}/feedback-requests/{feedback_request}/withdraw")} \
-            | public
+                                         "POST /observations/{observation}/feedback-requests/{feedback_request}/withdraw",
+                                         "/audits/{audit}/practitioners", "POST /audits/{audit}/practitioners",
+                                         "POST /audits/{audit}/practitioners/{participant}/remove")} | public
     return public | {
         "/inbox": 200,
         "/audits": 200,
@@ -78,6 +83,10 @@ def _page_expectations(who: str) -> dict[str, int]:
         "/observations/{observation}/feedback-requests/new": 200 if who in OBSERVATION_FEEDBACK else 403,
         "POST /observations/{observation}/feedback-requests/{feedback_request}/withdraw":
             302 if who in OBSERVATION_FEEDBACK else 403,
+        "/audits/{audit}/practitioners": 200 if who in CHANGES_PRACTITIONERS else 403,
+        # An empty form: refused field by field for those who may add, forbidden for everyone else.
+        "POST /audits/{audit}/practitioners": 400 if who in CHANGES_PRACTITIONERS else 403,
+        "POST /audits/{audit}/practitioners/{participant}/remove": 400 if who in CHANGES_PRACTITIONERS else 403,
         # Everyone signed in reaches the survey page (it says when none is open for them).
         "/survey": 200,
         "/surveys": 200 if who in READS_SURVEY_RESULTS else 403,
@@ -126,6 +135,10 @@ def audit_setup(app):
                                                           user_named(session, "hos.disabled").id),
                                user_named(session, "qa.lead"))
         session.commit()
+        participant = add_participant(session, audit, session.get(User, audit.auditor_id),
+                                      user_named(session, "iro2").id, "reviewing_officer",
+                                      "Chairs the child's reviews and knows the plan")
+        session.commit()
         issue_api_token(session, session.get(User, audit.auditor_id))
         session.commit()
         token = session.scalar(select(ApiToken.id))
@@ -144,7 +157,7 @@ def audit_setup(app):
             usernames[label] = session.get(User, user_id).username if user_id else key
         return {"audit": audit.id, "task": task.id, "token": token, "instance": audit.instance_id,
                 "observation": observation.id, "feedback_request": feedback_request.request.id,
-                "usernames": usernames}
+                "participant": participant.id, "usernames": usernames}
 
 
 def _call(client, route: str, ids: dict, headers=None):

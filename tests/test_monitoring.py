@@ -71,15 +71,32 @@ def council(session):
     grade(session, actions, "good", actions=2)
     do(session, actions, "add_reflections", actions.worker_id, answers.REFLECTION)
     do(session, actions, "moderate_audit", actions.moderator_id, answers.MODERATION_AGREED)
+    graded_evidence, actions_evidence = give_evidence(session, (graded, actions))
     scoring = fail_scoring(session)
     known = {name: {"id": audit.id, "instance": audit.instance_id, "reference": audit.reference,
                     "case": audit.case.reference, "team": audit.team_id, "service": audit.service_id,
                     "auditor": audit.auditor_id, "moderator": audit.moderator_id, "cycle": audit.cycle_id}
              for name, audit in (("early", early), ("graded", graded), ("actions", actions))}
     known["scoring"] = {"instance": scoring.id}
+    known["graded_evidence"] = {"instance": graded_evidence}
+    known["actions_evidence"] = {"instance": actions_evidence}
     session.rollback()
     session.close()
     return known
+
+
+def give_evidence(session, audits) -> list[int]:
+    """The workers of `audits` give their evidence (processes/audit_contribution, begun with the
+    audit tool); returns those instances, which run beside the audits and finish here."""
+    given = []
+    for audit in audits:
+        task = session.scalar(select(HumanTask).where(HumanTask.spec_name == "add_contribution",
+                                                      HumanTask.assignee_id == audit.worker_id, HumanTask.state == "ready"))
+        complete_task(session, task.id, session.get(User, audit.worker_id),
+                      {"difference_for_child": "Attendance is up since the plan began."})
+        session.commit()
+        given.append(task.instance_id)
+    return given
 
 
 def listed(client, query: str = "") -> set[int]:
@@ -103,15 +120,18 @@ def qa(app):
 def test_every_filter_of_the_instance_list(qa, council, session):
     assert listed(qa, "overdue=yes") == set()
     clock.set(clock.now() + timedelta(days=DAYS_UNTIL_EARLY_AUDIT_IS_OVERDUE))
-    everything = instances_of(council, "early", "graded", "actions", "scoring")
+    everything = instances_of(council, "early", "graded", "actions", "scoring", "graded_evidence", "actions_evidence")
     assert listed(qa) == everything
     version = session.scalar(select(ProcessVersion.version).where(ProcessVersion.process_key == "case_file_audit"))
     session.rollback()
     cases = {
         f"q={council['early']['case']}": {"early"},
-        f"q={council['graded']['reference'].lower()}": {"graded"},
-        f"q={council['actions']['id']}": {"actions"},
-        "q=AUD-": {"early", "graded", "actions"},
+        # An audit's reference also finds the evidence its worker gave (its business key begins with it).
+        f"q={council['graded']['reference'].lower()}": {"graded", "graded_evidence"},
+        # A number finds the audit of that id and the instance of that id (here the graded audit's evidence).
+        f"q={council['actions']['id']}": {"actions"} | {name for name, known in council.items()
+                                                        if known["instance"] == council["actions"]["id"]},
+        "q=AUD-": {"early", "graded", "actions", "graded_evidence", "actions_evidence"},
         "process=case_file_audit": {"early", "graded", "actions"},
         "process=scoring": {"scoring"},
         f"process=case_file_audit&version={version}": {"early", "graded", "actions"},
@@ -176,10 +196,11 @@ def test_sorting_and_pages(qa, council, session, monkeypatch):
 
     monkeypatch.setattr(monitoring, "PAGE_SIZE", 2)
     first = qa.get("/instances?sort=started&direction=asc")
-    assert "page 1 of 2" in first.text and 'rel="next"' in first.text
+    assert "page 1 of 3" in first.text and 'rel="next"' in first.text
     assert listed(qa, "sort=started&direction=asc") == instances_of(council, "early", "graded")
-    assert listed(qa, "sort=started&direction=asc&page=2") == instances_of(council, "actions", "scoring")
-    assert listed(qa, "sort=started&direction=asc&page=9") == instances_of(council, "actions", "scoring")  # last page
+    assert listed(qa, "sort=started&direction=asc&page=2") == instances_of(council, "graded_evidence", "actions")
+    last = instances_of(council, "actions_evidence", "scoring")
+    assert listed(qa, "sort=started&direction=asc&page=9") == last  # the last page
 
 
 def test_the_dashboard_numbers_link_to_the_lists_behind_them(qa, council):

@@ -216,3 +216,43 @@ def test_submitted_answers_are_blanked_while_the_chain_keeps_their_digest(sessio
     report = verify_submissions(session)
     assert report.mismatched == [] and report.anonymised == 1
     assert verify_chain(session).ok
+
+
+def test_the_practitioners_evidence_and_why_they_were_added_are_blanked_with_the_audit(session):
+    """The evidence tasks run in their own linked instances: their task data, the answers
+    submitted, the evidence rows and the reasons for adding someone go with the audit's."""
+    from engine.accounts import User
+    from engine.qa.contribution_models import AuditParticipant
+    from engine.qa.contributions import add_participant
+    from engine.qa.finding_models import AuditEvidence
+    from engine.runtime.instances import complete_task
+    from engine.runtime.models import TaskSubmission
+    from tests import answers
+    lead = user_named(session, "qa.lead")
+    case = session.scalar(select(Case).join(Team).where(Team.name == "Children in Care 1").order_by(Case.id))
+    clock.set(NOW - timedelta(days=7 * 365))
+    audit = allocate_audit(session, AllocationRequest(case.reference, user_named(session, "tm.mash1").id,
+                                                      user_named(session, "hos.disabled").id), lead)
+    add_participant(session, audit, lead, user_named(session, "iro1").id, "reviewing_officer",
+                    "Chairs the reviews of this child")
+    session.commit()
+    prepare = session.scalar(select(HumanTask).where(HumanTask.instance_id == audit.instance_id))
+    complete_task(session, prepare.id, session.get(User, audit.auditor_id), answers.PREPARE)
+    session.commit()
+    task = session.scalar(select(HumanTask).where(HumanTask.spec_name == "add_contribution",
+                                                  HumanTask.assignee_id == audit.worker_id))
+    complete_task(session, task.id, session.get(User, audit.worker_id),
+                  {"planning": {"comment": "Plan changed after the child asked to stay at school."},
+                   "difference_for_child": "She feels listened to."})
+    audit.status, audit.closed_at = "closed", clock.now()
+    session.commit()
+    evidence_instance = session.get(ProcessInstance, task.instance_id)
+    assert "She feels listened to." in evidence_instance.serialized
+
+    clock.set(NOW)
+    retention.apply_retention(session)
+    session.commit()
+    assert "She feels listened to." not in evidence_instance.serialized
+    assert session.scalar(select(TaskSubmission.answers).where(TaskSubmission.human_task_id == task.id)) == {}
+    assert set(session.scalars(select(AuditEvidence.comment))) == {retention.ANONYMISED}
+    assert session.scalar(select(AuditParticipant.added_reason)) == retention.ANONYMISED

@@ -76,8 +76,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.views import trail, retention
     app.register_blueprint(trail.blueprint)
     app.register_blueprint(retention.blueprint)
-    from webapp.views import feedback_requests, public_feedback
+    from webapp.views import feedback_requests, public_feedback, audit_participants
     app.register_blueprint(feedback_requests.blueprint)
+    app.register_blueprint(audit_participants.blueprint)
     app.register_blueprint(public_feedback.blueprint)
     from webapp.views import staff_survey, complaints_log
     app.register_blueprint(staff_survey.blueprint)

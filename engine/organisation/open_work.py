@@ -28,7 +28,10 @@ HANDOVER_ROLES = ("system_administrator", "qa_lead")
 # An audit's people who can be replaced, the process data key naming each, the roles the
 # replacement must hold, and who they must not be (separation of duties, as in allocation).
 # Who may own a tracker action, by the part its owner plays in the audit (grading form's `owner`).
-ACTION_OWNER_ROLES = {"worker": ("practitioner",), "team_manager": ("team_manager",), "auditor": AUDITOR_ROLES}
+# Who may take over an action; a practitioner added to the audit owns it under their role on
+# the case (engine/qa/contributions.py CASE_ROLES), which falls back to the staff role of that name.
+ACTION_OWNER_ROLES = {"worker": ("practitioner",), "team_manager": ("team_manager",), "auditor": AUDITOR_ROLES,
+                      "complex_safeguarding": ("practitioner",)}
 AUDIT_PARTS = {
     "auditor": ("auditor_id", AUDITOR_ROLES, ("worker_id", "moderator_id")),
     "moderator": ("moderator_id", MODERATOR_ROLES, ("worker_id", "auditor_id")),

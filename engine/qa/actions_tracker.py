@@ -40,7 +40,8 @@ from engine.runtime.query_filters import QueryFilters
 
 SEE_EVERY_ACTION = ("qa_lead", "qa_officer", "principal_social_worker", "assistant_director", "director",
                     "conference_review_manager")
-TRACKER_ROLES = SEE_EVERY_ACTION + ("head_of_service", "team_manager", "practitioner", PARTNER_ROLE)
+# Reviewing officers are added to audits and own actions (engine/qa/contributions.py): they see theirs.
+TRACKER_ROLES = SEE_EVERY_ACTION + ("head_of_service", "team_manager", "practitioner", "reviewing_officer", PARTNER_ROLE)
 UPDATE_ANY_ACTION = ("qa_lead", "qa_officer")
 VERIFIER_ROLES = ("qa_lead",)
 DISTRIBUTOR_ROLES = ("qa_lead",)

@@ -1,6 +1,7 @@
-"""One audit as people read it: the case's profile, what the auditor found per question with its evidence,
-the impact for the child, grades before and after moderation, feedback,
-reflections, escalations, actions and the dated history of who did what.
+"""One audit as people read it: the case's profile, what the auditor found per question with its
+evidence, the evidence the worker and the practitioners added to the audit gave, the impact for
+the child, grades before and after moderation, feedback, reflections, escalations, actions and
+the dated history of who did what.
 
 The web page and the API both render this record; reading it is itself recorded
 in the audit trail, because audits hold special category data about children.
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User
 from engine.clock import clock
 from engine.qa.case_profile import profile_items
+from engine.qa.contributions import contributions_of, participants_of
 from engine.qa.feedback_requests import requests_for_audit
 from engine.qa.findings import findings_by_area, impact_label
 from engine.qa.grading_scale import scale_for_audit
@@ -71,6 +73,8 @@ def audit_record(session: Session, audit: Audit) -> dict:
         "findings": [{**area, **{key: by_area.get(area["area"], {}).get(key)
                                  for key in ("auditor_grade", "auditor_rationale", "moderated_grade")}}
                      for area in findings_by_area(session, audit)],
+        "participants": participants_of(session, audit),
+        "contributions": contributions_of(session, audit),
         "impact": {"value": audit.impact, "label": impact_label(audit.impact), "reason": audit.impact_reason}
         if audit.impact else None,
         "feedback": [{"source": f.source, "status": f.status, "method": f.method, "date": f.feedback_date,

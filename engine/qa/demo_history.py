@@ -442,7 +442,7 @@ def walk_audit(session: Session, audit: Audit, grade: str, disagree: bool, day: 
         person = session.get(User, task.assignee_id) if task.assignee_id else session.get(User, audit.allocated_by_id)
         if task.assignee_id is None:
             claim_task(session, task.id, person)
-        schema = task_form_schema(model, task) or {}
+        schema = task_form_schema(session, model, task) or {}
         complete_task(session, task.id, person, {**_fill(schema, grade, on, scale.keys),
                                                  **_choices(task.spec_name, grade, moderated, on, scale.good_or_better)})
 

@@ -28,7 +28,9 @@ class AuditFinding(Base):
 
 
 class AuditEvidence(Base):
-    """Where on the child's file the auditor found the evidence for one question."""
+    """Where on the child's file the evidence for one question (or one area) is: the auditor's
+    (`contributor_id` empty) or a practitioner's contribution (the allocated worker or a
+    practitioner added to the audit), attributed to them."""
     __tablename__ = "audit_evidence"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -40,3 +42,4 @@ class AuditEvidence(Base):
     record_date: Mapped[date | None] = mapped_column(Date)
     link: Mapped[str | None] = mapped_column(String(500))
     comment: Mapped[str | None] = mapped_column(Text)
+    contributor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_audit_evidence_contributor_id_users"), index=True)

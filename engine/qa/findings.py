@@ -160,7 +160,8 @@ def findings_by_area(session: Session, audit: Audit) -> list[dict]:
     evidence cited, all labelled from the audit's own form version."""
     rows = session.scalars(select(AuditFinding).where(AuditFinding.audit_id == audit.id)
                            .order_by(AuditFinding.id)).all()
-    evidence = session.scalars(select(AuditEvidence).where(AuditEvidence.audit_id == audit.id)
+    evidence = session.scalars(select(AuditEvidence).where(AuditEvidence.audit_id == audit.id,
+                                                           AuditEvidence.contributor_id.is_(None))
                                .order_by(AuditEvidence.id)).all()
     if not rows and not evidence:
         return []
@@ -173,8 +174,10 @@ def findings_by_area(session: Session, audit: Audit) -> list[dict]:
 
 
 def arrange_findings(labels: ToolLabels, rows: list[AuditFinding], evidence: list[AuditEvidence]) -> list[dict]:
-    """One audit's finding and evidence rows grouped by area in the form's order, with labels."""
+    """One audit's finding and the auditor's evidence rows grouped by area in the form's order,
+    with labels (evidence a practitioner contributed is left to engine/qa/contributions.py)."""
     answers = {(r.stage, r.area, r.question): r for r in rows}
+    evidence = [item for item in evidence if item.contributor_id is None]  # practitioners' own: engine/qa/contributions.py
     areas = []
     for area, area_label in labels.areas.items():
         questions = []

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.clock import clock
 from engine.qa.actions_tracker import graded_on
 from engine.qa.case_dates import refuse_dates_outside_the_case
+from engine.qa.contributions import action_owner
 from engine.qa.findings import has_findings, record_auditor_findings, record_moderator_findings
 from engine.qa.grading_scale import scale_for_audit
 from engine.notifications import notify
@@ -68,7 +69,8 @@ def check_feedback_dates(context: ServiceContext, data: dict, audit_id: int):
 @service_operation("record_grading")
 def record_grading(context: ServiceContext, data: dict, audit_id: int):
     """Write the auditor's answers and evidence, grades, the feedback and the agreed actions;
-    return the actions (with their tracker ids) for the per-action review in supervision."""
+    return the actions (with their tracker ids and who reviews each) for the per-action
+    review in supervision."""
     session, audit = context.session, _audit(context, audit_id)
     if not has_findings(session, audit):   # audits begun on a version without the store_findings step
         record_auditor_findings(session, audit, data)
@@ -90,12 +92,13 @@ def record_grading(context: ServiceContext, data: dict, audit_id: int):
     audit.graded_at, audit.status = clock.now(), "awaiting_moderation"
     recorded = []
     for number, agreed in enumerate(data.get("actions", []), start=1):
+        owner_id, owner_role, reviewer_id = action_owner(session, audit, data, agreed["owner"])
         action = AuditAction(audit_id=audit.id, ref=f"A{number}", description=agreed["action"],
-                             area=agreed["area"], owner_role=agreed["owner"], owner_id=data[agreed["owner"]],
+                             area=agreed["area"], owner_role=owner_role, owner_id=owner_id,
                              due_on=_date(agreed["due_on"]), priority=agreed["priority"])
         session.add(action)
         session.flush()
-        recorded.append({"id": action.id, "ref": action.ref, "due_on": agreed["due_on"],
+        recorded.append({"id": action.id, "ref": action.ref, "due_on": agreed["due_on"], "reviewer": reviewer_id,
                          "summary": f"{action.ref} {_shorten(action.description)}"})
     _record(context, audit, "audit.graded", {
         "overall_grade": audit.overall_grade,

@@ -348,6 +348,9 @@ def audit_pdf(record: dict) -> bytes:
     story += _rows("What the auditor found: each question's answer and where the evidence is",
                    ["Area", "Question", "Auditor", "Moderator", "Evidence on the file"], record["findings"],
                    (26, 58, 15, 17, 64))
+    story += _rows("Evidence from the practitioners on the case: the allocated worker and those added to the audit",
+                   ["Practitioner", "Area", "Evidence on the file", "Their comment"], record.get("contributions", []),
+                   (38, 32, 64, 46))
     story += _pairs([("Overall grade and rationales", record["overall"])]
                     + ([("Practitioner reflection", record["reflection"])] if record["reflection"] else []))
     story += _rows("Feedback", ["From", "Obtained", "How", "Date", "Rating", "What they told us"],

@@ -42,6 +42,7 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.qa import case_references
 from engine.qa.feedback_request_models import FeedbackRequest
 from engine.qa.feedback_requests import anonymise_responses
+from engine.qa.contribution_models import AuditParticipant
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.models import AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection
 from engine.qa.thematic_models import DipSample, ThematicAudit, ThematicSampleCase
@@ -50,6 +51,7 @@ from engine.qa.trail_export import export_directory
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
 from engine.runtime.models import HumanTask, InstanceStart, ProcessInstance, TaskDraft
+from engine.runtime.starting import child_instance_ids
 from engine.runtime.submissions import anonymise_submissions
 from engine.runtime.timers import ScheduledJob
 
@@ -214,9 +216,13 @@ def _anonymise_audit(session: Session, audit: Audit, actor_id: int | None, keep_
     for escalation in session.scalars(select(Escalation).where(Escalation.audit_id == audit.id)):
         _blank(escalation, ("immediate_actions",))
     anonymise_responses(session, FeedbackRequest.audit_id == audit.id, ANONYMISED)
+    for participant in session.scalars(select(AuditParticipant).where(AuditParticipant.audit_id == audit.id)):
+        _blank(participant, ("added_reason", "removed_reason"))
     instance = session.get(ProcessInstance, audit.instance_id) if audit.instance_id else None
     if instance is not None:
         _anonymise_instance(session, instance)
+        for child_id in child_instance_ids(session, instance.id):  # the practitioners' evidence tasks
+            _anonymise_instance(session, session.get(ProcessInstance, child_id))
     session.add(RetainedRecord(record_type="audit", record_id=audit.id, action="anonymise", applied_at=clock.now()))
     events.record(session, "audit.anonymised", actor_id=actor_id, instance_id=audit.instance_id,
                   subject=("audit", audit.id), payload={"audit": audit.reference, "keep_days": keep_days})
@@ -257,10 +263,15 @@ def _blank(row, fields: tuple[str, ...]) -> None:
             setattr(row, field, ANONYMISED)
 
 
+# Where a serialized workflow keeps what people wrote: each task's data, and the changes a task
+# made to it (SpiffWorkflow 3 keeps a task's `delta`, whose `updates` repeat the answers given).
+_DATA_KEYS = ("data", "updates")
+
+
 def _scrub_task_data(value, inside_data: bool = False):
     """The serialized workflow with every string in task and workflow data replaced, its shape kept."""
     if isinstance(value, dict):
-        return {key: _scrub_task_data(item, inside_data or key == "data") for key, item in value.items()}
+        return {key: _scrub_task_data(item, inside_data or key in _DATA_KEYS) for key, item in value.items()}
     if isinstance(value, list):
         return [_scrub_task_data(item, inside_data) for item in value]
     return ANONYMISED if inside_data and isinstance(value, str) else value

@@ -37,6 +37,8 @@ from engine.clock import LOCAL_ZONE, clock
 from engine.database import INSTANCE_DIR, as_utc
 from engine.qa.allocation import AUDIT_TYPES
 from engine.qa.case_profile import profile_rows
+from engine.qa.contribution_models import AuditParticipant
+from engine.qa.contributions import arrange_contributions
 from engine.qa.finding_models import AuditEvidence, AuditFinding
 from engine.qa.findings import arrange_findings, evidence_text, impact_label, tool_labels
 from engine.qa.grading_scale import grade_label, scales_in_use
@@ -384,9 +386,11 @@ class _Loader:
         audits = session.scalars(select(Audit).where(Audit.id.in_(ids))).all()
         by_id = {audit.id: audit for audit in audits}
         related = {model: _grouped(session, model, ids)
-                   for model in (AreaGrade, Feedback, Escalation, AuditAction, AuditFinding, AuditEvidence)}
+                   for model in (AreaGrade, Feedback, Escalation, AuditAction, AuditFinding, AuditEvidence,
+                                 AuditParticipant)}
         related["labels"] = {version_id: tool_labels(session, version_id) for version_id in
-                             {row.process_version_id for rows in related[AuditFinding].values() for row in rows}}
+                             {row.process_version_id for model in (AuditFinding, AuditEvidence)
+                              for rows in related[model].values() for row in rows}}
         reflections = {r.audit_id: r for r in session.scalars(select(Reflection).where(Reflection.audit_id.in_(ids)))}
         cases = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_({a.case_id for a in audits})))}
         trail = self._events(session, by_id)
@@ -434,6 +438,9 @@ class _Loader:
         finding_rows = related[AuditFinding].get(audit.id, [])
         findings = arrange_findings(related["labels"][finding_rows[0].process_version_id], finding_rows,
                                     related[AuditEvidence].get(audit.id, [])) if finding_rows else []
+        given = [row for row in related[AuditEvidence].get(audit.id, []) if row.contributor_id is not None]
+        contributions = arrange_contributions(related["labels"][given[0].process_version_id], given, audit.worker_id,
+                                              related[AuditParticipant].get(audit.id, []), self.names) if given else []
         name = self.names.get
         record = {
             "reference": audit.reference, "case_reference": case_reference, "anonymised": anonymised,
@@ -454,6 +461,11 @@ class _Loader:
             "findings": [(area["label"], question["label"], question["answer_label"],
                           question["moderated_answer_label"] or "-", evidence_text(question["evidence"]))
                          for area in findings for question in area["questions"]],
+            "contributions": [(f"{person['name']} ({person['role']})", area["label"], evidence_text(area["evidence"]),
+                               area["comment"] or "")
+                              for person in contributions for area in person["areas"]]
+            + [(f"{person['name']} ({person['role']})", "What difference the work has made for the child", "",
+                person["difference_for_child"] or "") for person in contributions],
             "overall": [("What has changed for the child", " ".join(
                             filter(None, (impact_label(audit.impact), audit.impact_reason))) or None),
                         ("Auditor's overall grade", grade_label(audit.overall_grade, "Not graded")),

@@ -94,7 +94,7 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     checks their role and passes `on_behalf` (whose task, and why) for the trail."""
     version = session.get(ProcessVersion, instance.process_version_id)
     model = built_model_for(version)
-    schema = task_form_schema(model, task)
+    schema = task_form_schema(session, model, task)
     workflow = _load(session, instance, user.id)
     spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
     if spiff_task is None or spiff_task.state != TaskState.READY or not spiff_task.task_spec.manual:
@@ -198,10 +198,22 @@ def form_schema(model: BuiltModel, form_key: str | None) -> dict | None:
     return model.forms.get(form_key) if form_key else None
 
 
-def task_form_schema(model: BuiltModel, task: HumanTask) -> dict | None:
+# Functions (session, task, schema) -> schema that add the choices only one instance knows,
+# such as the practitioners added to an audit among the owners an action may have. The
+# domain registers them (engine/qa); they must return a copy, never change the model's form.
+FORM_SCHEMA_HOOKS: list = []
+
+
+def task_form_schema(session: Session, model: BuiltModel, task: HumanTask) -> dict | None:
     """The form a task asks: the one its process gave it in data (`formJsonSchemaKey`, e.g. questions
-    written when the work was commissioned), else the published form file it names."""
-    return task.form_schema or form_schema(model, task.form_key)
+    written when the work was commissioned), else the published form file it names; with its
+    instance's own choices (FORM_SCHEMA_HOOKS), so what the page shows and what completing the
+    task is validated against are the same."""
+    schema = task.form_schema or form_schema(model, task.form_key)
+    for hook in FORM_SCHEMA_HOOKS:
+        if schema is not None:
+            schema = hook(session, task, schema)
+    return schema
 
 
 def task_ui_schema(model: BuiltModel, task: HumanTask) -> dict:
@@ -428,7 +440,7 @@ def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
             instance_id=instance.id, task_uuid=uuid, spec_name=spec.bpmn_id,
             title=f"{title}: {detail}" if detail else title, lane=spec.lane or "",
             role=lane.get("role", ""),
-            assignee_id=spiff_task.data.get(person_key) if person_key else None,
+            assignee_id=_lookup(spiff_task.data, person_key),
             form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
             form_schema=_lookup(spiff_task.data, props.get("formJsonSchemaKey")) or None,
             subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",

@@ -200,8 +200,9 @@ class _Checker:
                 self.error(f"{MANIFEST_NAME} maps the lane '{name}', which the diagram does not have",
                            None, MANIFEST_NAME, severity="warning")
             person = (mapping or {}).get("person")
-            if person and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", person):
-                self.error(f"lane '{name}': the person key '{person}' is not a data name", None, MANIFEST_NAME)
+            if person and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", person):
+                self.error(f"lane '{name}': the person key '{person}' is not a data name "
+                           "(or a dotted path into one, such as action.reviewer)", None, MANIFEST_NAME)
 
     # --- data and expressions -------------------------------------------------------
 
@@ -252,8 +253,8 @@ class _Checker:
                 if root not in available:
                     self._unknown(root, available, node, f"the {key} of {label}", severity="warning")
         person = (self.manifest.get("lanes", {}).get(node.lane or "") or {}).get("person")
-        if node.kind == "userTask" and person and person not in available:
-            self._unknown(person, available, node, f"the person key of lane '{node.lane}' at {label}",
+        if node.kind == "userTask" and person and person.split(".")[0] not in available:
+            self._unknown(person.split(".")[0], available, node, f"the person key of lane '{node.lane}' at {label}",
                           severity="warning")
 
     def _check_loop(self, node: Node, loop, available: set[str], label: str) -> None:

@@ -175,4 +175,4 @@ def _forms(task: HumanTask) -> tuple[dict | None, dict | None]:
         return None, None
     instance = db.session.get(ProcessInstance, task.instance_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
-    return task_form_schema(model, task), task_ui_schema(model, task)
+    return task_form_schema(db.session, model, task), task_ui_schema(model, task)

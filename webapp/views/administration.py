@@ -132,7 +132,7 @@ def complete_on_behalf(instance_id: int, task_id: int):
     """The task's own form, filled in by the QA lead for its holder, with the reason."""
     instance, task = _task_for_qa_lead(instance_id, task_id)
     model = built_model_for(db.session.get(ProcessVersion, instance.process_version_id))
-    schema = task_form_schema(model, task) or {}
+    schema = task_form_schema(db.session, model, task) or {}
     context = form_context(db.session, task, schema)
     answers, field_errors, errors = {}, {}, {}
     command = request.form.get("action", "complete")

@@ -13,6 +13,7 @@ from engine.clock import clock
 from engine.qa.access import can_allocate, can_view_audit, visible_audits
 from engine.qa.feedback_requests import can_request as can_request_feedback
 from engine.qa.audit_record import read_audit
+from engine.qa.contributions import may_manage_participants
 from engine.qa.models import AREAS, Audit, Team
 from webapp.formatting import grade
 from webapp.extensions import db
@@ -33,7 +34,7 @@ HISTORY_FIELDS = (
     ("meeting_date", "Meeting date"), ("supervision_date", "Supervision date"),
     ("safeguarding_concern", "Safeguarding concern"), ("agrees_with_grade", "Agrees with the grade"),
     ("immediate_actions", "Immediate actions"), ("outstanding_reason", "Outstanding because"),
-    ("version", "Process version"),
+    ("version", "Process version"), ("practitioner", "Practitioner"), ("role_on_case", "Role on the case"),
 )
 GRADE_FIELDS = ("overall_grade", "grade_before", "grade_after")
 KIND_WORDS = {"instance": "process"}
@@ -65,7 +66,10 @@ def audit(audit_id: int):
     history = [{"at": event["at"], "actor": event["actor"], "what": humanise_kind(event["kind"]),
                 "details": event_details(event["payload"], names)} for event in record["history"]]
     return render_template("audit.html", audit=record, history=history, today=clock.today(),
-                           can_request_feedback=can_request_feedback(current_user, found))
+                           can_request_feedback=can_request_feedback(current_user, found),
+                           added_people=[(person["case_role_label"], person["name"]) for person in record["participants"]
+                                         if not person["removed_at"]],
+                           can_manage_participants=may_manage_participants(current_user, found))
 
 
 def humanise_kind(kind: str) -> str:

@@ -17,6 +17,7 @@ from engine.accounts import User
 from engine.clock import clock
 from engine.qa.access import can_view_audit
 from engine.qa.audit_record import audit_record
+from engine.qa.contributions import OPEN_FOR_PARTICIPANTS, audit_of_task, may_manage_participants
 from engine.qa.models import Audit, Team
 from engine.qa.narratives import awaiting_sign_off
 from engine.qa.observation_feedback import feedback_on_page
@@ -111,7 +112,7 @@ def act(task_id: int):
         return _release(found, user)
     if action not in ("save", "complete") and not action.startswith(("add_row:", "remove_row:")):
         abort(400)
-    schema = task_form_schema(_model(found), found) or {}
+    schema = task_form_schema(db.session, _model(found), found) or {}
     answers = parse_submission(schema, request.form, form_context(db.session, found, schema))
     if action == "complete":
         return _complete(found, user, drop_blank_rows(answers))
@@ -194,7 +195,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
     db.session.refresh(found)
     user = _me()
     model = _model(found)
-    audit = db.session.scalar(select(Audit).where(Audit.instance_id == found.instance_id))
+    audit = audit_of_task(db.session, found)
     record = audit_record(db.session, audit) if audit is not None else None
     acting = found.state == "ready" and may_act_or_cover(db.session, found, user)
     form = draft = None
@@ -202,7 +203,7 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
         draft = db.session.get(TaskDraft, (found.id, user.id))
         if answers is None:
             answers = draft.data if draft is not None else {}
-        schema = task_form_schema(model, found) or {}
+        schema = task_form_schema(db.session, model, found) or {}
         ui_schema = task_ui_schema(model, found)
         form = describe_form(schema, ui_schema, answers, errors, context=form_context(db.session, found, schema))
     lane = model.manifest["lanes"].get(found.lane, {})
@@ -214,6 +215,8 @@ def _page(found: HumanTask, *, answers: dict | None = None, errors: dict | None 
         claimable=acting and found.assignee_id is None,
         releasable=acting and found.assignee_id == user.id and not lane.get("person"),
         activity_feedback=feedback_on_page(db.session, db.session.get(ProcessInstance, found.instance_id), user),
+        can_manage_participants=audit is not None and audit.status in OPEN_FOR_PARTICIPANTS
+        and may_manage_participants(user, audit),
         today=clock.today()), status
 
 
@@ -248,8 +251,8 @@ def _may_view(found: HumanTask, user: User) -> bool:
     """People who may act on the task, and people who may see its audit."""
     if may_act_or_cover(db.session, found, user) or found.completed_by_id == user.id:
         return True
-    audit_id = db.session.scalar(select(Audit.id).where(Audit.instance_id == found.instance_id))
-    return audit_id is not None and can_view_audit(db.session, user, audit_id)
+    audit = audit_of_task(db.session, found)
+    return audit is not None and can_view_audit(db.session, user, audit.id)
 
 
 def _model(found: HumanTask) -> BuiltModel:
