@@ -412,11 +412,11 @@ def run_demo_history(session: Session, cycles: int = 3, audits_per_cycle: int = 
         for cycle in range(cycles, 0, -1):
             for number in range(audits_per_cycle):
                 team = list(world.teams.values())[(cycle * audits_per_cycle + number) % len(world.teams)]
-                case = next(c for c in world.cases[team.id] if c.id not in busy)
+                day = today - timedelta(days=cycle * 42 - number)
+                case = next(c for c in world.cases[team.id] if c.id not in busy and c.opened_on < day)
                 busy.add(case.id)
                 auditor = rng.choice([m for m in world.managers if m not in (team.manager_id, case.worker_id)])
                 moderator = rng.choice([m for m in world.moderators if m != auditor])
-                day = today - timedelta(days=cycle * 42 - number)
                 clock.set(at_local_hour(day, 9))
                 audit = allocate_audit(session, AllocationRequest(case.reference, auditor, moderator), lead)
                 walk_audit(session, audit, _draw_grade(rng, 0.0), disagree=rng.random() < 0.2, day=day)

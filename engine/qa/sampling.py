@@ -47,7 +47,8 @@ def draw_sample(session: Session, *, seed: int, per_team: int, today: date,
     ineligible = recently_audited_cases(session, today)
     for team in teams:
         eligible = list(session.scalars(select(Case).where(
-            Case.team_id == team.id, Case.status == "open", Case.worker_id.is_not(None)).order_by(Case.id)))
+            Case.team_id == team.id, Case.status == "open", Case.worker_id.is_not(None),
+            Case.opened_on <= today).order_by(Case.id)))  # never a case whose file opens after the draw
         eligible = [case for case in eligible if case.id not in ineligible]
         for case in rng.sample(eligible, min(per_team, len(eligible))):
             people.assign(case, team.name)

@@ -142,7 +142,8 @@ def confirm(session: Session, thematic: ThematicAudit, user: User) -> None:
 
 def _eligible_cases(session: Session, thematic: ThematicAudit, taken: set = frozenset()) -> list[Case]:
     query = select(Case).join(Team).where(Team.service_id == thematic.service_id, Case.status == "open",
-                                          Case.worker_id.is_not(None)).order_by(Case.id)
+                                          Case.worker_id.is_not(None), Case.opened_on <= clock.today()
+                                          ).order_by(Case.id)  # never a case whose file opens after the draw
     if thematic.cohort:
         query = query.where(Case.cohort == thematic.cohort)
     excluded = recently_audited_cases(session, clock.today()) | set(taken)
