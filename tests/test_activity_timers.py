@@ -173,7 +173,8 @@ def test_a_wrong_follow_up_timescale_stops_the_scheduler_at_start(monkeypatch, c
              ({"QA_ACTION_OVERDUE_DAYS": "0"}, "QA_ACTION_OVERDUE_DAYS must be a whole number of working days from 1"),
              ({"QA_ACTION_ESCALATION_DAYS": "-2"}, "QA_ACTION_ESCALATION_DAYS must be a whole number"),
              ({"QA_ACTION_REMINDER_DAYS": "61"}, "from 1 to 60, not '61'"),
-             ({"QA_ACTION_OVERDUE_DAYS": "6"}, "QA_ACTION_ESCALATION_DAYS (6) must be more than QA_ACTION_OVERDUE_DAYS (6)")]
+             ({"QA_ACTION_OVERDUE_DAYS": "6"},
+              "QA_ACTION_ESCALATION_DAYS (6) must be more than QA_ACTION_OVERDUE_DAYS (6)")]
     for environ, message in wrong:
         with pytest.raises(ValueError) as refused:
             follow_up_days(environ)
