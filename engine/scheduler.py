@@ -5,7 +5,9 @@ one-command demo starts it in the background of the web server. Running several
 at once is safe: every job claims its work under row locks (see engine/runtime/timers.py).
 
 A module with scheduled work lists it as `SCHEDULED_JOBS = [ScheduledJob(...)]` and
-is named in JOB_MODULES below.
+is named in JOB_MODULES below. One whose jobs read settings from the environment may also
+define `check_settings()`, which raises on a wrong value: it runs before any job is added,
+so the scheduler refuses to start rather than run on a bad setting.
 """
 import importlib
 import logging
@@ -37,6 +39,14 @@ log = logging.getLogger(__name__)
 def scheduled_jobs() -> list:
     """Every ScheduledJob of every module in JOB_MODULES."""
     return [job for name in JOB_MODULES for job in importlib.import_module(name).SCHEDULED_JOBS]
+
+
+def check_settings() -> None:
+    """Run every job module's `check_settings`, if it has one: a wrong setting raises here."""
+    for name in JOB_MODULES:
+        check = getattr(importlib.import_module(name), "check_settings", None)
+        if check:
+            check()
 
 
 def _add_jobs(scheduler, database_url: str):
@@ -83,6 +93,7 @@ def _counts(done) -> dict[str, int]:
 
 def start_background_scheduler(database_url: str) -> BackgroundScheduler:
     """Start the jobs in a background thread of this process (the demo web server)."""
+    check_settings()
     scheduler = _add_jobs(BackgroundScheduler(timezone=LOCAL_ZONE), database_url)
     scheduler.start()
     return scheduler
@@ -94,6 +105,11 @@ def main() -> None:
     Stopping lets a job that is running finish its transaction first, so a stop (a deploy,
     systemd, a container platform) never leaves half a timer fired."""
     configure_logging()
+    try:
+        check_settings()
+    except ValueError as error:
+        log.error("scheduler not started: %s", error)
+        raise SystemExit(1) from None
     scheduler = _add_jobs(BlockingScheduler(timezone=LOCAL_ZONE), database_url_from_environment())
 
     def stop(signal_number, frame):

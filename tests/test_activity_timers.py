@@ -128,3 +128,63 @@ def test_a_thematic_recommendation_is_followed_up_in_working_days_once_each(app,
         Event.subject_type == "audit_action", Event.subject_id == str(action_id)).order_by(Event.seq))])
     assert trail == ["action.reminder", "action.overdue", "action.escalation"]
     factory.kw["bind"].dispose()
+
+
+def test_the_follow_up_timescales_are_settings(app, session, database_url, monkeypatch):
+    """QA_ACTION_REMINDER_DAYS / _OVERDUE_DAYS / _ESCALATION_DAYS move the notices: here 5, 2 and 4."""
+    from engine.database import make_session_factory
+    from engine.qa import activity_actions
+    from engine.qa.demo_activities import run_thematic_history
+    from engine.qa.models import AuditAction
+    from engine.qa.timescales import working_days_after, working_days_before
+    monkeypatch.setenv("QA_ACTION_REMINDER_DAYS", "5")
+    monkeypatch.setenv("QA_ACTION_OVERDUE_DAYS", " 2 ")
+    monkeypatch.setenv("QA_ACTION_ESCALATION_DAYS", "4")
+    run_thematic_history(session, sample_size=1, seed=5)
+    session.commit()
+    due = read(session, lambda s: s.scalar(select(AuditAction.due_on).where(AuditAction.source == "thematic")))
+    factory = make_session_factory(database_url)
+
+    def follow_up_at(moment: datetime) -> int:
+        session.rollback()
+        clock.set(moment)
+        return activity_actions.run_scheduled(factory)["notices"]
+
+    reminder = datetime.fromisoformat(working_days_before(due, 5))
+    assert follow_up_at(reminder - A_MOMENT) == 0 and follow_up_at(reminder + A_MOMENT) == 1
+    overdue = datetime.fromisoformat(working_days_after(due, 2))
+    assert follow_up_at(datetime.fromisoformat(working_days_after(due, 1)) + A_MOMENT) == 0  # not the default's day
+    assert follow_up_at(overdue + A_MOMENT) == 1
+    escalation = datetime.fromisoformat(working_days_after(due, 4))
+    assert follow_up_at(escalation - A_MOMENT) == 0 and follow_up_at(escalation + A_MOMENT) == 1
+    assert notices(session, "escalation", "Escalation: thematic audit action THM-") == {"psw"}
+    factory.kw["bind"].dispose()
+
+
+def test_a_wrong_follow_up_timescale_stops_the_scheduler_at_start(monkeypatch, caplog):
+    import logging
+
+    import pytest
+
+    from engine import scheduler as scheduler_module
+    from engine.qa.activity_actions import FollowUpDays, follow_up_days
+    assert follow_up_days({}) == FollowUpDays(reminder=3, overdue=1, escalation=6)
+    wrong = [({"QA_ACTION_REMINDER_DAYS": "three"}, "QA_ACTION_REMINDER_DAYS must be a whole number"),
+             ({"QA_ACTION_OVERDUE_DAYS": "0"}, "QA_ACTION_OVERDUE_DAYS must be a whole number of working days from 1"),
+             ({"QA_ACTION_ESCALATION_DAYS": "-2"}, "QA_ACTION_ESCALATION_DAYS must be a whole number"),
+             ({"QA_ACTION_REMINDER_DAYS": "61"}, "from 1 to 60, not '61'"),
+             ({"QA_ACTION_OVERDUE_DAYS": "6"},
+              "QA_ACTION_ESCALATION_DAYS (6) must be more than QA_ACTION_OVERDUE_DAYS (6)")]
+    for environ, message in wrong:
+        with pytest.raises(ValueError) as refused:
+            follow_up_days(environ)
+        assert message in str(refused.value)
+    monkeypatch.setattr(scheduler_module, "configure_logging", lambda: None)
+    monkeypatch.setattr(scheduler_module, "_add_jobs", lambda *args: pytest.fail("jobs added despite a bad setting"))
+    monkeypatch.setenv("QA_ACTION_ESCALATION_DAYS", "soon")
+    with caplog.at_level(logging.ERROR, logger="engine.scheduler"), pytest.raises(SystemExit) as stopped:
+        scheduler_module.main()
+    assert stopped.value.code == 1
+    assert "scheduler not started: QA_ACTION_ESCALATION_DAYS must be a whole number" in caplog.text
+    with pytest.raises(ValueError):
+        scheduler_module.start_background_scheduler("sqlite://")

@@ -24,6 +24,10 @@ QUESTIONS = ("Was the neglect named in the plan for the child?", "Did the plan m
              "Was the child seen alone when old enough?")
 # Each audit's answers to q1, q2, q3, in the order the audits were started.
 ANSWERS = (("yes", "no", "not_applicable"), ("yes", "partly", "yes"), ("no", "partly", "yes"))
+# Where each audit's moderator disagrees (by the audit's place): their answer and why.
+DISAGREEMENTS = {0: {"q1": ("partly", "The plan names neglect only in its history.")},
+                 2: {"q3": ("no", "The child was seen with the carer each time.")}}
+LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_applicable": "Not applicable"}
 
 
 def focused_commission() -> dict:
@@ -63,6 +67,7 @@ def test_a_focused_tool_is_asked_of_each_sampled_case_and_reported_as_shares_per
     assert lead.post(f"/thematic/{thematic['id']}/confirm").status_code == 302
 
     audits = focused_audits(session, thematic["instance_id"])
+    done_audits = []
     assert len(audits) == 3 and {row[3] for row in audits} == {"focused_audit"}
     for (audit_id, reference, instance_id, _, auditor, moderator), answers in zip(audits, ANSWERS):
         task = ready_task(session, instance_id, "complete_focused_tool")
@@ -78,8 +83,24 @@ def test_a_focused_tool_is_asked_of_each_sampled_case_and_reported_as_shares_per
         audit_page = browsers[moderator].get(f"/audits/{audit_id}").get_data(as_text=True)
         assert QUESTIONS[0] in audit_page
         check = ready_task(session, instance_id, "check_answers")
-        assert browsers[moderator].post(f"/tasks/{check}", data={"answers_checked": "yes", "action": "complete"}
-                                        ).status_code == 302
+        check_page = browsers[moderator].get(f"/tasks/{check}").get_data(as_text=True)
+        assert f"The auditor answered: {LABELS[answers[0]]}." in check_page and "Plan of 3 March" in check_page
+        assert 'name="moderator_check.q1_view"' in check_page and "Agree with the auditor" in check_page
+        views = {f"moderator_check.q{n}_view": "agree" for n in range(1, 4)}
+        for key, (answer, reason) in DISAGREEMENTS.get(len(done_audits), {}).items():
+            unexplained = browsers[moderator].post(f"/tasks/{check}", data={
+                **views, f"moderator_check.{key}_view": "disagree", f"moderator_check.{key}_answer":
+                answers[int(key[1:]) - 1], "action": "complete"})
+            assert unexplained.status_code == 422
+            assert "choose an answer other than the auditor" in unexplained.text and "say why" in unexplained.text
+            assert ready_task(session, instance_id, "check_answers") == check  # nothing changed
+            views |= {f"moderator_check.{key}_view": "disagree", f"moderator_check.{key}_answer": answer,
+                      f"moderator_check.{key}_reason": reason}
+        # Agreeing, an answer left chosen on a question is not read.
+        views.setdefault("moderator_check.q2_answer", "yes")
+        checked = browsers[moderator].post(f"/tasks/{check}", data={**views, "action": "complete"})
+        assert checked.status_code == 302, checked.text
+        done_audits.append(audit_id)
 
     def stored(s):
         version = s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == "focused_audit"))
@@ -87,22 +108,34 @@ def test_a_focused_tool_is_asked_of_each_sampled_case_and_reported_as_shares_per
                          .order_by(AuditFinding.audit_id, AuditFinding.stage, AuditFinding.question)).all()
         return version, [(r.audit_id, r.stage, r.area, r.question, r.answer, r.process_version_id) for r in rows]
     version, rows = read(session, stored)
-    expected = [(audit[0], stage, "focused", f"q{n}", answer, version)
-                for audit, answers in zip(audits, ANSWERS) for stage in ("auditor", "moderator")
+    expected = [(audit[0], stage, "focused", f"q{n}", DISAGREEMENTS.get(place, {}).get(f"q{n}", (answer,))[0]
+                 if stage == "moderator" else answer, version)
+                for place, (audit, answers) in enumerate(zip(audits, ANSWERS)) for stage in ("auditor", "moderator")
                 for n, answer in enumerate(answers, start=1)]
     assert sorted(rows) == sorted(expected)
     assert read(session, lambda s: {a.status for a in s.scalars(select(Audit).where(
         Audit.id.in_([a[0] for a in audits])))}) == {"closed"}
 
-    # By hand: q1 Yes 2 of 3, No 1 of 3; q2 Partly 2 of 3, No 1 of 3; q3 Yes 2 of 2 (one not applicable).
+    # By hand, the moderated answers: q1 Partly, Yes, No (the first moderator's Partly for the auditor's
+    # Yes): 1 of 3 each; q2 Partly 2 of 3, No 1 of 3; q3 n/a, Yes, No (the third moderator's No for
+    # the auditor's Yes): Yes 1 of 2, No 1 of 2.
     page = psw.get(f"/thematic/{thematic['id']}").get_data(as_text=True)
     assert 'id="focused-shares"' in page and 'id="thematic-grades"' not in page
-    for key, cells in {"q1": ("2 (66.7%)", "0 (0.0%)", "1 (33.3%)"), "q2": ("0 (0.0%)", "2 (66.7%)", "1 (33.3%)"),
-                       "q3": ("2 (100.0%)", "0 (0.0%)", "0 (0.0%)")}.items():
+    assert "where the moderator disagreed with the auditor, the moderator's answer is counted" in page
+    for key, cells in {"q1": ("1 (33.3%)", "1 (33.3%)", "1 (33.3%)"), "q2": ("0 (0.0%)", "2 (66.7%)", "1 (33.3%)"),
+                       "q3": ("1 (50.0%)", "0 (0.0%)", "1 (50.0%)")}.items():
         row = page.split(f'data-question="{key}"')[1].split("</tr>")[0]
         for choice, cell in zip(("yes", "partly", "no"), cells):
             assert f'data-answer="{choice}">{cell}</td>' in row, (key, choice, row)
     assert "A focused tool of its own" in page
+    views = page.split('id="moderator-views"')[1].split("</table>")[0]
+    for place, (reference, key, auditor, moderator, reason) in enumerate((
+            (audits[0][1], "q1", "Yes", "Partly", DISAGREEMENTS[0]["q1"][1]),
+            (audits[2][1], "q3", "Yes", "No", DISAGREEMENTS[2]["q3"][1]))):
+        row = views.split(f'data-audit="{reference}" data-question="{key}"')[1].split("</tr>")[0]
+        assert f'data-view="auditor">{auditor}<' in row and f'data-view="moderator">{moderator}<' in row
+        assert reason in row and QUESTIONS[int(key[1:]) - 1] in row
+    assert views.count("<tr") == 3  # the header and the two disagreements
 
     findings = ready_task(session, thematic["instance_id"], "write_findings")
     lead.post(f"/tasks/{findings}", data={"action": "claim"})
@@ -112,6 +145,7 @@ def test_a_focused_tool_is_asked_of_each_sampled_case_and_reported_as_shares_per
     assert pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     assert "The focused tool's answers" in text and "Was the neglect named" in text and "66.7%" in text
+    assert "Where the moderator disagreed" in text and "The child was seen with the carer" in text
 
 
 def pdf_text(data: bytes) -> str:

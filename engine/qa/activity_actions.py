@@ -12,11 +12,14 @@ updated, verified, exported and distributed as every tracker action is
 
 Their follow-up runs from the scheduler (the case file audit's own actions are followed up
 by the timers of its diagram, and these rows outlive the instances that agreed them): the
-owner is reminded ACTION_REMINDER_DAYS working days before the due date, told the working
-day after it is overdue, and ACTION_ESCALATION_DAYS working days after that the head of the
-action's service and whoever started the activity are told, as the case file audit's
-action timers do. Each notice is sent once, and recorded in the trail.
+owner is reminded some working days before the due date (3 by default), told when it is
+overdue (the working day after by default), and some working days after the due date (6 by
+default) the head of the action's service and whoever started the activity are told, as the
+case file audit's action timers do. The three are settings of the environment
+(QA_ACTION_REMINDER_DAYS, QA_ACTION_OVERDUE_DAYS, QA_ACTION_ESCALATION_DAYS), checked when
+the scheduler starts. Each notice is sent once, and recorded in the trail.
 """
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -32,14 +35,17 @@ from engine.qa.timescales import working_days_after, working_days_before
 from engine.runtime import events
 from engine.runtime.models import HumanTask, InstanceStart, ProcessInstance
 from engine.runtime.timers import ScheduledJob
+from engine.whole_numbers import whole_number
 
 SOURCES = {"case_file_audit": "Case file audit", "thematic": "Thematic audit", "dip_sample": "Dip sample",
            "multi_agency": "Multi-agency audit"}
 AGENCIES = {"council": "Children's services", "health": "Health", "police": "Police", "education": "Education",
             "probation": "Probation", "other": "Other agency"}
 PARTNER_ROLE = "partner_agency"
-ACTION_REMINDER_DAYS = 3  # working days before the due date, as the case file audit's action reminder
-ACTION_ESCALATION_DAYS = 6  # working days after the due date, as the case file audit's action escalation
+# The follow-up's settings and defaults in working days, as the case file audit's action timers.
+FOLLOW_UP_VARIABLES = {"reminder": ("QA_ACTION_REMINDER_DAYS", 3), "overdue": ("QA_ACTION_OVERDUE_DAYS", 1),
+                       "escalation": ("QA_ACTION_ESCALATION_DAYS", 6)}
+MAX_FOLLOW_UP_DAYS = 60
 NOTICE_ORDER = ("reminder", "overdue", "escalation")
 NOTICES = {
     "reminder": ("Reminder: {source} action {reference} is due on {due}",
@@ -52,6 +58,40 @@ NOTICES = {
                    "{description}\n\nThis action from the {source} {reference}, owned by {owner}, was due on {due} "
                    "and is still open. You are told as the framework sets out: please follow it up. {link}"),
 }
+
+
+@dataclass(frozen=True)
+class FollowUpDays:
+    """When an activity action's notices go, in working days: the reminder before the due
+    date, the overdue notice and the escalation after it."""
+    reminder: int
+    overdue: int
+    escalation: int
+
+
+def follow_up_days(environ=os.environ) -> FollowUpDays:
+    """The follow-up timescales from the environment (defaults 3, 1 and 6 working days).
+
+    Each must be a whole number of working days from 1 to MAX_FOLLOW_UP_DAYS, and the
+    escalation must come after the overdue notice; otherwise a ValueError names the setting,
+    so a wrong value stops the scheduler when it starts rather than silently changing when
+    people are told."""
+    days = {}
+    for notice, (variable, default) in FOLLOW_UP_VARIABLES.items():
+        text = environ.get(variable, "").strip()
+        days[notice] = whole_number(text, minimum=1, maximum=MAX_FOLLOW_UP_DAYS) if text else default
+        if days[notice] is None:
+            raise ValueError(f"{variable} must be a whole number of working days from 1 to "
+                             f"{MAX_FOLLOW_UP_DAYS}, not {text!r}")
+    if days["escalation"] <= days["overdue"]:
+        raise ValueError(f"QA_ACTION_ESCALATION_DAYS ({days['escalation']}) must be more than "
+                         f"QA_ACTION_OVERDUE_DAYS ({days['overdue']}): the escalation follows the overdue notice")
+    return FollowUpDays(**days)
+
+
+def check_settings() -> None:
+    """Called by the scheduler at start: a wrong follow-up timescale stops it there."""
+    follow_up_days()
 
 
 @dataclass(frozen=True)
@@ -123,13 +163,14 @@ def _recommendation_owner(session, source: ActionSource, role: str, actor_id: in
 def follow_up(session: Session, now: datetime) -> int:
     """Send each open activity action the notice it is due for and has not had; returns how many."""
     sent = 0
+    days = follow_up_days()
     due = func.coalesce(AuditAction.revised_due_on, AuditAction.due_on)
     candidates = session.scalars(select(AuditAction).where(
         AuditAction.audit_id.is_(None), AuditAction.status.in_(("not_started", "in_progress")),
         func.coalesce(AuditAction.last_notice, "") != "escalation").order_by(due, AuditAction.id)
         .with_for_update(skip_locked=True)).all()
     for action in candidates:
-        notice = _notice_due(action, now)
+        notice = _notice_due(action, now, days)
         if notice and (action.last_notice is None or
                        NOTICE_ORDER.index(notice) > NOTICE_ORDER.index(action.last_notice)):
             _send(session, action, notice)
@@ -138,14 +179,14 @@ def follow_up(session: Session, now: datetime) -> int:
     return sent
 
 
-def _notice_due(action: AuditAction, now: datetime) -> str | None:
+def _notice_due(action: AuditAction, now: datetime, days: FollowUpDays) -> str | None:
     """The latest notice whose moment has come: a reminder only while the action is not yet due."""
     due = action.revised_due_on or action.due_on
-    if now >= datetime.fromisoformat(working_days_after(due, ACTION_ESCALATION_DAYS)):
+    if now >= datetime.fromisoformat(working_days_after(due, days.escalation)):
         return "escalation"
-    if now >= datetime.fromisoformat(working_days_after(due, 1)):
+    if now >= datetime.fromisoformat(working_days_after(due, days.overdue)):
         return "overdue"
-    if now >= datetime.fromisoformat(working_days_before(due, ACTION_REMINDER_DAYS)) and clock.today() <= due:
+    if now >= datetime.fromisoformat(working_days_before(due, days.reminder)) and clock.today() <= due:
         return "reminder"
     return None
 

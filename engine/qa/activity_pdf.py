@@ -22,12 +22,17 @@ def thematic_pdf(report: dict, council_name: str) -> bytes:
                    [(row["case"], row["change"], row["reason"], row["by"]) for row in report["sample_changes"]],
                    (30, 40, 75, 35))
     if report["focused"]:
-        title = "The focused tool's answers (shares of the audits where the question applied)"
+        title = ("The focused tool's answers (shares of the audits where the question applied; where the "
+                 "moderator disagreed with the auditor, the moderator's answer is counted)")
         if report["small_numbers_hidden"]:
             title += "; figures resting on fewer than 5 answers are shown as 'fewer than 5'"
         story += _rows(title, ["Question", "Yes", "Partly", "No", "N/A"],
                        [(row["question"], *(_cell(row["answers"][choice]) for choice in ("yes", "partly", "no")),
                          row["not_applicable"]) for row in report["focused"]], (80, 25, 25, 25, 15))
+        story += _rows("Where the moderator disagreed (both views kept)",
+                       ["Audit", "Question", "Auditor", "Moderator", "Why"],
+                       [(row["audit"], row["question"], row["auditor"], row["moderator"], row["reason"])
+                        for row in report["moderator_views"]], (30, 55, 20, 20, 55))
     else:
         story += _rows("Grades of the audits (moderated where moderated)", ["Grade", "Audits", "Share"],
                        [(row["grade"], row["count"], f"{row['share']}%") for row in report["grades"]], (60, 30, 30))

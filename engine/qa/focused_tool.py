@@ -9,6 +9,11 @@ data, which the runtime supports for any process). The form is shaped like an ar
 tool, so the answers are read, stored and labelled by engine/qa/findings.py as any audit's are,
 and the thematic report counts them per question with the small-number rule of
 engine/qa/compliance.py.
+
+The moderator's check is a form built from the auditor's answers once they are in: for each
+question the moderator agrees, or disagrees and gives their own answer and why. Both views
+are kept (the moderator's findings beside the auditor's, engine/qa/findings.py), and the
+report's shares count the moderator's answer where there is one.
 """
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +31,8 @@ PROCESS_KEY = "focused_audit"
 TOOL = "focused"
 AREA = "focused"
 ANSWER_LABELS = ("Yes", "Partly", "No", "Not applicable")
+CHECK = "moderator_check"
+VIEWS = {"agree": "Agree with the auditor", "disagree": "Disagree"}
 MAX_QUESTIONS = 12
 QUESTION_MAX_LENGTH = 300
 
@@ -79,9 +86,82 @@ def question_shares(session: Session, audits: list[Audit], questions: list[dict]
     return shares
 
 
+def focused_check_form(tool_form: dict, answers: dict) -> dict:
+    """The moderator's check as a JSON Schema, from the tool the auditor was given and their
+    `answers`: per question, agree or disagree (required), and, read only on disagreeing, the
+    moderator's own answer and why."""
+    area = tool_form["properties"][AREA]
+    labels = dict(zip(ANSWERS, ANSWER_LABELS))
+    properties = {}
+    for number, (key, field) in enumerate(_questions(area), start=1):
+        properties[f"{key}_view"] = {"type": "string", "title": f"{number}. {field['title']}",
+                                     "description": f"The auditor answered: {labels[answers[key]]}.",
+                                     "enum": list(VIEWS), "enumNames": list(VIEWS.values())}
+        properties[f"{key}_answer"] = {"type": "string", "title": f"Your answer to question {number}, if you disagree",
+                                       "enum": list(ANSWERS), "enumNames": list(ANSWER_LABELS)}
+        properties[f"{key}_reason"] = {"type": "string", "title": f"Why you disagree on question {number}",
+                                       "description": "Read only when you disagree."}
+    notes = answers.get("notes") or "No notes."
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "title": "Check the focused audit's answers", "required": [CHECK],
+            "properties": {CHECK: {"type": "object", "title": area["title"], "description":
+                                   f"The auditor's notes: {notes} Agree with each answer, or disagree and give "
+                                   "your own answer and why: both are kept, and the thematic report counts yours.",
+                                   "required": [f"{key}_view" for key, _ in _questions(area)],
+                                   "properties": properties},
+                           "check_comment": {"type": "string", "title": "Comment for the thematic write-up"}}}
+
+
+def moderator_changes(data: dict) -> list[dict]:
+    """The answers the moderator changed, as engine/qa/findings.py keeps them (`question` as
+    `focused.q1`, `answer`, `comment` the reason); refuses a disagreement without a different
+    answer or without a reason, naming each field."""
+    check, auditor = data.get(CHECK) or {}, data[AREA]
+    changes, errors = [], {}
+    for key, _ in _questions(data["focused_tool"]["properties"][AREA]):
+        if check.get(f"{key}_view") != "disagree":
+            continue
+        answer, reason = check.get(f"{key}_answer"), str(check.get(f"{key}_reason") or "").strip()
+        if answer not in ANSWERS or answer == auditor[key]:
+            errors[f"{CHECK}.{key}_answer"] = "You disagree: choose an answer other than the auditor's"
+        if not reason:
+            errors[f"{CHECK}.{key}_reason"] = "You disagree: say why"
+        changes.append({"question": f"{AREA}.{key}", "answer": answer, "comment": reason})
+    if errors:
+        raise InvalidFormData(errors)
+    return changes
+
+
+def _questions(area: dict) -> list[tuple[str, dict]]:
+    """The questions of a focused tool's area, in order, without its notes."""
+    return [(key, field) for key, field in area["properties"].items() if key != "notes"]
+
+
+def moderator_disagreements(session: Session, audits: list[Audit], questions: list[dict]) -> list[dict]:
+    """Where a moderator disagreed with the auditor, both views: per audit (in `audits` order) and
+    question, the auditor's answer, the moderator's and why, labelled for the report."""
+    if not audits:
+        return []
+    rows = session.scalars(select(AuditFinding).where(
+        AuditFinding.audit_id.in_([audit.id for audit in audits]), AuditFinding.area == AREA)).all()
+    answers = {(row.audit_id, row.stage, row.question): row for row in rows}
+    labels, texts = dict(zip(ANSWERS, ANSWER_LABELS)), {q["key"]: q["question"] for q in questions}
+    views = []
+    for audit in audits:
+        for question in questions:
+            auditor = answers.get((audit.id, "auditor", question["key"]))
+            moderator = answers.get((audit.id, "moderator", question["key"]))
+            if auditor and moderator and moderator.answer != auditor.answer:
+                views.append({"audit": audit.reference, "case": audit.case.reference, "key": question["key"],
+                              "question": texts[question["key"]], "auditor": labels[auditor.answer],
+                              "moderator": labels[moderator.answer], "reason": moderator.comment})
+    return views
+
+
 @service_operation("record_focused_answers")
 def record_focused_answers(context: ServiceContext, data: dict, audit_id: int):
-    """Keep the focused tool's answers as the audit's findings (labelled by the form it was given)."""
+    """Keep the focused tool's answers as the audit's findings (labelled by the form it was given),
+    and return the moderator's check form, which shows them."""
     session = context.session
     audit = session.get(Audit, audit_id)
     answered = record_tool_answers(session, audit, tool_labels_for_schema(data["focused_tool"]), data)
@@ -90,18 +170,20 @@ def record_focused_answers(context: ServiceContext, data: dict, audit_id: int):
                   subject=("audit", audit.id),
                   payload={"audit": audit.reference, "tool": TOOL, "questions_answered": answered,
                            "notes": bool((data.get(AREA) or {}).get("notes"))})
-    return answered
+    return focused_check_form(data["focused_tool"], data[AREA])
 
 
 @service_operation("record_focused_check")
 def record_focused_check(context: ServiceContext, data: dict, audit_id: int):
-    """The moderator has checked the answers: they stand as the moderated findings and the audit closes."""
+    """The moderator has checked the answers: the auditor's stand where the moderator agreed, the
+    moderator's with their reason where they disagreed, and the audit closes."""
     session = context.session
     audit = session.get(Audit, audit_id)
-    record_moderator_findings(session, audit, [])
+    changed = record_moderator_findings(session, audit, moderator_changes(data))
     audit.moderated_at = audit.closed_at = clock.now()
     audit.status = "closed"
     events.record(session, "audit.moderated", actor_id=context.actor_id, instance_id=context.instance_id,
                   subject=("audit", audit.id),
-                  payload={"audit": audit.reference, "tool": TOOL, "comment": data.get("check_comment") or None})
+                  payload={"audit": audit.reference, "tool": TOOL, "changed": changed,
+                           "comment": data.get("check_comment") or None})
     return True

@@ -88,6 +88,8 @@ def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppres
         "good_or_better": round(100 * sum(g in ("outstanding", "good") for g in graded) / len(graded)) if graded else None,
         "safeguarding_concerns": sum(1 for audit in audits if audit.safeguarding_concern),
         "focused": focused_tool.question_shares(session, audits, thematic.focused_questions, suppress) if focused else [],
+        "moderator_views": focused_tool.moderator_disagreements(session, audits, thematic.focused_questions)
+        if focused else [],
         "small_numbers_hidden": focused and suppress.applies,
         "sample_changes": [{"case": references[row.case_id], "change": "Removed" if row.status == "removed" else
                             f"Swapped for {references[next(r.case_id for r in drawn if r.replaces_id == row.id)]}",

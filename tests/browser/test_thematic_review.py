@@ -83,3 +83,44 @@ def test_the_sample_review_and_the_focused_tool_are_accessible_at_320_px(page, s
     page.get_by_role("button", name="Complete task").click()  # nothing answered: every question is required
     assert QUESTION in page.locator(".govuk-error-summary").inner_text()
     fits(page)
+
+
+def test_the_moderators_check_and_both_views_on_the_report_are_accessible_at_320_px(page, session):
+    thematic_id, instance_id = drawn_focused_thematic(session)
+    lead = user_named(session, "qa.lead")
+    review = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                       HumanTask.spec_name == "review_sample"))
+    complete_task(session, review, lead, {"confirmed": True})
+    children = select(InstanceStart.instance_id).where(InstanceStart.parent_instance_id == instance_id)
+    audit = session.scalar(select(Audit).where(Audit.instance_id.in_(children)).order_by(Audit.id))
+    tool = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == audit.instance_id,
+                                                     HumanTask.spec_name == "complete_focused_tool"))
+    complete_task(session, tool, session.get(User, audit.auditor_id),
+                  {"focused": {"q1": "yes", "q2": "partly", "notes": "Plan of 3 March read."}})
+    session.commit()
+    check = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == audit.instance_id,
+                                                      HumanTask.spec_name == "check_answers"))
+    moderator, reference = session.get(User, audit.moderator_id).username, audit.reference
+    session.rollback()
+
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, moderator)
+    page.goto(f"/tasks/{check}")
+    assert "The auditor answered: Yes." in page.locator("main").inner_text()
+    fits(page)
+    page.locator('input[name="moderator_check.q1_view"][value="disagree"]').check()
+    page.locator('input[name="moderator_check.q2_view"][value="agree"]').check()
+    page.get_by_role("button", name="Complete task").click()  # disagreeing without an answer or why
+    assert "You disagree: say why" in page.locator(".govuk-error-summary").inner_text()
+    fits(page)
+    page.locator('input[name="moderator_check.q1_answer"][value="no"]').check()
+    page.get_by_label("Why you disagree on question 1").fill("Neglect is not named in the plan itself.")
+    page.get_by_role("button", name="Complete task").click()
+    page.wait_for_load_state()
+    sign_out(page)
+
+    sign_in(page, "qa.lead")
+    page.goto(f"/thematic/{thematic_id}")
+    row = page.locator(f'#moderator-views tr[data-audit="{reference}"][data-question="q1"]').inner_text()
+    assert "Yes" in row and "No" in row and "Neglect is not named in the plan itself." in row
+    fits(page)
