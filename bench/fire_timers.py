@@ -10,7 +10,7 @@ own `fire_due_timers`:
                       the engine, save, project the new task, notify the QA lead,
                       seal the events, commit
   app PostgreSQL      the same on PostgreSQL, if a server is reachable
-  app PostgreSQL x2   two schedulers side by side (threads with engines of their own)
+  app PostgreSQL x2   two schedulers side by side (two processes, as deployed)
   bare Spiff          SpiffWorkflow alone, in memory: per instance deserialize,
                       refresh_timers, do_engine_steps, serialize (stock serializer)
 
@@ -23,13 +23,12 @@ own cost from the same run, the figure to watch across commits. It is a benchmar
 not a test: nothing asserts a time.
 """
 import argparse
+import multiprocessing
 import os
 import platform
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -94,28 +93,48 @@ def prepare_waiting_instances(url: str, count: int) -> list[int]:
 
 
 def fire_all(label: str, url: str, ids: list[int], schedulers: int = 1) -> Measurement:
-    """Time `schedulers` side-by-side runs of fire_due_timers until every timer has fired."""
+    """Time `schedulers` side-by-side runs of fire_due_timers until every timer has fired.
+
+    Each scheduler is a process of its own, as deployed schedulers are: threads in one
+    interpreter would take turns at its global lock and measure that, not the database."""
     clock.set(DUE_PASSED)
-    factories = [make_session_factory(url) for _ in range(schedulers)]
-    barrier = threading.Barrier(schedulers)
-
-    def scheduler(factory) -> int:
-        barrier.wait()
-        return fire_due_timers(factory)
-
+    context = multiprocessing.get_context("fork")  # the children inherit the product clock
+    barrier, results = context.Barrier(schedulers), context.Queue()
+    processes = [context.Process(target=_scheduler_process, args=(url, barrier, results)) for _ in range(schedulers)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    problems = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    if problems:
+        raise BenchError(f"{label}: a scheduler failed: {problems[0]}")
+    fired = sum(outcome[0] for outcome in outcomes)
+    seconds = max(outcome[2] for outcome in outcomes) - min(outcome[1] for outcome in outcomes)
+    factory = make_session_factory(url)
     try:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(schedulers) as pool:
-            fired = sum(pool.map(scheduler, factories))
-        seconds = time.perf_counter() - started
-        with factories[0]() as session:
+        with factory() as session:
             moved_on = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.instance_id.in_(ids)))
     finally:
-        for factory in factories:
-            factory.kw["bind"].dispose()
+        factory.kw["bind"].dispose()
     if fired != len(ids) or moved_on != len(ids):
         raise BenchError(f"{label}: {fired} fired and {moved_on} moved on, of {len(ids)} timers")
     return Measurement(label, len(ids), fired, seconds)
+
+
+def _scheduler_process(url: str, barrier, results) -> None:
+    """One scheduler: wait for the others, fire until nothing is due, report (fired, start, end) or the error."""
+    try:
+        factory = make_session_factory(url)
+        try:
+            barrier.wait()
+            started = time.monotonic()
+            fired = fire_due_timers(factory)
+            results.put((fired, started, time.monotonic()))
+        finally:
+            factory.kw["bind"].dispose()
+    except Exception as error:  # the parent reports it; a child's traceback alone would leave it waiting
+        results.put(f"{type(error).__name__}: {error}")
 
 
 def bare_spiffworkflow(count: int) -> Measurement:
