@@ -9,7 +9,7 @@ never a child's details: the text goes out by email.
 """
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event as sa_event, func, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from engine.accounts import ROLES, User, UserRole
@@ -55,10 +55,50 @@ def notify(session: Session, recipient_id: int, kind: str, subject: str, text: s
 def notify_role(session: Session, role: str, kind: str, subject: str, text: str, *,
                 link: str | None = None, instance_id: int | None = None) -> list[Notification]:
     """Notify every active holder of `role` (for work offered to a role rather than a person)."""
-    holders = session.scalars(select(User).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True)).order_by(User.id)
-        .options(lazyload(User.role_rows))).all()
-    return _notify_people(session, holders, kind, subject, text, link=link, instance_id=instance_id)
+    return _notify_people(session, _role_holders(session, role), kind, subject, text, link=link,
+                          instance_id=instance_id)
+
+
+_ROLE_HOLDERS = "role_holders"
+
+
+def _role_holders(session: Session, role: str) -> list[User]:
+    """The active holders of `role`, read once per transaction: a scheduler's batch of
+    timers notifies the same role for every instance it fires.
+
+    The list is forgotten when the transaction ends and whenever a flush writes a person
+    or a role, so a role granted earlier in the same transaction is seen."""
+    if _people_changed(session):  # not flushed yet: the query below will write them
+        session.info.pop(_ROLE_HOLDERS, None)
+    known = session.info.get(_ROLE_HOLDERS, {})
+    if role not in known:
+        holders = session.scalars(select(User).join(UserRole).where(
+            UserRole.role == role, User.active.is_(True)).order_by(User.id)
+            .options(lazyload(User.role_rows))).all()
+        session.info.setdefault(_ROLE_HOLDERS, {})[role] = holders
+        return holders
+    return known[role]
+
+
+def _people_changed(session: Session) -> bool:
+    return any(isinstance(changed, (User, UserRole)) for changed in (*session.new, *session.dirty, *session.deleted))
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_role_holders_when_people_change(session: Session, flush_context) -> None:
+    if _people_changed(session):  # still the flushed objects during after_flush
+        session.info.pop(_ROLE_HOLDERS, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_role_holders_on_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_ROLE_HOLDERS, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_role_holders_at_the_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's own transaction, not a savepoint inside it
+        session.info.pop(_ROLE_HOLDERS, None)
 
 
 def _notify_people(session: Session, recipients: list[User], kind: str, subject: str, text: str, *,
