@@ -20,7 +20,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid import UUID
@@ -345,9 +345,8 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
     values = dict(serialized=dump_workflow(workflow), revision=seen + 1, status=status,
                   next_timer_at=_next_timer(workflow), updated_at=now, last_error=failure,
                   ended_at=now if status == "completed" else None)
-    result = session.execute(update(ProcessInstance)
-                             .where(ProcessInstance.id == instance.id, ProcessInstance.revision == seen)
-                             .values(**values).execution_options(synchronize_session=False))
+    result = session.execute(_SAVE_WORKFLOW, {"instance_id": instance.id, "seen": seen,
+                                              **{f"new_{key}": value for key, value in values.items()}})
     if result.rowcount != 1:
         raise ConcurrentUpdate("Someone else changed this process at the same moment. "
                                "Your answers are kept as a draft; please look again.")
@@ -364,6 +363,16 @@ def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, m
     if status == "completed":
         events.record(session, "instance.completed", actor_id=actor_id, instance_id=instance.id,
                       subject=("process_instance", instance.id), payload={})
+
+
+# Built once: constructing the statement on every save cost as much as a tenth of a
+# timer's own work. Written only if the revision is still the one loaded.
+_SAVE_WORKFLOW = (
+    update(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("instance_id"), ProcessInstance.revision == bindparam("seen"))
+    .values({column: bindparam(f"new_{column}") for column in (
+        "serialized", "revision", "status", "next_timer_at", "updated_at", "last_error", "ended_at")})
+    .execution_options(synchronize_session=False))
 
 
 def _next_timer(workflow: BpmnWorkflow):
