@@ -9,8 +9,8 @@ never a child's details: the text goes out by email.
 """
 from datetime import date
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event, func, select, update
+from sqlalchemy.orm import Session, lazyload
 
 from engine.accounts import ROLES, User, UserRole
 from engine.clock import clock
@@ -18,8 +18,8 @@ from engine.email_delivery import email_bodies, smtp_configured
 from engine.notification_models import Notification, OutboxAttachment, OutboxEmail
 from engine.runtime import events, instances
 from engine.runtime.errors import NotAllowed, WorkflowError
-from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime.registry import built_model_for
+from engine.runtime.models import HumanTask, ProcessInstance
+from engine.runtime.registry import built_model_for, version_for
 
 KIND_LABELS = {
     "new_task": "New task",
@@ -45,33 +45,88 @@ def notify(session: Session, recipient_id: int, kind: str, subject: str, text: s
     `attachments` are (file name, content type, bytes), sent with the email only. With
     `instance_id`, the event joins that process's trail (an audit's history shows who
     was told what, and when)."""
-    recipient = session.get(User, recipient_id)
+    recipient = session.get(User, recipient_id, options=[lazyload(User.role_rows)])
     if recipient is None:
         raise ValueError(f"No user {recipient_id} to notify")
-    now = clock.now()
-    notification = Notification(recipient_id=recipient_id, kind=kind, subject=subject[:200], text=text,
-                                html=html, link=link, created_at=now)
-    session.add(notification)
-    session.flush()
-    emailed = smtp_configured() and bool(recipient.email) and recipient.active
-    if emailed:
-        text_body, html_body = email_bodies(subject, text, link, html)
-        session.add(OutboxEmail(
-            notification_id=notification.id, recipient_address=recipient.email, subject=subject[:200],
-            text_body=text_body, html_body=html_body, created_at=now, next_attempt_at=now,
-            attachments=[OutboxAttachment(filename=name, content_type=content_type, content=content)
-                         for name, content_type, content in attachments]))
-    events.record(session, "notification.sent", instance_id=instance_id, subject=("notification", notification.id),
-                  payload={"recipient_id": recipient_id, "kind": kind, "subject": subject, "email": emailed})
-    return notification
+    return _notify_people(session, [recipient], kind, subject, text, link=link, html=html,
+                          attachments=attachments, instance_id=instance_id)[0]
 
 
 def notify_role(session: Session, role: str, kind: str, subject: str, text: str, *,
                 link: str | None = None, instance_id: int | None = None) -> list[Notification]:
     """Notify every active holder of `role` (for work offered to a role rather than a person)."""
-    holders = session.scalars(select(User.id).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True)).order_by(User.id)).all()
-    return [notify(session, user_id, kind, subject, text, link=link, instance_id=instance_id) for user_id in holders]
+    return _notify_people(session, _role_holders(session, role), kind, subject, text, link=link,
+                          instance_id=instance_id)
+
+
+_ROLE_HOLDERS = "role_holders"
+
+
+def _role_holders(session: Session, role: str) -> list[User]:
+    """The active holders of `role`, read once per transaction: a scheduler's batch of
+    timers notifies the same role for every instance it fires.
+
+    The list is forgotten when the transaction ends and whenever a flush writes a person
+    or a role, so a role granted earlier in the same transaction is seen."""
+    if _people_changed(session):  # not flushed yet: the query below will write them
+        session.info.pop(_ROLE_HOLDERS, None)
+    known = session.info.get(_ROLE_HOLDERS, {})
+    if role not in known:
+        holders = session.scalars(select(User).join(UserRole).where(
+            UserRole.role == role, User.active.is_(True)).order_by(User.id)
+            .options(lazyload(User.role_rows))).all()
+        session.info.setdefault(_ROLE_HOLDERS, {})[role] = holders
+        return holders
+    return known[role]
+
+
+def _people_changed(session: Session) -> bool:
+    return any(isinstance(changed, (User, UserRole)) for changed in (*session.new, *session.dirty, *session.deleted))
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_role_holders_when_people_change(session: Session, flush_context) -> None:
+    if _people_changed(session):  # still the flushed objects during after_flush
+        session.info.pop(_ROLE_HOLDERS, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_role_holders_on_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_ROLE_HOLDERS, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_role_holders_at_the_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's own transaction, not a savepoint inside it
+        session.info.pop(_ROLE_HOLDERS, None)
+
+
+def _notify_people(session: Session, recipients: list[User], kind: str, subject: str, text: str, *,
+                   link: str | None = None, html: str | None = None,
+                   attachments: list[tuple[str, str, bytes]] = (),
+                   instance_id: int | None = None) -> list[Notification]:
+    """One notification each for `recipients`, written in one INSERT (a role's holders are
+    told together), then each one's email and event. Their roles are not read: a timer or
+    task completion notifying a role would otherwise cost two queries per person."""
+    now = clock.now()
+    notifications = [Notification(recipient_id=recipient.id, kind=kind, subject=subject[:200], text=text,
+                                  html=html, link=link, created_at=now) for recipient in recipients]
+    session.add_all(notifications)
+    session.flush()  # their ids name them in the outbox and the trail
+    emailing = smtp_configured()
+    for recipient, notification in zip(recipients, notifications):
+        emailed = emailing and bool(recipient.email) and recipient.active
+        if emailed:
+            text_body, html_body = email_bodies(subject, text, link, html)
+            session.add(OutboxEmail(
+                notification_id=notification.id, recipient_address=recipient.email, subject=subject[:200],
+                text_body=text_body, html_body=html_body, created_at=now, next_attempt_at=now,
+                attachments=[OutboxAttachment(filename=name, content_type=content_type, content=content)
+                             for name, content_type, content in attachments]))
+        events.record(session, "notification.sent", instance_id=instance_id,
+                      subject=("notification", notification.id),
+                      payload={"recipient_id": recipient.id, "kind": kind, "subject": subject, "email": emailed})
+    return notifications
 
 
 def unread_count(session: Session, user_id: int) -> int:
@@ -129,7 +184,7 @@ def task_label(session: Session, task: HumanTask) -> str:
     A title may carry free text (an action's wording); notifications leave it out,
     because they go by email, where only case references belong."""
     instance = session.get(ProcessInstance, task.instance_id)
-    model = built_model_for(session.get(ProcessVersion, instance.process_version_id))
+    model = built_model_for(version_for(session, instance.process_version_id))
     for process in (model.spec, *model.subprocess_specs.values()):
         spec = process.task_specs.get(task.spec_name)
         if spec is not None:

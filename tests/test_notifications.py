@@ -193,3 +193,17 @@ def test_opening_marks_read_and_only_the_recipient_may(session, monkeypatch):
     session.commit()
     assert unread_count(session, qa_lead.id) == 0
     assert mark_all_read(session, qa_lead) == 0
+
+
+def test_a_role_is_notified_as_its_holders_stand_within_one_transaction(session):
+    from engine.accounts import UserRole
+    from engine.notifications import notify_role
+    holders = {n.recipient_id for n in notify_role(session, "participation_officer", "new_task", "First", "First.")}
+    newcomer = user_named(session, "qa.lead")
+    assert newcomer.id not in holders
+    session.add(UserRole(user_id=newcomer.id, role="participation_officer"))
+    second = {n.recipient_id for n in notify_role(session, "participation_officer", "new_task", "Second", "Second.")}
+    assert second == holders | {newcomer.id}
+    session.rollback()
+    third = {n.recipient_id for n in notify_role(session, "participation_officer", "new_task", "Third", "Third.")}
+    assert third == holders

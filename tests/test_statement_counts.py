@@ -98,3 +98,35 @@ def test_listing_the_inbox_costs_the_same_for_one_task_or_forty(session):
         listed = list_inbox(session, lead, filters, clock.today())["claimable"]
     assert listed.total == 40
     assert len(one) == len(forty) == INBOX_STATEMENTS, "\n".join(forty)
+
+
+
+def test_an_api_completion_authenticates_in_one_statement_and_reads_nothing_after_its_commit(
+        app, client, database_url):
+    """The bearer token, its person and their roles come in one query; the request log
+    names the person without loading them again once the view has committed."""
+    from engine.database import make_session_factory
+    from tests.test_api import bearer, token_for
+    from webapp.extensions import db
+    with make_session_factory(database_url)() as session:
+        task_id, _ = _start(session, 2)
+    token = token_for(client, "qa.lead")
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post(f"/api/v1/tasks/{task_id}/complete", headers=bearer(token), json={"data": {"note": "x"}})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == "completed"
+    token_reads = [s for s in statements if " FROM api_tokens" in s]
+    assert len(token_reads) == 1 and "JOIN user_roles" in token_reads[0], "\n".join(token_reads)
+    person_reloads = [s for s in statements if "FROM users WHERE users.id" in s or "FROM user_roles WHERE" in s]
+    assert person_reloads == [], "\n".join(person_reloads)
+    assert statements[-1].startswith("UPDATE event_chain_head"), "\n".join(statements)

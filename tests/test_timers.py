@@ -93,3 +93,39 @@ def test_a_batch_fires_every_due_instance_and_one_that_cannot_be_loaded_stays_du
     assert still_due.next_timer_at is not None and still_due.revision == 1
     from engine.runtime.events import verify_chain
     assert verify_chain(session).ok
+
+
+def _fire_counting(database_url, count: int) -> list[str]:
+    """Start `count` reminders, move past their timers and fire them in one batch; the statements it took."""
+    from sqlalchemy import event
+    factory = make_session_factory(database_url)
+    with factory() as session:
+        publish(session, FILES)
+        for _ in range(count):
+            start_instance(session, "reminder", {}, actor_id=None)
+        session.commit()
+    clock.advance(timedelta(days=2, minutes=1))
+    statements = []
+    engine = factory.kw["bind"]
+    listener = lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert fire_due_timers(factory, batch_size=50) == count
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return statements
+
+
+# Per timer: save the workflow, read the instance's open task rows, add the new task,
+# notify the QA lead. Per batch: claim, read the version, read the role's holders once,
+# seal the trail, and the claim that finds nothing more due.
+STATEMENTS_PER_TIMER = 4
+
+
+def test_a_batch_that_fires_cleanly_takes_no_savepoints_and_a_fixed_number_of_statements_per_timer(database_url):
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    two = _fire_counting(database_url, 2)
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    six = _fire_counting(database_url, 6)
+    assert not [statement for statement in six if "SAVEPOINT" in statement]
+    assert len(six) - len(two) == 4 * STATEMENTS_PER_TIMER, "\n".join(six)

@@ -12,6 +12,7 @@ import uuid
 
 from flask import Flask, g, request
 from flask_login import current_user
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.operations_log import log_line
@@ -52,8 +53,16 @@ def _user_id() -> int | None:
     """The signed-in person, or the API token's person; None for anonymous requests."""
     api_user = g.get("api_user")
     if api_user is not None:
-        return api_user.id
+        return _id_without_loading(api_user)
     try:
-        return current_user.id if current_user.is_authenticated else None
+        return _id_without_loading(current_user._get_current_object()) if current_user.is_authenticated else None
     except SQLAlchemyError:  # the user could not be loaded (the database is down): still write the line
         return None
+
+
+def _id_without_loading(user) -> int | None:
+    """The person's id from the session's identity map: the view's commit has expired the
+    object, and reading `user.id` would load the person (and their roles) again in a new
+    transaction just to write this line."""
+    identity = inspect(user).identity
+    return identity[0] if identity else None

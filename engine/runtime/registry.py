@@ -26,7 +26,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from engine.accounts import ROLES
@@ -158,6 +158,25 @@ def parse_specs(files: dict[str, str], manifest: dict) -> tuple:
 
 
 _built_versions: dict[str, BuiltModel] = {}
+
+
+_HELD_VERSIONS = "held_process_versions"
+
+
+def version_for(session: Session, version_id: int) -> ProcessVersion | None:
+    """The process version with this id, held by `session` so that asking again costs no query.
+
+    A session's identity map holds its objects weakly: a version read for its model and
+    then dropped was read from the database again at the next look-up, three times per
+    task completion or timer. Holding it for the session's life keeps those look-ups in
+    memory; its attributes still expire at each commit, like any object's."""
+    held = session.info.setdefault(_HELD_VERSIONS, {})
+    version = held.get(version_id)
+    if version is None or inspect(version).session is not session:
+        version = session.get(ProcessVersion, version_id)
+        if version is not None:
+            held[version_id] = version
+    return version
 
 
 def built_model_for(version: ProcessVersion) -> BuiltModel:

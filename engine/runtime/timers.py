@@ -56,25 +56,50 @@ def fire_due_timers(session_factory: sessionmaker, limit: int | None = None, bat
     Claiming a batch under `FOR UPDATE SKIP LOCKED` and committing once per batch lets
     several schedulers work side by side: each takes rows the others skip, and the
     event chain's head (locked at each commit) is taken once per batch, not per timer.
-    Each instance fires in its own savepoint, so one that cannot be saved is left due
-    for the next run without holding back the rest. A scheduler that was down simply
-    finds more instances due when it returns.
+    A batch first fires straight through. If an instance cannot be fired (a row the
+    database refuses, a workflow that cannot be loaded), the batch is rolled back and
+    fired again with each instance in its own savepoint, so the one that failed is left
+    due for the next run without holding back the rest. Savepoints cost two round trips
+    per instance, which is why they are kept for the batch that needs them. A scheduler
+    that was down simply finds more instances due when it returns.
     """
     from engine.runtime.instances import fire_timers  # the runtime imports this module first
     fired = 0
     failed: set[int] = set()
+    careful = False
     while limit is None or fired < limit:
         size = batch_size if limit is None else min(batch_size, limit - fired)
         with session_factory() as session:
             due = claim_due_batch(session, size, failed)
             if not due:
                 return fired
-            for instance in due:
-                if _fire_in_savepoint(session, instance, fire_timers):
-                    fired += 1
-                else:
-                    failed.add(instance.id)
-            session.commit()
+            if careful:
+                fired += _fire_each_in_savepoint(session, due, fire_timers, failed)
+                careful = False
+                continue
+            try:
+                for instance in due:
+                    fire_timers(session, instance)
+                session.commit()
+            except Exception:  # noqa: BLE001 (which instance failed is found by the careful run)
+                session.rollback()
+                log.info("a batch of %s due timers failed; firing it again one instance at a time", len(due))
+                careful = True
+                continue
+            fired += len(due)
+    return fired
+
+
+def _fire_each_in_savepoint(session: Session, due: list[ProcessInstance], fire, failed: set[int]) -> int:
+    """Fire each instance in a savepoint of its own and commit the ones that worked;
+    adds the ones that failed to `failed` and returns how many fired."""
+    fired = 0
+    for instance in due:
+        if _fire_in_savepoint(session, instance, fire):
+            fired += 1
+        else:
+            failed.add(instance.id)
+    session.commit()
     return fired
 
 
