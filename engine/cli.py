@@ -301,6 +301,8 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
         dip = demo_activities.run_dip_sample_history(session)
         dipped = dip.reference if dip is not None else None
         practice_week = demo_activities.run_practice_week_history(session)
+        multi_agency = demo_activities.run_multi_agency_history(session)
+        annual_report = demo_activities.run_annual_report_history(session)
     print(f"Completed {len(ids)} audits over the last {cycles} cycles through the case file audit process.")
     if published:
         print(f"Published thematic audit {published} through its process.")
@@ -308,6 +310,10 @@ def seed_history(url: str, cycles: int, per_cycle: int) -> int:
         print(f"Completed dip sample {dipped} through its process.")
     if practice_week:
         print("Closed a practice week through its process; the scheduler starts one each period.")
+    if multi_agency:
+        print("Agreed a multi-agency audit with health and police through its process.")
+    if annual_report:
+        print("Signed off last reporting year's annual QA report through its process.")
     return 0
 
 

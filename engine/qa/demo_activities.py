@@ -3,6 +3,10 @@
 `run_dip_sample_history` has a head of service dip sample two cases of their service;
 `run_practice_week_history` holds a practice week every head of service observes in, and
 the QA lead's summary closes it.
+`run_multi_agency_history` has the QA lead audit one case with the health and police partner
+auditors, each completing their agency's section, and agree actions for each agency.
+`run_annual_report_history` assembles last reporting year's annual QA report, which the
+director signs off.
 `run_thematic_history` commissions a thematic audit as the principal social worker from
 the Start page's engine function, draws its sample as the QA lead, walks each sampled
 case file audit as its people (engine/qa/demo_history.walk_audit), writes the findings
@@ -17,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.qa.demo_history import at_local_hour, walk_audit
-from engine.qa.models import Service
+from engine.qa.models import Case, Service
 from engine.qa import thematic_sample
 from engine.qa.thematic import sampled_audits
 from engine.qa.thematic_models import DipSample, ThematicAudit
@@ -118,6 +122,70 @@ def run_practice_week_history(session: Session) -> int | None:
     finally:
         clock.set(None)
     return week.id
+
+
+def run_multi_agency_history(session: Session) -> int | None:
+    """One multi-agency audit with health and police, agreed; returns its instance id (None when
+    the demo has no QA lead, no partner auditors or no case open on the day)."""
+    lead = _person(session, "qa_lead")
+    partners = {agency: session.scalar(select(User).where(User.username == f"partner.{agency}", User.active.is_(True)))
+                for agency in ("health", "police")}
+    day = clock.today() - timedelta(days=DAYS_AGO - 20)
+    case = session.scalar(select(Case).where(Case.status == "open", Case.opened_on < day).order_by(Case.id).limit(1))
+    if lead is None or None in partners.values() or case is None:
+        return None
+    try:
+        clock.set(at_local_hour(day, 9))
+        audit = start_process(session, lead, "multi_agency_audit", {
+            "focus": "Demo: information sharing before the initial child protection conference",
+            "sections_due": (day + timedelta(days=10)).isoformat(),
+            "partners": [{"agency": agency, "username": person.username} for agency, person in partners.items()]},
+            case.id)
+        clock.set(at_local_hour(day + timedelta(days=5), 14))
+        for task in session.scalars(select(HumanTask).join(InstanceStart, InstanceStart.instance_id == HumanTask.instance_id)
+                                    .where(InstanceStart.parent_instance_id == audit.id, HumanTask.state == "ready")).all():
+            complete_task(session, task.id, session.get(User, task.assignee_id), {
+                "involvement": "Demo: involved since the referral.", "information_shared": "partly",
+                "quality": "requires_improvement", "findings": "Demo: a missed appointment was not shared."})
+        clock.set(at_local_hour(day + timedelta(days=12), 10))
+        _complete(session, audit.id, "discuss", lead, {
+            "agreed_findings": "Demo: missed appointments must reach the social worker the same week.",
+            "actions": [{"agency": "health", "action": "Demo: share missed appointments weekly",
+                         "due_on": (day + timedelta(days=60)).isoformat()},
+                        {"agency": "council", "action": "Demo: add health to the core group",
+                         "due_on": (day + timedelta(days=40)).isoformat()}]})
+    finally:
+        clock.set(None)
+    return audit.id
+
+
+def run_annual_report_history(session: Session) -> int | None:
+    """Last reporting year's annual QA report, written by the QA lead and signed off by the
+    director; returns its instance id (None when the demo has neither)."""
+    lead, director = _person(session, "qa_lead"), _person(session, "director")
+    if lead is None or director is None:
+        return None
+    today = clock.today()
+    year = (today.year if today.month >= 4 else today.year - 1) - 1  # the reporting year that has ended
+    day = max(today - timedelta(days=DAYS_AGO + 30), type(today)(year + 1, 4, 6))
+    try:
+        clock.set(at_local_hour(day, 9))
+        report = start_process(session, lead, "annual_report", {
+            "year": year, "due_on": (day + timedelta(days=14)).isoformat()})
+        clock.set(at_local_hour(day + timedelta(days=7), 11))
+        _complete(session, report.id, "write", lead, {
+            "introduction": "Demo: the year's quality assurance activity in brief.",
+            "audit_findings": "Demo: planning and management oversight were the areas most often graded lower.",
+            "thematic_learning": "Demo: permanence planning from the second review.",
+            "practice_week": "Demo: relational practice was strong in the observations.",
+            "feedback": "Demo: families said they were listened to.",
+            "priorities": "Demo: SMART plans and supervision at the expected frequency."})
+        clock.set(at_local_hour(day + timedelta(days=9), 15))
+        _complete(session, report.id, "sign_off", director, {"sign_off_decision": "approve",
+                                                             "sign_off_comments": "Demo: approved for publication."})
+    finally:
+        clock.set(None)
+    return report.id
 
 
 def _complete(session: Session, instance_id: int, step: str, person: User, answers: dict) -> None:
