@@ -330,3 +330,23 @@ def test_the_form_editor_previews_grade_choices_from_the_drafts_scale(session, a
     live = browser.post("/models/form-preview?process=case_file_audit",
                         data={"schema": json.dumps(schema), "ui_schema": "{}"}).text
     assert 'value="inadequate"' in live and "Inadequate" in live
+
+
+def test_the_monitoring_grade_filter_offers_the_current_scale_and_names_other_scales_grades(app, mixed_history):
+    references = dict(mixed_history.execute(select(Audit.overall_grade, Case.reference).join(Case, Case.id == Audit.case_id)
+                                             .where(Audit.overall_grade.in_(("serious_concern", "good")))).all())
+    mixed_history.commit()
+    browser = app.test_client()
+    sign_in(browser, "qa.lead")
+    page = browser.get("/instances").text
+    offered = re.findall(r'<option value="([a-z_]+)"[^>]*>\s*([^<]+?)\s*</option>',
+                         page[page.index('name="grade"'):page.index("</select>", page.index('name="grade"'))])
+    assert offered[:3] == [("strong", "Strong practice"), ("developing", "Developing practice"),
+                           ("serious_concern", "Serious concern")]
+    assert ("good", "Good (Ofsted four-point scale)") in offered and ("inadequate", "Inadequate (Ofsted four-point scale)") in offered
+    serious = browser.get("/instances?grade=serious_concern").text
+    assert references["serious_concern"] in serious and references["good"] not in serious
+    good = browser.get("/instances?grade=good").text
+    assert references["good"] in good and references["serious_concern"] not in good
+    refused = browser.get("/instances?grade=excellent").text
+    assert "There is no grade (moderated if moderated) &#39;excellent&#39;" in refused
