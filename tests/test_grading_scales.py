@@ -22,21 +22,25 @@ import sqlite3
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from engine.clock import clock
 from engine.migrations import alembic_config, upgrade
 from engine.notification_models import Notification
 from engine.qa import reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AllocationRequest, allocate_audit
+from engine.qa.demo_activities import run_thematic_history
 from engine.qa.demo_history import AuditPlan, write_history
-from engine.qa.grading_scale import SEED_SCALE_PATH, current_scale, scale_of_version, scale_problems, seed_scale
+from engine.qa.grading_scale import (SEED_SCALE_PATH, current_scale, scale_from_data, scale_of_version, scale_problems,
+                                     seed_scale)
 from engine.qa.models import Audit, Case, Team
 from engine.qa.narrative_models import ReportNarrative
+from engine.qa.thematic import _grade_table, thematic_report
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.instances import form_schema
 from engine.runtime.model_drafts import create_draft, open_draft, publish_draft
@@ -350,3 +354,37 @@ def test_the_monitoring_grade_filter_offers_the_current_scale_and_names_other_sc
     assert references["good"] in good and references["serious_concern"] not in good
     refused = browser.get("/instances?grade=excellent").text
     assert "There is no grade (moderated if moderated) &#39;excellent&#39;" in refused
+
+
+def test_a_thematic_audits_report_grades_on_its_audits_own_scale(app, session, three_point):
+    # the demo's thematic audit runs months ago: its cases were open by then
+    session.execute(update(Case).values(opened_on=clock.today() - timedelta(days=3 * 365)))
+    thematic = run_thematic_history(session, sample_size=2, seed=7)
+    session.commit()
+    report = thematic_report(session, thematic)
+    assert report["grading_scale"] == "Three-point practice scale"
+    assert report["grades"] == [{"grade": "Strong practice", "count": 1, "share": 50},
+                                {"grade": "Developing practice", "count": 1, "share": 50},
+                                {"grade": "Serious concern", "count": 0, "share": 0}]
+    assert report["good_or_better"] == 50
+    assert sorted(row["grade"] for row in report["audits"]) == ["Developing practice", "Strong practice"]
+    thematic_id = thematic.id
+    session.commit()
+    browser = app.test_client()
+    sign_in(browser, "psw")
+    page = browser.get(f"/thematic/{thematic_id}").text
+    assert "on the Three-point practice scale" in page and "Strong practice" in page and "Requires improvement" not in page
+    from pypdf import PdfReader
+    pdf = browser.get(f"/thematic/{thematic_id}/report.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "on the Three-point practice scale" in text and "Developing practice" in text
+
+
+def test_a_thematic_sample_graded_on_two_scales_counts_the_other_scales_grades_apart():
+    three = scale_from_data(THREE_POINT)
+    table = _grade_table([three, three, seed_scale(), three], ["strong", "serious_concern", "good", None], seed_scale())
+    assert table["scale"] == "Three-point practice scale" and table["good_or_better"] == 50
+    assert table["rows"] == [{"grade": "Strong practice", "count": 1, "share": 50},
+                             {"grade": "Developing practice", "count": 0, "share": 0},
+                             {"grade": "Serious concern", "count": 1, "share": 50},
+                             {"grade": "Good (Ofsted four-point scale)", "count": 1, "share": 100}]
