@@ -38,9 +38,10 @@ from engine.qa.demo_activities import run_thematic_history
 from engine.qa.demo_history import AuditPlan, write_history
 from engine.qa.grading_scale import (SEED_SCALE_PATH, current_scale, scale_from_data, scale_of_version, scale_problems,
                                      seed_scale)
-from engine.qa.models import Audit, Case, Team
+from engine.qa.models import Audit, Case, Service, Team
 from engine.qa.narrative_models import ReportNarrative
 from engine.qa.thematic import _grade_table, thematic_report
+from engine.qa.thematic_models import DipSample
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.instances import form_schema
 from engine.runtime.model_drafts import create_draft, open_draft, publish_draft
@@ -388,3 +389,32 @@ def test_a_thematic_sample_graded_on_two_scales_counts_the_other_scales_grades_a
                              {"grade": "Developing practice", "count": 0, "share": 0},
                              {"grade": "Serious concern", "count": 1, "share": 50},
                              {"grade": "Good (Ofsted four-point scale)", "count": 1, "share": 100}]
+
+
+def test_the_dip_sample_and_multi_agency_forms_rate_on_their_versions_scale(app, session):
+    for process in ("dip_sample", "multi_agency_section"):
+        publish(session, {**read_model_from_disk(PROCESSES_DIR / process), "grading_scale.json": json.dumps(THREE_POINT)})
+    session.commit()
+    section = form_schema(built_model_for(session.scalar(select(ProcessVersion).where(
+        ProcessVersion.process_key == "multi_agency_section").order_by(ProcessVersion.version.desc()))),
+        "multi_agency_section-schema.json")
+    assert section["properties"]["quality"]["enumNames"] == ["Strong practice", "Developing practice", "Serious concern"]
+    service_id = session.scalar(select(Service.id).where(Service.name == "Child in Need and Child Protection"))
+    session.commit()
+
+    head = app.test_client()
+    sign_in(head, "hos.cincp")
+    started = head.post("/start/dip_sample", data={"about": str(service_id), "focus": "Oversight", "method": "draw",
+                                                   "number_of_cases": "1", "seed": "7"})
+    assert started.status_code == 302 and "/tasks/" in started.location
+    page = head.get(started.location).text
+    assert 'value="strong"' in page and "Developing practice" in page and "Requires improvement" not in page
+    reference = session.scalar(select(DipSample.cases))[0]
+    session.commit()
+    answers_given = {"findings": "Plans were current.", "learning": "Record supervision decisions.",
+                     "cases.0.case_reference": reference, "cases.0.rating": "good", "cases.0.finding": "Seen on time.",
+                     "cases.0.immediate_concern": "no", "action": "complete"}
+    refused = head.post(started.location, data=answers_given)  # the seed's grade is not on this version's scale
+    assert refused.status_code == 422 and "Select an answer for: Practice seen" in refused.text
+    assert head.post(started.location, data={**answers_given, "cases.0.rating": "developing"}).status_code == 302
+    assert session.scalar(select(DipSample.results))[0]["rating"] == "developing"
