@@ -7,11 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from engine.accounts import User
 from engine.clock import clock
 from engine.qa.finding_models import AuditFinding
-from engine.qa.models import Audit, Case, Team
+from engine.qa.models import Audit
 from tests import answers
+from tests.conftest import user_named
+from tests.test_engine_lifecycle import _case_outside
 from tests.test_web_lifecycle import (Browsers, allocate_through_the_page, case_outside_team_of, do_task, open_tasks,
                                       people_of, posted, read)
 
@@ -92,12 +93,9 @@ def test_moderator_choices_name_the_service_a_head_of_service_leads(app, session
 
 
 def test_the_moderator_answers_a_child_in_care_question_differently_beside_the_auditors_answer(app, session):
-    def case_in_care(s):
-        manager = s.scalar(select(User.id).where(User.username == "tm.mash1"))
-        return s.scalars(select(Case.reference).join(Team).where(Team.manager_id != manager, Case.cohort == "child_in_care")
-                         .order_by(Case.id).limit(1)).one()
     browsers = Browsers(app)
-    audit_id = allocate_through_the_page(session, browsers, read(session, case_in_care))
+    audit_id = allocate_through_the_page(session, browsers, read(
+        session, lambda s: _case_outside(s, user_named(s, "tm.mash1"), "child_in_care").reference))
     who = people_of(session, audit_id)
     for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("good")),
                        ("record_feedback", answers.FEEDBACK), ("grade_audit", answers.grading("good", actions=1))):
