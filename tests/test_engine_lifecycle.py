@@ -12,15 +12,16 @@ from tests import answers
 from tests.conftest import user_named
 
 
-def _case_outside(session, team_manager):
-    """A case in another team than the auditor's own."""
-    return session.scalar(select(Case).join(Team).where(Team.manager_id != team_manager.id).order_by(Case.id))
+def _case_outside(session, team_manager, cohort: str | None = None):
+    """A case in another team than the auditor's own (of `cohort`, if given)."""
+    query = select(Case).join(Team).where(Team.manager_id != team_manager.id)
+    return session.scalar((query.where(Case.cohort == cohort) if cohort else query).order_by(Case.id))
 
 
-def _allocate(session, auditor="tm.mash1", moderator="hos.cincp"):
+def _allocate(session, auditor="tm.mash1", moderator="hos.cincp", cohort: str | None = None):
     qa_lead = user_named(session, "qa.lead")
     auditor_user, moderator_user = user_named(session, auditor), user_named(session, moderator)
-    case = _case_outside(session, auditor_user)
+    case = _case_outside(session, auditor_user, cohort)
     audit = allocate_audit(session, AllocationRequest(case.reference, auditor_user.id, moderator_user.id), qa_lead)
     session.commit()
     return audit

@@ -8,10 +8,13 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from engine.clock import clock
+from engine.qa.finding_models import AuditFinding
 from engine.qa.models import Audit
 from tests import answers
-from tests.test_web_lifecycle import (Browsers, allocate_through_the_page, case_outside_team_of, do_task, people_of,
-                                      read)
+from tests.conftest import user_named
+from tests.test_engine_lifecycle import _case_outside
+from tests.test_web_lifecycle import (Browsers, allocate_through_the_page, case_outside_team_of, do_task, open_tasks,
+                                      people_of, posted, read)
 
 
 def text_of(page: str) -> str:
@@ -87,3 +90,42 @@ def test_moderator_choices_name_the_service_a_head_of_service_leads(app, session
     qa = Browsers(app)["qa.lead"]
     page = text_of(qa.get("/audits/allocate").text)
     assert "(Head of service, Children in Care)" in page and "(Head of service)" not in page
+
+
+def test_the_moderator_answers_a_child_in_care_question_differently_beside_the_auditors_answer(app, session):
+    browsers = Browsers(app)
+    audit_id = allocate_through_the_page(session, browsers, read(
+        session, lambda s: _case_outside(s, user_named(s, "tm.mash1"), "child_in_care").reference))
+    who = people_of(session, audit_id)
+    for spec, data in (("prepare_audit", answers.PREPARE), ("complete_audit_tool", answers.audit_tool("good")),
+                       ("record_feedback", answers.FEEDBACK), ("grade_audit", answers.grading("good", actions=1))):
+        do_task(session, browsers, audit_id, spec, who["auditor"], data)
+    do_task(session, browsers, audit_id, "add_reflections", who["worker"], answers.REFLECTION)
+
+    instance_id = read(session, lambda s: s.get(Audit, audit_id).instance_id)
+    (task_id, form_key), = open_tasks(session, instance_id, "moderate_audit")
+    moderator = browsers[who["moderator"]]
+    page = moderator.get(f"/tasks/{task_id}").text
+    assert "Children in care: answers you would give differently" in page
+    assert 'value="children_in_care.permanence"' in page and "care_leavers.pathway_plan" not in page
+    permanence = {"question": "children_in_care.permanence", "answer": "no",
+                  "comment": "No permanence plan was agreed at the second review."}
+    wrong_cohort = posted(form_key, {**answers.moderation_disagreed(), "cohort_answer_changes": [
+        {**permanence, "question": "care_leavers.pathway_plan"}]})
+    wrong_cohort["cohort_answer_changes.0.question"] = "care_leavers.pathway_plan"  # not offered: sent by hand
+    refused = moderator.post(f"/tasks/{task_id}", data=wrong_cohort)
+    assert refused.status_code == 422 and "Select an answer for: Question" in text_of(refused.text)
+    assert read(session, lambda s: s.scalar(select(func.count()).select_from(AuditFinding).where(
+        AuditFinding.audit_id == audit_id, AuditFinding.stage == "moderator"))) == 0
+    do_task(session, browsers, audit_id, "moderate_audit", who["moderator"],
+            {**answers.moderation_disagreed(), "cohort_answer_changes": [permanence]})
+    do_task(session, browsers, audit_id, "reflective_discussion", who["moderator"], answers.DISCUSSION)
+
+    stored = read(session, lambda s: {(r.stage, r.answer, r.comment) for r in s.scalars(select(AuditFinding).where(
+        AuditFinding.audit_id == audit_id, AuditFinding.area == "children_in_care",
+        AuditFinding.question == "permanence"))})
+    assert stored == {("auditor", "partly", None), ("moderator", "no", permanence["comment"])}
+    shown = text_of(browsers[who["worker"]].get(f"/audits/{audit_id}").text)
+    assert ("Is there a permanence plan, agreed by the second looked-after review, progressing without drift? Partly"
+            in shown)
+    assert f"No Changed {permanence['comment']}" in shown

@@ -31,7 +31,7 @@ VALID = {
     "grading": answers.grading("good", actions=2),
     "reflection": answers.REFLECTION,
     "escalation_acknowledgement": answers.ACKNOWLEDGEMENT,
-    "moderation": answers.moderation_disagreed(),
+    "moderation": {**answers.moderation_disagreed(), "cohort_answer_changes": []},  # the cohort's list, left empty
     "reflective_discussion": answers.DISCUSSION,
     "action_review": answers.action_review("in_progress"),
     "loop_closure": answers.CLOSURE,

@@ -22,21 +22,26 @@ import sqlite3
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from engine.clock import clock
 from engine.migrations import alembic_config, upgrade
 from engine.notification_models import Notification
 from engine.qa import reports
 from engine.qa.access import audit_scope
 from engine.qa.allocation import AllocationRequest, allocate_audit
+from engine.qa.demo_activities import run_thematic_history
 from engine.qa.demo_history import AuditPlan, write_history
-from engine.qa.grading_scale import SEED_SCALE_PATH, current_scale, scale_of_version, scale_problems, seed_scale
-from engine.qa.models import Audit, Case, Team
+from engine.qa.grading_scale import (SEED_SCALE_PATH, current_scale, scale_from_data, scale_of_version, scale_problems,
+                                     seed_scale)
+from engine.qa.models import Audit, Case, Service, Team
 from engine.qa.narrative_models import ReportNarrative
+from engine.qa.thematic import _grade_table, thematic_report
+from engine.qa.thematic_models import DipSample
 from engine.runtime.errors import InvalidFormData
 from engine.runtime.instances import form_schema
 from engine.runtime.model_drafts import create_draft, open_draft, publish_draft
@@ -330,3 +335,86 @@ def test_the_form_editor_previews_grade_choices_from_the_drafts_scale(session, a
     live = browser.post("/models/form-preview?process=case_file_audit",
                         data={"schema": json.dumps(schema), "ui_schema": "{}"}).text
     assert 'value="inadequate"' in live and "Inadequate" in live
+
+
+def test_the_monitoring_grade_filter_offers_the_current_scale_and_names_other_scales_grades(app, mixed_history):
+    references = dict(mixed_history.execute(select(Audit.overall_grade, Case.reference).join(Case, Case.id == Audit.case_id)
+                                             .where(Audit.overall_grade.in_(("serious_concern", "good")))).all())
+    mixed_history.commit()
+    browser = app.test_client()
+    sign_in(browser, "qa.lead")
+    page = browser.get("/instances").text
+    offered = re.findall(r'<option value="([a-z_]+)"[^>]*>\s*([^<]+?)\s*</option>',
+                         page[page.index('name="grade"'):page.index("</select>", page.index('name="grade"'))])
+    assert offered[:3] == [("strong", "Strong practice"), ("developing", "Developing practice"),
+                           ("serious_concern", "Serious concern")]
+    assert ("good", "Good (Ofsted four-point scale)") in offered and ("inadequate", "Inadequate (Ofsted four-point scale)") in offered
+    serious = browser.get("/instances?grade=serious_concern").text
+    assert references["serious_concern"] in serious and references["good"] not in serious
+    good = browser.get("/instances?grade=good").text
+    assert references["good"] in good and references["serious_concern"] not in good
+    refused = browser.get("/instances?grade=excellent").text
+    assert "There is no grade (moderated if moderated) &#39;excellent&#39;" in refused
+
+
+def test_a_thematic_audits_report_grades_on_its_audits_own_scale(app, session, three_point):
+    # the demo's thematic audit runs months ago: its cases were open by then
+    session.execute(update(Case).values(opened_on=clock.today() - timedelta(days=3 * 365)))
+    thematic = run_thematic_history(session, sample_size=2, seed=7)
+    session.commit()
+    report = thematic_report(session, thematic)
+    assert report["grading_scale"] == "Three-point practice scale"
+    assert report["grades"] == [{"grade": "Strong practice", "count": 1, "share": 50},
+                                {"grade": "Developing practice", "count": 1, "share": 50},
+                                {"grade": "Serious concern", "count": 0, "share": 0}]
+    assert report["good_or_better"] == 50
+    assert sorted(row["grade"] for row in report["audits"]) == ["Developing practice", "Strong practice"]
+    thematic_id = thematic.id
+    session.commit()
+    browser = app.test_client()
+    sign_in(browser, "psw")
+    page = browser.get(f"/thematic/{thematic_id}").text
+    assert "on the Three-point practice scale" in page and "Strong practice" in page and "Requires improvement" not in page
+    from pypdf import PdfReader
+    pdf = browser.get(f"/thematic/{thematic_id}/report.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "on the Three-point practice scale" in text and "Developing practice" in text
+
+
+def test_a_thematic_sample_graded_on_two_scales_counts_the_other_scales_grades_apart():
+    three = scale_from_data(THREE_POINT)
+    table = _grade_table([three, three, seed_scale(), three], ["strong", "serious_concern", "good", None], seed_scale())
+    assert table["scale"] == "Three-point practice scale" and table["good_or_better"] == 50
+    assert table["rows"] == [{"grade": "Strong practice", "count": 1, "share": 50},
+                             {"grade": "Developing practice", "count": 0, "share": 0},
+                             {"grade": "Serious concern", "count": 1, "share": 50},
+                             {"grade": "Good (Ofsted four-point scale)", "count": 1, "share": 100}]
+
+
+def test_the_dip_sample_and_multi_agency_forms_rate_on_their_versions_scale(app, session):
+    for process in ("dip_sample", "multi_agency_section"):
+        publish(session, {**read_model_from_disk(PROCESSES_DIR / process), "grading_scale.json": json.dumps(THREE_POINT)})
+    session.commit()
+    section = form_schema(built_model_for(session.scalar(select(ProcessVersion).where(
+        ProcessVersion.process_key == "multi_agency_section").order_by(ProcessVersion.version.desc()))),
+        "multi_agency_section-schema.json")
+    assert section["properties"]["quality"]["enumNames"] == ["Strong practice", "Developing practice", "Serious concern"]
+    service_id = session.scalar(select(Service.id).where(Service.name == "Child in Need and Child Protection"))
+    session.commit()
+
+    head = app.test_client()
+    sign_in(head, "hos.cincp")
+    started = head.post("/start/dip_sample", data={"about": str(service_id), "focus": "Oversight", "method": "draw",
+                                                   "number_of_cases": "1", "seed": "7"})
+    assert started.status_code == 302 and "/tasks/" in started.location
+    page = head.get(started.location).text
+    assert 'value="strong"' in page and "Developing practice" in page and "Requires improvement" not in page
+    reference = session.scalar(select(DipSample.cases))[0]
+    session.commit()
+    answers_given = {"findings": "Plans were current.", "learning": "Record supervision decisions.",
+                     "cases.0.case_reference": reference, "cases.0.rating": "good", "cases.0.finding": "Seen on time.",
+                     "cases.0.immediate_concern": "no", "action": "complete"}
+    refused = head.post(started.location, data=answers_given)  # the seed's grade is not on this version's scale
+    assert refused.status_code == 422 and "Select an answer for: Practice seen" in refused.text
+    assert head.post(started.location, data={**answers_given, "cases.0.rating": "developing"}).status_code == 302
+    assert session.scalar(select(DipSample.results))[0]["rating"] == "developing"

@@ -34,7 +34,8 @@ def thematic_pdf(report: dict, council_name: str) -> bytes:
                        [(row["audit"], row["question"], row["auditor"], row["moderator"], row["reason"])
                         for row in report["moderator_views"]], (30, 55, 20, 20, 55))
     else:
-        story += _rows("Grades of the audits (moderated where moderated)", ["Grade", "Audits", "Share"],
+        story += _rows(f"Grades of the audits (moderated where moderated) on the {report['grading_scale']}; a grade "
+                       "given on another scale is named with its scale and counted apart", ["Grade", "Audits", "Share"],
                        [(row["grade"], row["count"], f"{row['share']}%") for row in report["grades"]], (60, 30, 30))
     story += _rows("The audits", ["Audit", "Case", "Moderator" if report["focused"] else "Grade"],
                    [(row["reference"], row["case"], row["grade"]) for row in report["audits"]], (40, 40, 60))

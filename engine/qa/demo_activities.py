@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User, UserRole
 from engine.clock import clock
 from engine.qa.demo_history import at_local_hour, walk_audit
+from engine.qa.grading_scale import current_scale
 from engine.qa.models import Case, Service
 from engine.qa import thematic_sample
 from engine.qa.thematic import sampled_audits
@@ -60,8 +61,9 @@ def run_thematic_history(session: Session, sample_size: int = 2, seed: int = 202
         if swap_reason:
             thematic_sample.swap_case(session, thematic_sample.proposed(session, thematic)[0].id, lead, swap_reason)
         _complete(session, instance.id, "review_sample", lead, {"confirmed": True})
+        scale = current_scale(session)  # the sampled audits grade on it: one good or better, one below, in turn
         for number, audit in enumerate(sampled_audits(session, thematic)):
-            walk_audit(session, audit, ("good", "requires_improvement")[number % 2], disagree=False, day=day)
+            walk_audit(session, audit, (scale.good_or_better[-1], scale.below_good[0])[number % 2], disagree=False, day=day)
         clock.set(at_local_hour(day + timedelta(days=60), 10))
         _complete(session, instance.id, "write_findings", lead, {
             "findings": "Demo: permanence was discussed at the second review in half of the cases sampled.",

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from engine.accounts import User
 from engine.qa.access import audit_scope
 from engine.qa.cycle_models import AuditCycle
-from engine.qa.models import AUDIT_STATUSES, GRADES, Audit, Case, Service, Team
+from engine.qa.grading_scale import current_scale, scales_in_use
+from engine.qa.models import AUDIT_STATUSES, Audit, Case, Service, Team
 from engine.runtime.instance_subjects import InstanceSubject, SubjectFilter, register_subject
 from engine.qa.start_subjects import own_services, own_teams
 from engine.runtime.models import InstanceStart, ProcessInstance
@@ -74,6 +75,17 @@ def _cycles(session: Session, user: User) -> list[tuple]:
         select(AuditCycle).where(AuditCycle.id.in_(_used(Audit.cycle_id, user))).order_by(AuditCycle.number))]
 
 
+def _grades(session: Session) -> dict[str, str]:
+    """The grades of the current scale, best first, then those only other scales have, each
+    named with its own scale: audits keep the scale of the version they ran on."""
+    current = current_scale(session)
+    grades = dict(current.labels)
+    for scale in scales_in_use(session).values():
+        for grade in scale.grades if scale.signature != current.signature else ():
+            grades.setdefault(grade.key, f"{grade.label} ({scale.name})")
+    return grades
+
+
 def _audit_status(value: str):
     if value == "open":
         return and_(Audit.id.is_not(None), Audit.status != "closed")
@@ -89,7 +101,7 @@ FILTERS = (
     SubjectFilter("audit_status", "Audit status", _audit_status,
                   options={"open": "Open (not closed)", **AUDIT_STATUSES}),
     SubjectFilter("grade", "Grade (moderated if moderated)",
-                  lambda value: func.coalesce(Audit.moderated_grade, Audit.overall_grade) == value, options=GRADES),
+                  lambda value: func.coalesce(Audit.moderated_grade, Audit.overall_grade) == value, options=_grades),
 )
 
 

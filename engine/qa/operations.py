@@ -165,7 +165,8 @@ def record_moderation(context: ServiceContext, data: dict, audit_id: int):
     auditor_grades = {row.area: row.grade for row in session.scalars(
         select(AreaGrade).where(AreaGrade.audit_id == audit.id, AreaGrade.stage == "auditor"))}
     changed = (data.get("moderated_area_grades") or {}) if disagreed else {}
-    answers_changed = record_moderator_findings(session, audit, data.get("answer_changes") or [])
+    answers_changed = record_moderator_findings(  # the six areas' questions, and those the case's cohort asked
+        session, audit, [*(data.get("answer_changes") or []), *(data.get("cohort_answer_changes") or [])])
     for area in AREAS:
         session.add(AreaGrade(audit_id=audit.id, area=area, stage="moderator",
                               grade=changed.get(area) or auditor_grades[area]))

@@ -24,7 +24,8 @@ from engine.qa.access import SEE_EVERY_AUDIT, can_view_audit
 from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
 from engine.qa.activity_actions import ActionSource, track_recommendations
 from engine.qa.compliance import Suppression
-from engine.qa.models import COHORTS, GRADES, Audit, Case, Service
+from engine.qa.grading_scale import current_scale, scales_in_use
+from engine.qa.models import COHORTS, Audit, Case, Service
 from engine.qa.thematic_models import ThematicAudit
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -64,7 +65,9 @@ def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppres
     the write-up."""
     audits = sampled_audits(session, thematic)
     final = [audit.moderated_grade or audit.overall_grade for audit in audits]
-    graded = [grade for grade in final if grade]
+    known, current = scales_in_use(session), current_scale(session)
+    scales = [known.get(audit.grading_scale) or current for audit in audits]  # each audit's own version's
+    grades = _grade_table(scales, final, current)
     drawn = thematic_sample.rows(session, thematic)
     people = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({thematic.commissioned_by_id, thematic.signed_off_by_id}
@@ -80,12 +83,11 @@ def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppres
         "tool": "A focused tool of its own" if focused else "The case file audit tool",
         "audits": [{"reference": audit.reference, "case": audit.case.reference, "status": audit.status,
                     "grade": ("Checked" if audit.moderated_at else "Not yet checked") if focused
-                    else GRADES.get(grade, "Not yet graded") if grade else "Not yet graded"}
-                   for audit, grade in zip(audits, final)],
-        "grades": [] if focused else [{"grade": label, "count": graded.count(key),
-                                        "share": round(100 * graded.count(key) / len(graded)) if graded else 0}
-                                       for key, label in GRADES.items()],
-        "good_or_better": round(100 * sum(g in ("outstanding", "good") for g in graded) / len(graded)) if graded else None,
+                    else scale.labels.get(grade, grade) if grade else "Not yet graded"}
+                   for audit, grade, scale in zip(audits, final, scales)],
+        "grading_scale": None if focused else grades["scale"],
+        "grades": [] if focused else grades["rows"],
+        "good_or_better": None if focused else grades["good_or_better"],
         "safeguarding_concerns": sum(1 for audit in audits if audit.safeguarding_concern),
         "focused": focused_tool.question_shares(session, audits, thematic.focused_questions, suppress) if focused else [],
         "moderator_views": focused_tool.moderator_disagreements(session, audits, thematic.focused_questions)
@@ -96,6 +98,30 @@ def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppres
                             "reason": row.reason, "by": people.get(row.changed_by_id), "at": row.changed_at}
                            for row in drawn if row.status in ("removed", "swapped_out")],
     }
+
+
+def _grade_table(scales: list, final: list, current) -> dict:
+    """The sample's grades on the scale most of its graded audits are on (the current scale when
+    none is graded yet), each grade with its count and share; grades given on another scale are
+    added after them under their own scale's name, with shares of that scale's audits, never
+    folded into the main scale's figures. Good or better is the main scale's."""
+    by_scale: dict[str, tuple] = {}
+    for grade, scale in zip(final, scales):
+        if grade:
+            by_scale.setdefault(scale.signature, (scale, []))[1].append(grade)
+    main, main_grades = max(by_scale.values(), key=lambda pair: len(pair[1]), default=(current, []))
+    rows = []
+    for key, label in main.labels.items():
+        rows.append({"grade": label, "count": main_grades.count(key),
+                     "share": round(100 * main_grades.count(key) / len(main_grades)) if main_grades else 0})
+    for signature, (scale, given) in by_scale.items():
+        if signature != main.signature:
+            rows += [{"grade": f"{label} ({scale.name})", "count": given.count(key),
+                      "share": round(100 * given.count(key) / len(given))}
+                     for key, label in scale.labels.items() if key in given]
+    return {"scale": main.name, "rows": rows,
+            "good_or_better": round(100 * sum(g in main.good_or_better for g in main_grades) / len(main_grades))
+            if main_grades else None}
 
 
 def report_suppression(session: Session, user: User, thematic: ThematicAudit) -> Suppression:

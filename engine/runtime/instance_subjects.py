@@ -21,20 +21,25 @@ class SubjectFilter:
     """One filter of the instance list that reads what instances are about.
 
     `condition(value)` is a WHERE clause over the query the subject joins; `options`
-    fixes the values a choice filter accepts (others take ids, offered by `choices`)."""
+    fixes the values a choice filter accepts, or reads them from the data when they are model
+    data (a callable taking the session); other filters take ids, offered by `choices`."""
     name: str
     label: str
     condition: Callable[[Any], Any]
     choices: Callable[[Session, User], list[tuple]] | None = None
-    options: dict[str, str] | None = None
+    options: dict[str, str] | Callable[[Session], dict[str, str]] | None = None
 
     @property
     def is_number(self) -> bool:
         return self.options is None
 
+    def values(self, session: Session) -> dict[str, str]:
+        """The values a choice filter accepts, with their labels."""
+        return self.options(session) if callable(self.options) else self.options
+
     def offered(self, session: Session, user: User) -> list[tuple]:
         """The (value, label) pairs the list's select shows to `user`."""
-        return list(self.options.items()) if self.options is not None else self.choices(session, user)
+        return list(self.values(session).items()) if self.options is not None else self.choices(session, user)
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,8 @@ class InstanceFilters(QueryFilters):
         return cls.CHOICES | {"sort": sort_columns()}
 
     @classmethod
-    def from_query(cls, args):
-        """The core filters, then each filter the domain registered."""
+    def from_query(cls, args, session: Session):
+        """The core filters, then each filter the domain registered (choices read with `session`)."""
         filters, errors = super().from_query(args)
         for registered in instance_subject().filters:
             raw = _raw(args, registered.name)
@@ -92,7 +92,7 @@ class InstanceFilters(QueryFilters):
                     filters.subject[registered.name] = number
                 else:
                     errors[registered.name] = f"{registered.label.capitalize()} must be chosen from the list"
-            elif raw in registered.options:
+            elif raw in registered.values(session):
                 filters.subject[registered.name] = raw
             else:
                 errors[registered.name] = f"There is no {registered.label.lower()} '{raw}'"

@@ -1,6 +1,7 @@
 """The report page once a council has moved to a new grading scale, in Chromium: the grade
 tables on the current scale with the judgement areas, the audits on the old scale reported
-separately, "fewer than 5" for a head of service who cannot open every audit; axe-clean
+separately, "fewer than 5" for a head of service who cannot open every audit; and the instance
+list's grade filter on the current scale, the old scale's grades named with it. Axe-clean
 (WCAG 2.2 A/AA) and never scrolling sideways at 320 px."""
 import json
 from datetime import date
@@ -60,4 +61,22 @@ def test_the_report_on_a_new_scale_is_accessible_and_fits(page, database_url, us
         expect(by_area).not_to_contain_text("fewer than 5")
     assert_accessible(page)
     if width == 320:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_instance_lists_grade_filter_offers_the_current_scale_and_names_the_old_one(page, database_url, width):
+    write_mixed_cycle(database_url)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "qa.lead")
+    page.goto("/instances")
+    grade = page.get_by_label("Grade (moderated if moderated)")
+    expect(grade.locator("option")).to_contain_text(["Strong practice", "Developing practice", "Serious concern",
+                                                     "Good (Ofsted four-point scale)"])
+    grade.select_option(label="Developing practice")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**grade=developing**")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    assert_accessible(page)
+    if width == 320:  # the list's table scrolls in its own box
         assert page.evaluate("document.documentElement.scrollWidth") <= 320

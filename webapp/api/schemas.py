@@ -12,7 +12,7 @@ from marshmallow.validate import Length, OneOf, Range
 
 from engine.database import as_utc
 from engine.qa.allocation import AllocationRequest
-from engine.qa.models import AREAS, AUDIT_STATUSES, GRADES
+from engine.qa.models import AREAS, AUDIT_STATUSES
 from engine.whole_numbers import MAX_INTEGER
 from engine.runtime.inbox import DIRECTIONS, DUE_FILTERS, SORTS, TABS, InboxFilters
 
@@ -161,8 +161,9 @@ class AllocationSchema(Schema):
         return AllocationRequest(**values)
 
 
-def _grade(**kwargs):
-    return fields.String(allow_none=True, validate=OneOf(list(GRADES)), **kwargs)
+def _grade(description: str = "A grade of the audit's own grading scale (its key; `grade_labels` names it)"):
+    """A grade as the audit's version graded it: scales are model data, so the keys are not fixed here."""
+    return fields.String(allow_none=True, metadata={"description": description})
 
 
 class PersonSchema(Schema):
@@ -193,7 +194,7 @@ class AreaGradeSchema(Schema):
     label = fields.String()
     auditor_grade = _grade()
     auditor_rationale = fields.String(allow_none=True)
-    moderated_grade = _grade(metadata={"description": "The grade after moderation; the auditor's stays alongside"})
+    moderated_grade = _grade("The grade after moderation, on the audit's scale; the auditor's stays alongside")
 
 
 class FeedbackSchema(Schema):
@@ -315,6 +316,36 @@ class ProfileItemSchema(Schema):
     value_label = fields.String(metadata={"description": "As people read it; 'Not recorded' when null"})
 
 
+class ParticipantSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    case_role = fields.String(metadata={"description": "reviewing_officer, complex_safeguarding, ..."})
+    case_role_label = fields.String()
+    added_by = fields.String(allow_none=True)
+    added_at = UtcDateTime()
+    added_reason = fields.String()
+    removed_at = UtcDateTime(allow_none=True, metadata={"description": "Null while they are on the audit"})
+    removed_by = fields.String(allow_none=True)
+    removed_reason = fields.String(allow_none=True)
+    asked = fields.Boolean(metadata={"description": "Whether they have been asked for their evidence"})
+
+
+class ContributedAreaSchema(Schema):
+    area = fields.String()
+    label = fields.String()
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+    comment = fields.String(allow_none=True)
+
+
+class ContributionSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    role = fields.String(metadata={"description": "Allocated worker, or their role on the case"})
+    areas = fields.List(fields.Nested(ContributedAreaSchema))
+    difference_for_child = fields.String(allow_none=True)
+
+
 class AuditRecordSchema(Schema):
     """One audit as engine.qa.audit_record renders it: grades before and after moderation and all that followed."""
     id = fields.Integer(required=True)
@@ -325,6 +356,10 @@ class AuditRecordSchema(Schema):
     cohort_label = fields.String()
     profile = fields.List(fields.Nested(ProfileItemSchema),
                           metadata={"description": "The case profile from the register (never a name or date of birth)"})
+    judgement_area = fields.String(metadata={"description": "The inspection judgement area its cohort falls under"})
+    grading_scale = fields.String(metadata={"description": "The name of the scale the audit's version grades on"})
+    grade_labels = fields.Dict(keys=fields.String(), values=fields.String(),
+                               metadata={"description": "Each grade of that scale, best first, by key"})
     team = fields.String()
     service = fields.String()
     status = fields.String(required=True, validate=OneOf(list(AUDIT_STATUSES)))
@@ -348,6 +383,10 @@ class AuditRecordSchema(Schema):
     area_grades = fields.List(fields.Nested(AreaGradeSchema))
     findings = fields.List(fields.Nested(FindingAreaSchema),
                            metadata={"description": "What the auditor found: each question's answer and its evidence"})
+    participants = fields.List(fields.Nested(ParticipantSchema), metadata={
+        "description": "The practitioners on the case added to the audit, including those since removed"})
+    contributions = fields.List(fields.Nested(ContributionSchema), metadata={
+        "description": "The evidence the worker and the added practitioners gave, per person"})
     impact = fields.Nested(ImpactSchema, allow_none=True, metadata={"description": "What has changed for the child"})
     feedback = fields.List(fields.Nested(FeedbackSchema))
     reflection = fields.Nested(ReflectionSchema, allow_none=True)

@@ -50,7 +50,7 @@ def dashboard():
 def instances():
     """Every instance the signed-in person may see: search, filters, sort, pages, saved filters."""
     _require(monitoring.may_monitor(current_user))
-    filters, errors = monitoring.InstanceFilters.from_query(request.args)
+    filters, errors = monitoring.InstanceFilters.from_query(request.args, db.session)
     listing = monitoring.list_instances(db.session, current_user, filters, clock.today())
     page = render_template("instances.html", filters=filters, errors=errors, listing=listing,
                            summary=[ErrorLink(f"#{field}", message) for field, message in errors.items()],
