@@ -16,6 +16,7 @@ from tests.test_access_cycles import cycle_setup  # noqa: F401  (fixtures the ma
 from tests.test_access_matrix import audit_setup  # noqa: F401
 from tests.test_access_models import models_setup  # noqa: F401
 from tests.test_access_notifications import auditor_notification  # noqa: F401
+from tests.test_access_reports import narrative  # noqa: F401
 
 REQUIRED_POLICY = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
                    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'")
@@ -31,7 +32,8 @@ MATRICES = {
     "cycles": (test_access_cycles.test_role_by_route, ("cycle_setup",), ("anonymous", "QA lead", "practitioner")),
     "notifications": (test_access_notifications.test_notification_routes_by_role, ("audit_setup", "auditor_notification"),
                       ("anonymous", "the auditor (team manager)", "QA lead")),
-    "reports": (test_access_reports.test_role_by_route, ("audit_setup",), ("anonymous", "QA lead", "director")),
+    "reports": (test_access_reports.test_role_by_route, ("audit_setup", "narrative"),
+                ("anonymous", "QA lead", "director")),
 }
 
 
