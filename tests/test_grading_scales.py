@@ -357,6 +357,35 @@ def test_the_monitoring_grade_filter_offers_the_current_scale_and_names_other_sc
     assert "There is no grade (moderated if moderated) &#39;excellent&#39;" in refused
 
 
+def test_the_dashboard_counts_open_audits_at_the_escalating_grade_of_each_audits_own_scale(app, mixed_history):
+    """By hand, from the history above: P2 (Developing) moderated to Serious concern, P3 Serious
+    concern and P6 Inadequate are open at their scale's escalating grade: 3. P4 (Strong)
+    moderated to Serious concern is closed, so not counted; P1, P5 are not escalating."""
+    session = mixed_history
+    audits = session.scalars(select(Audit).order_by(Audit.id)).all()
+    assert [a.overall_grade for a in audits] == ["strong", "developing", "serious_concern", "strong", "good",
+                                                 "inadequate"]
+    p1, p2, p3, p4, p5, p6 = audits
+    p2.moderated_grade = "serious_concern"
+    p4.moderated_grade, p4.status = "serious_concern", "closed"
+    expected = {p2.instance_id, p3.instance_id, p6.instance_id}
+    assert None not in expected and all(a.status != "closed" for a in (p1, p2, p3, p5, p6))
+    session.commit()
+    browser = app.test_client()
+    sign_in(browser, "qa.lead")
+    page = browser.get("/monitoring").text
+    part = page.split('data-count="open_escalating"')[1]
+    href = part.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert int(part.split(">")[1].split("<")[0]) == 3
+    assert "Open Serious concern audits" in page and "Open Inadequate audits" not in page
+    listed = browser.get(href).text
+    assert {int(found) for found in re.findall(r'data-instance="(\d+)"', listed)} == expected
+    assert "<strong>3</strong> processes found" in listed
+    offered = listed[listed.index('name="grade"'):listed.index("</select>", listed.index('name="grade"'))]
+    assert re.search(r'<option value="any-escalating"[^>]*selected[^>]*>\s*Serious concern or Inadequate '
+                     r'\(escalating on its scale\)', offered)
+
+
 def test_a_thematic_audits_report_grades_on_its_audits_own_scale(app, session, three_point):
     # the demo's thematic audit runs months ago: its cases were open by then
     session.execute(update(Case).values(opened_on=clock.today() - timedelta(days=3 * 365)))

@@ -213,7 +213,7 @@ def test_the_dashboard_numbers_link_to_the_lists_behind_them(qa, council):
         count = int(part.split(">")[1].split("<")[0])
         links[key] = (href, count)
     expected_instances = {"in_error": {"scoring"}, "overdue": {"early", "graded"}, "awaiting_moderation": {"graded"},
-                          "open_inadequate": {"graded"}, "suspended": set()}
+                          "open_escalating": {"graded"}, "suspended": set()}
     for key, names in expected_instances.items():
         href, count = links[key]
         assert count == len(names), key

@@ -75,33 +75,71 @@ def _cycles(session: Session, user: User) -> list[tuple]:
         select(AuditCycle).where(AuditCycle.id.in_(_used(Audit.cycle_id, user))).order_by(AuditCycle.number))]
 
 
+# The grade filter's value for "the grade that escalates, on each audit's own scale": not a
+# grade key (keys are lower case letters, digits and underscores), so it never names one.
+ANY_ESCALATING = "any-escalating"
+
+
 def _grades(session: Session) -> dict[str, str]:
     """The grades of the current scale, best first, then those only other scales have, each
-    named with its own scale: audits keep the scale of the version they ran on."""
+    named with its own scale: audits keep the scale of the version they ran on. Last, every
+    scale's escalating grade at once, for the dashboard's number."""
     current = current_scale(session)
     grades = dict(current.labels)
     for scale in scales_in_use(session).values():
         for grade in scale.grades if scale.signature != current.signature else ():
             grades.setdefault(grade.key, f"{grade.label} ({scale.name})")
+    grades[ANY_ESCALATING] = f"{_escalating_labels(session)} (escalating on its scale)"
     return grades
 
 
-def _audit_status(value: str):
+def _escalating_labels(session: Session) -> str:
+    """The escalating grade of each scale in use, the current scale's first ("Serious concern
+    or Inadequate")."""
+    labels = [current_scale(session).escalating_label]
+    for scale in scales_in_use(session).values():
+        if scale.escalating_label not in labels:
+            labels.append(scale.escalating_label)
+    return " or ".join(labels)
+
+
+def _grade(session: Session, value: str):
+    """Audits graded `value` (moderated if moderated); for ANY_ESCALATING, audits graded the
+    escalating grade of their own scale (an unknown scale counts as the current one, as
+    `scale_for_audit` reads it)."""
+    grade = func.coalesce(Audit.moderated_grade, Audit.overall_grade)
+    if value != ANY_ESCALATING:
+        return grade == value
+    scales = scales_in_use(session)
+    on_own_scale = [and_(Audit.grading_scale == signature, grade.in_(scale.escalating))
+                    for signature, scale in scales.items()]
+    unknown_scale = and_(Audit.grading_scale.not_in(list(scales)), grade.in_(current_scale(session).escalating))
+    return or_(*on_own_scale, unknown_scale)
+
+
+def _counts(session: Session) -> tuple:
+    """The QA lead's dashboard numbers; the escalating grade is named as the current scale names it."""
+    return (("awaiting_moderation", "Audits awaiting moderation", {"audit_status": "awaiting_moderation"}),
+            ("open_escalating", f"Open {current_scale(session).escalating_label} audits",
+             {"grade": ANY_ESCALATING, "audit_status": "open"}))
+
+
+def _audit_status(session: Session, value: str):
     if value == "open":
         return and_(Audit.id.is_not(None), Audit.status != "closed")
     return Audit.status == value
 
 
 FILTERS = (
-    SubjectFilter("service", "Service", lambda value: Audit.service_id == value, _services),
-    SubjectFilter("team", "Team", lambda value: Audit.team_id == value, _teams),
-    SubjectFilter("cycle", "Cycle", lambda value: Audit.cycle_id == value, _cycles),
-    SubjectFilter("auditor", "Auditor", lambda value: Audit.auditor_id == value, _people(Audit.auditor_id)),
-    SubjectFilter("moderator", "Moderator", lambda value: Audit.moderator_id == value, _people(Audit.moderator_id)),
+    SubjectFilter("service", "Service", lambda session, value: Audit.service_id == value, _services),
+    SubjectFilter("team", "Team", lambda session, value: Audit.team_id == value, _teams),
+    SubjectFilter("cycle", "Cycle", lambda session, value: Audit.cycle_id == value, _cycles),
+    SubjectFilter("auditor", "Auditor", lambda session, value: Audit.auditor_id == value, _people(Audit.auditor_id)),
+    SubjectFilter("moderator", "Moderator", lambda session, value: Audit.moderator_id == value,
+                  _people(Audit.moderator_id)),
     SubjectFilter("audit_status", "Audit status", _audit_status,
                   options={"open": "Open (not closed)", **AUDIT_STATUSES}),
-    SubjectFilter("grade", "Grade (moderated if moderated)",
-                  lambda value: func.coalesce(Audit.moderated_grade, Audit.overall_grade) == value, options=_grades),
+    SubjectFilter("grade", "Grade (moderated if moderated)", _grade, options=_grades),
 )
 
 
@@ -130,6 +168,5 @@ register_subject(InstanceSubject(
     monitor_roles=MONITOR_ROLES, see_every_roles=SEE_EVERY_INSTANCE, join=_join, scope=_scope, search=_search,
     search_label="Case reference or audit", search_hint="For example CS123456 or AUD-2026-00012",
     filters=FILTERS, sorts={"case": ("Case reference", Case.reference)},
-    counts=(("awaiting_moderation", "Audits awaiting moderation", {"audit_status": "awaiting_moderation"}),
-            ("open_inadequate", "Open Inadequate audits", {"grade": "inadequate", "audit_status": "open"})),
+    counts=_counts,
     columns=("Case", "Team and auditor"), describe_rows=describe_rows, describe_instance=describe_instance))

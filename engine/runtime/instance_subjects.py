@@ -20,12 +20,13 @@ from engine.accounts import User
 class SubjectFilter:
     """One filter of the instance list that reads what instances are about.
 
-    `condition(value)` is a WHERE clause over the query the subject joins; `options`
+    `condition(session, value)` is a WHERE clause over the query the subject joins (the
+    session for conditions that depend on model data, such as each grading scale's grades); `options`
     fixes the values a choice filter accepts, or reads them from the data when they are model
     data (a callable taking the session); other filters take ids, offered by `choices`."""
     name: str
     label: str
-    condition: Callable[[Any], Any]
+    condition: Callable[[Session, Any], Any]
     choices: Callable[[Session, User], list[tuple]] | None = None
     options: dict[str, str] | Callable[[Session], dict[str, str]] | None = None
 
@@ -51,7 +52,8 @@ class InstanceSubject:
     - `scope(user)` is the WHERE clause, over that join, of the instances a person who
       does not see every instance may see;
     - `search(text)` the clauses a search text may match; `sorts` extra sort columns;
-    - `counts` extra dashboard numbers as (key, label, filter values);
+    - `counts(session)` extra dashboard numbers as (key, label, filter values), read with the
+      session because their labels and filters may follow model data;
     - `describe_rows(session, ids)` maps instance ids to {"about", "detail"} for the list;
     - `describe_instance(session, instance)` gives the instance page's summary rows
       ({"label", "text", "endpoint", "args"}) and the (subject type, id) pairs whose
@@ -65,7 +67,7 @@ class InstanceSubject:
     search_hint: str = ""
     filters: tuple[SubjectFilter, ...] = ()
     sorts: dict[str, tuple[str, Any]] = field(default_factory=dict)
-    counts: tuple[tuple[str, str, dict], ...] = ()
+    counts: Callable[[Session], tuple[tuple[str, str, dict], ...]] = lambda session: ()
     columns: tuple[str, str] = ("About", "Details")
     describe_rows: Callable[[Session, list[int]], dict[int, dict]] = lambda session, ids: {}
     describe_instance: Callable = lambda session, instance: {"rows": [], "events": []}

@@ -156,7 +156,8 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
                   payload={"filters": filters.to_query(page=page), "total": total})
     # The page's ids first, sorted and cut in the database without touching the stored
     # workflows; then those rows, without their workflows either.
-    ids = session.scalars(_filtered(_joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
+    ids = session.scalars(_filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user,
+                                    filters, today)
                           .order_by(order.nulls_last(), tiebreak).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     found = {row[0].id: row for row in session.execute(
         select(ProcessInstance, ProcessVersion.version)
@@ -178,7 +179,8 @@ DASHBOARD_COUNTS = (
 
 def count_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> int:
     """How many instances `user` may see match `filters` (the list's total, without fetching rows)."""
-    query = _filtered(_joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user, filters, today)
+    query = _filtered(session, _joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user,
+                      filters, today)
     return session.scalar(query)
 
 
@@ -201,10 +203,10 @@ def dashboard(session: Session, user: User, today: date) -> dict:
     overdue_tasks = session.scalar(overdue)
     # One pass over the instances for every number, each counted under exactly the conditions
     # of the list its link opens.
-    counts = DASHBOARD_COUNTS[:2] + instance_subject().counts + DASHBOARD_COUNTS[2:]
+    counts = DASHBOARD_COUNTS[:2] + instance_subject().counts(session) + DASHBOARD_COUNTS[2:]
     shown = [(key, label, InstanceFilters.of(**values)) for key, label, values in counts]
     numbers = session.execute(_joined(select(*(
-        func.count(ProcessInstance.id).filter(and_(*_conditions(user, filters, today))) for _, _, filters in shown)),
+        func.count(ProcessInstance.id).filter(and_(*_conditions(session, user, filters, today))) for _, _, filters in shown)),
         with_subject=True)).one()
     groups: dict[str, dict] = {}
     for key, step, count in by_step:
@@ -433,11 +435,11 @@ def _joins(user: User, filters: InstanceFilters) -> dict:
     return {"with_subject": with_subject, "with_search": with_search}
 
 
-def _filtered(query, user: User, filters: InstanceFilters, today: date):
-    return query.where(*_conditions(user, filters, today))
+def _filtered(session: Session, query, user: User, filters: InstanceFilters, today: date):
+    return query.where(*_conditions(session, user, filters, today))
 
 
-def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
+def _conditions(session: Session, user: User, filters: InstanceFilters, today: date) -> list:
     """The WHERE clauses of `filters` (and of what `user` may see), over the joined instance query."""
     conditions = [instance_scope(user)]
     subject = instance_subject()
@@ -461,7 +463,7 @@ def _conditions(user: User, filters: InstanceFilters, today: date) -> list:
     for name, value in filters.subject.items():
         registered = subject.filter_named(name)
         if registered is not None and value not in (None, ""):
-            conditions.append(registered.condition(value))
+            conditions.append(registered.condition(session, value))
     return conditions
 
 

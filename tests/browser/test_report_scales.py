@@ -1,7 +1,8 @@
 """The report page once a council has moved to a new grading scale, in Chromium: the grade
 tables on the current scale with the judgement areas, the audits on the old scale reported
 separately, "fewer than 5" for a head of service who cannot open every audit; and the instance
-list's grade filter on the current scale, the old scale's grades named with it. Axe-clean
+list's grade filter on the current scale, the old scale's grades named with it; the dashboard's
+open escalating-grade number named as the current scale names it, counting both scales. Axe-clean
 (WCAG 2.2 A/AA) and never scrolling sideways at 320 px."""
 import json
 from datetime import date
@@ -20,7 +21,9 @@ from tests.test_grading_scales import THREE_POINT
 pytestmark = pytest.mark.browser
 
 
-def write_mixed_cycle(database_url) -> None:
+def write_mixed_cycle(database_url, with_escalating: bool = False) -> None:
+    """The mixed cycle; `with_escalating` adds an open Serious concern audit on the three-point
+    scale and an open Inadequate one on the seed's."""
     session = make_session_factory(database_url)()
     try:
         seed = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "case_file_audit")
@@ -34,7 +37,9 @@ def write_mixed_cycle(database_url) -> None:
                       version=three_point),
             AuditPlan("Children in Care 1", date(2025, 4, 4), "strong", cohort="care_leaver", version=three_point),
             AuditPlan("MASH 1", date(2025, 4, 7), "good", cohort="child_in_need", version=seed),
-        ])
+        ] + ([AuditPlan("MASH 1", date(2025, 4, 8), "serious_concern", cohort="child_in_need", version=three_point),
+              AuditPlan("Children in Care 1", date(2025, 4, 9), "inadequate", cohort="child_in_care", version=seed)]
+             if with_escalating else []))
         session.commit()
     finally:
         session.close()
@@ -79,4 +84,24 @@ def test_the_instance_lists_grade_filter_offers_the_current_scale_and_names_the_
     expect(page.locator("tbody tr")).to_have_count(1)
     assert_accessible(page)
     if width == 320:  # the list's table scrolls in its own box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_dashboard_counts_open_audits_at_each_scales_escalating_grade(page, database_url, width):
+    write_mixed_cycle(database_url, with_escalating=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "qa.lead")
+    page.goto("/monitoring")
+    row = page.locator(".govuk-summary-list__row", has_text="Open Serious concern audits")
+    expect(row.locator('[data-count="open_escalating"]')).to_have_text("2")
+    assert_accessible(page)
+    if width == 320:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    row.locator('[data-count="open_escalating"]').click()
+    page.wait_for_url("**grade=any-escalating**")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_label("Grade (moderated if moderated)")).to_have_value("any-escalating")
+    assert_accessible(page)
+    if width == 320:
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
