@@ -130,3 +130,22 @@ def test_an_api_completion_authenticates_in_one_statement_and_reads_nothing_afte
     person_reloads = [s for s in statements if "FROM users WHERE users.id" in s or "FROM user_roles WHERE" in s]
     assert person_reloads == [], "\n".join(person_reloads)
     assert statements[-1].startswith("UPDATE event_chain_head"), "\n".join(statements)
+
+
+def test_a_tasks_data_is_deserialised_once_per_revision(session, monkeypatch):
+    """A task page reads the task's data for its form's conditions, the action it reviews and
+    the separation of duties: the stored workflow is deserialised once, and a completion
+    (a new revision) is seen at once; each caller gets its own copy."""
+    from engine.runtime import instances
+    loads = []
+    real_load = instances.load_workflow
+    monkeypatch.setattr(instances, "load_workflow", lambda *args: loads.append(1) or real_load(*args))
+    first, _ = _start(session, 2)
+    task = session.get(HumanTask, first)
+    data = instances.task_data(session, task)
+    data["note"] = "changed by the caller"
+    assert instances.task_data(session, task) == {} and len(loads) == 1
+    complete_task(session, first, user_named(session, "qa.lead"), {"note": "done"})
+    following = session.scalar(select(HumanTask).where(HumanTask.instance_id == task.instance_id,
+                                                       HumanTask.state == "ready"))
+    assert instances.task_data(session, following)["note"] == "done"

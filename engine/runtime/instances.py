@@ -15,6 +15,7 @@ lead to correct and retry (engine/runtime/administration.py). Each engine step
 runs in its own savepoint, so the failing step's half-written rows are undone
 while the steps before it keep theirs.
 """
+import copy
 from datetime import date, datetime
 from typing import Callable
 
@@ -253,11 +254,18 @@ def form_context(session: Session, task: HumanTask, schema: dict | None) -> dict
 
 
 def task_data(session: Session, task: HumanTask) -> dict:
-    """The data a READY task sees (answers before it and its inputs), for display."""
+    """The data a READY task sees (answers before it and its inputs), for display.
+
+    A task page asks for it more than once (the form's conditions, the action it reviews, the
+    separation of duties): the workflow is deserialised once per instance revision and session,
+    and each caller gets its own copy."""
     instance = session.get(ProcessInstance, task.instance_id)
-    workflow = _load(session, instance, None)
-    spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
-    return dict(spiff_task.data) if spiff_task is not None else {}
+    seen = session.info.setdefault("task_data", {})
+    key = (task.instance_id, task.task_uuid, instance.revision)
+    if key not in seen:
+        spiff_task = _load(session, instance, None).get_task_from_id(UUID(task.task_uuid))
+        seen[key] = dict(spiff_task.data) if spiff_task is not None else {}
+    return copy.deepcopy(seen[key])
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
