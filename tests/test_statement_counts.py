@@ -11,8 +11,8 @@ from sqlalchemy import event, select
 
 from engine.clock import clock
 from engine.runtime.inbox import InboxFilters, list_inbox
-from engine.runtime.instances import complete_task, start_instance
-from engine.runtime.models import HumanTask
+from engine.runtime.instances import complete_task, save_draft, start_instance
+from engine.runtime.models import HumanTask, TaskDraft
 from engine.runtime.registry import publish
 from tests.conftest import user_named
 
@@ -45,12 +45,12 @@ FILES = {
     "two_steps.bpmn": BPMN,
     "forms/note-schema.json": json.dumps({"type": "object", "properties": {"note": {"type": "string"}}}),
 }
-# Begin, lock the instance (found by the task's id), read the task, read the version,
-# keep the submission, drop drafts, save the workflow, read the open task rows, close
-# the completed one, add the next one, find the role's people and notify them, seal the
-# trail (read the chain head, move it, insert the events): pinned, so that a new query
-# on this path is a decision, not an accident.
-COMPLETION_STATEMENTS = 15
+# Begin, lock the instance (found by the task's id) with its version, read the task with
+# whether it has drafts (it has none here, so none are deleted), keep the submission, save
+# the workflow, read the open task rows, close the completed one, add the next one, find
+# the role's people and notify them, seal the trail (read the chain head, move it, insert
+# the events): pinned, so that a new query on this path is a decision, not an accident.
+COMPLETION_STATEMENTS = 13
 INBOX_STATEMENTS = 4  # every tab's count in one, then a page of each of the three tabs
 
 
@@ -85,6 +85,22 @@ def test_completing_a_task_issues_a_fixed_number_of_statements(session):
         complete_task(session, first, lead, {"note": "done"})
         session.commit()
     assert len(statements) == COMPLETION_STATEMENTS, "\n".join(statements)
+
+
+def test_completing_a_task_deletes_its_drafts_at_the_cost_of_one_statement(session):
+    first, second = _start(session, 2)
+    lead = user_named(session, "qa.lead")
+    save_draft(session, first, lead, {"note": "half way"})
+    save_draft(session, second, lead, {"note": "not this one"})
+    session.commit()
+    session.expunge_all()
+    lead = user_named(session, "qa.lead")
+    session.commit()
+    with counted(session) as statements:
+        complete_task(session, first, lead, {"note": "done"})
+        session.commit()
+    assert len(statements) == COMPLETION_STATEMENTS + 1, "\n".join(statements)
+    assert session.scalars(select(TaskDraft.human_task_id)).all() == [second]
 
 
 def test_listing_the_inbox_costs_the_same_for_one_task_or_forty(session):

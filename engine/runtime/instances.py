@@ -21,7 +21,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid import UUID
@@ -34,8 +34,9 @@ from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed
 from engine.runtime.delegation import covering_absence
 from engine.runtime.forms import applicable_answers, read_only_keys, validate_answers
 from engine.runtime.persistence import dump_workflow, load_workflow
-from engine.runtime.models import HumanTask, ProcessInstance, TaskDraft
-from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties, version_for
+from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
+from engine.runtime.registry import (BuiltModel, built_model_for, hold_version, latest_version, user_task_properties,
+                                     version_for)
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 from engine.runtime.submissions import record_submission
 
@@ -113,7 +114,8 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
                   payload={"task": task.spec_name, "title": task.title, "submission_id": submission.id,
                            "answers_sha256": submission.answers_sha256,
                            **({"on_behalf": on_behalf} if on_behalf else {})})
-    session.query(TaskDraft).filter(TaskDraft.human_task_id == task.id).delete()
+    if task.id not in session.info.get(_TASKS_WITHOUT_DRAFTS, ()):
+        session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == task.id))
     _save(session, instance, workflow, model, actor_id=user.id, completed_uuid=task.task_uuid, failure=failure)
     return task
 
@@ -276,14 +278,25 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance | None:
 
 def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's instance first, then read the task afresh, so a second
-    person who arrives a moment later sees the first person's result."""
-    instance = session.scalar(
-        select(ProcessInstance)
+    person who arrives a moment later sees the first person's result.
+
+    Two statements: the instance is locked with its version (only the instance row is
+    locked: `FOR UPDATE OF`), and the task is read with whether it has drafts, so that
+    completing it deletes drafts only when there are some."""
+    locked = session.execute(
+        select(ProcessInstance, ProcessVersion)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery())
-        .with_for_update().execution_options(populate_existing=True))
-    if instance is None:
+        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).first()
+    if locked is None:
         raise TaskNotFound("There is no such task.")
-    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
+    instance, version = locked
+    hold_version(session, version)
+    task, has_drafts = session.execute(
+        select(HumanTask, exists().where(TaskDraft.human_task_id == HumanTask.id))
+        .where(HumanTask.id == task_id).execution_options(populate_existing=True)).one()
+    without_drafts = session.info.setdefault(_TASKS_WITHOUT_DRAFTS, set())
+    (without_drafts.discard if has_drafts else without_drafts.add)(task.id)
     if task.state == "completed":
         raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
                           f"on {task.completed_at:%d %B %Y at %H:%M}.")
@@ -293,6 +306,10 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
         raise TaskNotOpen(f"This process is {STATUS_WORDS.get(instance.status, instance.status)}; "
                           "its tasks cannot be worked on.")
     return task, instance
+
+
+# Ids of tasks `lock_task` found without drafts in this session's latest look at them.
+_TASKS_WITHOUT_DRAFTS = "tasks_without_drafts"
 
 
 def may_act_or_cover(session: Session, task: HumanTask, user: User) -> bool:

@@ -179,6 +179,12 @@ def version_for(session: Session, version_id: int) -> ProcessVersion | None:
     return version
 
 
+def hold_version(session: Session, version: ProcessVersion) -> None:
+    """Hold a version `session` has just read with something else (an instance locked with its
+    version), so that `version_for` finds it without a query."""
+    session.info.setdefault(_HELD_VERSIONS, {})[version.id] = version
+
+
 def built_model_for(version: ProcessVersion) -> BuiltModel:
     """The parsed model of a published version, parsed once per process.
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.clock import clock
@@ -21,13 +21,26 @@ def answers_digest(answers: dict) -> str:
     return hashlib.sha256(canonical_json(answers).encode()).hexdigest()
 
 
-def record_submission(session: Session, instance_id: int, human_task_id: int, answers: dict) -> TaskSubmission:
-    """Keep `answers` and return the row the `task.completed` event will reference."""
-    submission = TaskSubmission(instance_id=instance_id, human_task_id=human_task_id, answers=answers,
-                                answers_sha256=answers_digest(answers), submitted_at=clock.now())
-    session.add(submission)
-    session.flush()
-    return submission
+@dataclass(frozen=True)
+class RecordedSubmission:
+    """What the `task.completed` event names of a submission just written."""
+    id: int
+    answers_sha256: str
+
+
+def record_submission(session: Session, instance_id: int, human_task_id: int, answers: dict) -> RecordedSubmission:
+    """Keep `answers` and return what the `task.completed` event will reference.
+
+    One INSERT … RETURNING, without an ORM object: nothing reads the row back in the
+    transaction that writes it, and the unit of work cost a tenth of a completion's CPU."""
+    digest = answers_digest(answers)
+    submission_id = session.execute(_INSERT_SUBMISSION, dict(
+        instance_id=instance_id, human_task_id=human_task_id, answers=answers, answers_sha256=digest,
+        submitted_at=clock.now())).scalar_one()
+    return RecordedSubmission(submission_id, digest)
+
+
+_INSERT_SUBMISSION = insert(TaskSubmission.__table__).returning(TaskSubmission.__table__.c.id)
 
 
 def submissions_by_id(session: Session, ids: set[int]) -> dict[int, TaskSubmission]:
