@@ -151,7 +151,8 @@ def test_an_api_completion_authenticates_in_one_statement_and_reads_nothing_afte
 def test_a_tasks_data_is_deserialised_once_per_revision(session, monkeypatch):
     """A task page reads the task's data for its form's conditions, the action it reviews and
     the separation of duties: the stored workflow is deserialised once, and a completion
-    (a new revision) is seen at once; each caller gets its own copy."""
+    (a new revision) is seen at once; each caller gets its own copy. Completing the task in the
+    same request takes the workflow read for the page rather than reading it again."""
     from engine.runtime import instances
     loads = []
     real_load = instances.load_workflow
@@ -162,6 +163,7 @@ def test_a_tasks_data_is_deserialised_once_per_revision(session, monkeypatch):
     data["note"] = "changed by the caller"
     assert instances.task_data(session, task) == {} and len(loads) == 1
     complete_task(session, first, user_named(session, "qa.lead"), {"note": "done"})
+    assert len(loads) == 1, "the completion takes the workflow the page read at the same revision"
     following = session.scalar(select(HumanTask).where(HumanTask.instance_id == task.instance_id,
                                                        HumanTask.state == "ready"))
-    assert instances.task_data(session, following)["note"] == "done"
+    assert instances.task_data(session, following)["note"] == "done" and len(loads) == 2

@@ -252,7 +252,10 @@ def _anonymise_activity(session: Session, instance: ProcessInstance, actor_id: i
 def _anonymise_instance(session: Session, instance: ProcessInstance) -> None:
     """The strings in the workflow's task data and the submitted answers, replaced."""
     if instance.serialized:
+        # A new revision, as every writer of the workflow makes: a copy read at the old one
+        # (engine/runtime/instances.py keeps one per request) is then never taken for this.
         instance.serialized = json.dumps(_scrub_task_data(json.loads(instance.serialized)))
+        instance.revision += 1
     anonymise_submissions(session, instance.id)
 
 

@@ -265,8 +265,12 @@ def task_data(session: Session, task: HumanTask) -> dict:
     seen = session.info.setdefault("task_data", {})
     key = (task.instance_id, task.task_uuid, instance.revision)
     if key not in seen:
-        spiff_task = _load(session, instance, None).get_task_from_id(UUID(task.task_uuid))
-        seen[key] = dict(spiff_task.data) if spiff_task is not None else {}
+        workflow = _load(session, instance, None)
+        spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
+        seen[key] = copy.deepcopy(spiff_task.data) if spiff_task is not None else {}
+        # Completing the task in this request (a posted form reads the data for its conditions
+        # first) takes this workflow instead of deserialising the same revision again.
+        session.info.setdefault(_READ_WORKFLOWS, {})[(instance.id, instance.revision)] = workflow
     return copy.deepcopy(seen[key])
 
 
@@ -384,9 +388,18 @@ def _describe_failure(workflow: BpmnWorkflow, error: Exception) -> str:
     return f"{where} failed: {type(error).__name__}: {error}"
 
 
+# Workflows `task_data` deserialised for reading, by (instance id, revision), for `_load` to take.
+_READ_WORKFLOWS = "read_workflows"
+
+
 def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow:
+    """The instance's workflow at the revision the session holds, with a script engine acting
+    for `actor_id`. A workflow read earlier in the session at that same revision is taken,
+    once: whoever takes it may change it, so it is never handed out twice."""
     model = built_model_for(version_for(session, instance.process_version_id))
-    workflow = load_workflow(instance.serialized, model)
+    workflow = session.info.get(_READ_WORKFLOWS, {}).pop((instance.id, instance.revision), None)
+    if workflow is None:
+        workflow = load_workflow(instance.serialized, model)
     workflow.script_engine = ServiceScriptEngine(ServiceContext(session, actor_id, instance.id))
     return workflow
 
