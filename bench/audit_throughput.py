@@ -87,15 +87,18 @@ class Measurement:
     task_ms: list[float] = field(default_factory=list)
     task_ms_by_step: dict[str, list[float]] = field(default_factory=dict)
     task_cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time for the same calls
+    task_statements: list[int] = field(default_factory=list)  # SQL statements each completion sent
     inbox_ms: list[float] = field(default_factory=list)
     audit_ms: list[float] = field(default_factory=list)
     audits: int = 0
     finished: int = 0  # audits whose process reached its end
     skipped: str = ""
 
-    def add_task(self, step: str, milliseconds: float, cpu_milliseconds: float) -> None:
+    def add_task(self, step: str, milliseconds: float, cpu_milliseconds: float, statements: int | None = None) -> None:
         self.task_ms.append(milliseconds)
         self.task_cpu_ms.append(cpu_milliseconds)
+        if statements is not None:  # bare SpiffWorkflow has no database
+            self.task_statements.append(statements)
         self.task_ms_by_step.setdefault(step, []).append(milliseconds)
 
 
@@ -248,6 +251,8 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
     app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url), "WTF_CSRF_ENABLED": False,
                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
     api = ApiClient(app.test_client())
+    with app.app_context():
+        sent = count_statements(db.engine)
     try:
         for number, plan in enumerate(plans):
             measured = number >= warm_up
@@ -263,11 +268,11 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
                              if task["spec_name"] == step and task["instance_id"] == audit["instance_id"]), None)
                 if task is None:
                     raise BenchError(f"{label}: {step} is not in the inbox of {plan[lane]}")
-                started, cpu_started = time.perf_counter(), time.process_time()
+                started, cpu_started, statements_before = time.perf_counter(), time.process_time(), len(sent)
                 api.call("POST", f"/api/v1/tasks/{task['id']}/complete", plan[lane], 200, {"data": data})
                 if measured:
                     measurement.add_task(step, (time.perf_counter() - started) * 1000,
-                                         (time.process_time() - cpu_started) * 1000)
+                                         (time.process_time() - cpu_started) * 1000, len(sent) - statements_before)
                     measurement.inbox_ms.append(listed_ms)
             if measured:
                 measurement.audit_ms.append((time.perf_counter() - audit_started) * 1000)
@@ -279,6 +284,14 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
             db.session.remove()
             db.engine.dispose()
     return measurement
+
+
+def count_statements(engine) -> list:
+    """A list that grows by one for every SQL statement `engine` sends (BEGIN and COMMIT are
+    not statements here), so a bench can print how many round trips a request costs."""
+    sent = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: sent.append(None))
+    return sent
 
 
 def on_sqlite(audits: int) -> Measurement:
@@ -342,6 +355,8 @@ def report(columns: list[Measurement], bare: Measurement) -> str:
     row("app / bare, p95", lambda c: f"{p95(c.task_ms) / p95(bare.task_ms):.1f}x")
     row("per task, median CPU ms", lambda c: f"{median(c.task_cpu_ms):.2f}")
     row("CPU app / bare, median", lambda c: f"{median(c.task_cpu_ms) / median(bare.task_cpu_ms):.1f}x")
+    row("SQL statements per task", lambda c: (f"{median(c.task_statements):.0f} ({min(c.task_statements)}-"
+                                              f"{max(c.task_statements)})") if c.task_statements else "n/a")
     row("inbox listing, median ms", lambda c: f"{median(c.inbox_ms):.2f}" if c.inbox_ms else "n/a")
     row("whole audit, median ms", lambda c: f"{median(c.audit_ms):.1f}")
     row("audits per second", lambda c: f"{1000 / median(c.audit_ms):.1f}")
