@@ -7,15 +7,15 @@ process starts: the auditor is not the case's worker, the moderator is not the a
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
+from engine.qa.allocation_facts import RECENT_AUDIT_DAYS, AllocationFacts, latest_audit_since
 from engine.qa.case_profile import profile_data
-from engine.qa.grading_scale import current_scale
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
@@ -29,7 +29,6 @@ AUDITOR_ROLES = ("team_manager", "head_of_service", "principal_social_worker", "
 MODERATOR_ROLES = ("head_of_service", "principal_social_worker", "qa_lead")
 ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
 AUDIT_TYPES = {"random": "Random", "thematic": "Thematic", "dip_sample": "Dip sample"}
-RECENT_AUDIT_DAYS = 365
 LOOKUP_LIMIT = 20
 
 
@@ -58,13 +57,17 @@ def default_timescales(today: date) -> tuple[date, date]:
     return due_on, add_working_days(due_on, MODERATION_WORKING_DAYS)
 
 
-def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User) -> Audit:
+def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User,
+                   facts: AllocationFacts | None = None) -> Audit:
     """Create the audit record and start its audit process (the case file audit unless the request
     names another, as a thematic audit's focused audits do).
 
     Every audit starts here (single allocation, the cycle's and the thematic
     audit's draws), so its process data always holds the case's `cohort` and
-    `case_profile`: the audit tool's cohort questions are conditions on `cohort`."""
+    `case_profile`: the audit tool's cohort questions are conditions on `cohort`.
+    A batch passes the `facts` it preloaded for all its cases (AllocationFacts.preload);
+    one allocation reads them as it goes."""
+    facts = facts or AllocationFacts(session, clock.today())
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -72,16 +75,16 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     reference = case_references.normalised(request.case_reference)
     if problem := case_references.reference_error(reference):
         raise AllocationError("case_reference", problem)
-    case = session.scalar(select(Case).where(Case.reference == reference))
+    case = facts.case(reference)
     if case is None or case.status != "open":
         raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")
     team = session.get(Team, case.team_id)
     if case.worker_id is None or team.manager_id is None:
         raise AllocationError("case_reference", "This case has no allocated worker or team manager on record.")
-    open_audit = session.scalar(select(Audit).where(Audit.case_id == case.id, Audit.status != "closed"))
+    open_audit = facts.open_audit(case.id)
     if open_audit is not None:
         raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
-    recent = recent_audit(session, case.id, clock.today())
+    recent = facts.recent_audit(case.id, clock.today())
     if recent is not None and not request.confirm_recent:
         raise AllocationError("confirm_recent", f"Case {case.reference} was audited in the last 12 months "
                                                 f"({recent_audit_text(recent)}). Confirm to audit it again.")
@@ -89,8 +92,8 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
         raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
     if request.moderator_id == request.auditor_id:
         raise AllocationError("moderator_id", "The moderator cannot be the auditor.")
-    auditor = _person(session, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
-    moderator = _person(session, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
+    auditor = _person(facts, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
+    moderator = _person(facts, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
     head_of_service_id = team.service.head_of_service_id
     default_due, default_moderation_due = default_timescales(clock.today())
     due_on = request.due_on or default_due
@@ -100,8 +103,9 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     if moderation_due_on <= due_on:
         raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
 
-    scale = current_scale(session)  # the version start_instance starts below grades on it
-    audit = Audit(reference=_next_reference(session), audit_type=request.audit_type, case_id=case.id,
+    scale = facts.scale()  # the version start_instance starts below grades on it
+    year = clock.today().year
+    audit = Audit(reference=facts.next_reference(year), audit_type=request.audit_type, case_id=case.id,
                   team_id=team.id, service_id=team.service_id, cohort=case.cohort,
                   grading_scale=scale.signature, judgement_area=scale.judgement_area_for(case.cohort),
                   auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
@@ -110,6 +114,7 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                   due_on=due_on, moderation_due_on=moderation_due_on)
     session.add(audit)
     session.flush()
+    facts.allocated(audit, year)
     events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
                   payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
                            "moderator_id": moderator.id, "worker_id": case.worker_id,
@@ -126,16 +131,23 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     # retention never touches, records that it was passed, not the child's circumstances.
     instance = start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
                               actor_id=allocated_by.id, business_key=audit.reference,
-                              logged={**start_data, "case_profile": "from the case register"})
+                              logged={**start_data, "case_profile": "from the case register"},
+                              version=facts.version(request.process_key))
     audit.instance_id = instance.id
     return audit
 
 
+def facts_for(session: Session, requests: list[AllocationRequest]) -> AllocationFacts:
+    """What a batch of allocations reads (cases, their audits, people, versions, the scale),
+    loaded for all of them in a few queries, to pass to each `allocate_audit`."""
+    return AllocationFacts.preload(session, clock.today(), [request.case_reference for request in requests],
+                                   {person for request in requests for person in (request.auditor_id, request.moderator_id)},
+                                   {request.process_key for request in requests})
+
+
 def recent_audit(session: Session, case_id: int, today: date) -> Audit | None:
     """The case's latest audit allocated in the last 12 months, if any (the cycle draw skips such cases)."""
-    since = today - timedelta(days=RECENT_AUDIT_DAYS)
-    return session.scalar(select(Audit).where(Audit.case_id == case_id, func.date(Audit.allocated_at) >= since)
-                          .order_by(Audit.allocated_at.desc()).limit(1))
+    return latest_audit_since(session, case_id, today - timedelta(days=RECENT_AUDIT_DAYS))
 
 
 def recent_audit_text(audit: Audit) -> str:
@@ -163,16 +175,11 @@ def find_open_cases(session: Session, user: User, text: str, today: date) -> lis
     return found
 
 
-def _person(session: Session, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
-    user = session.get(User, user_id) if user_id else None
+def _person(facts: AllocationFacts, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
+    user = facts.person(user_id) if user_id else None
     if user is None or not user.active:
         raise AllocationError(field, f"Choose the {label}.")
     if not user.has_role(*roles):
         raise AllocationError(field, f"{user.display_name} cannot be the {label}: they do not hold a role that can do this.")
     return user
 
-
-def _next_reference(session: Session) -> str:
-    year = clock.today().year
-    count = session.scalar(select(func.count(Audit.id)).where(Audit.reference.like(f"AUD-{year}-%"))) or 0
-    return f"AUD-{year}-{count + 1:05d}"

@@ -14,7 +14,7 @@ from engine.clock import clock
 from engine.email_delivery import absolute_link
 from engine.notifications import notify
 from engine.qa import actions_tracker, cycles
-from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit, facts_for
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import Audit, Case
 from engine.runtime import events
@@ -45,20 +45,23 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
     if problems:
         raise InvalidFormData({CONFIRM_FIELD: " ".join(problems)})
     confirmed_by = session.get(User, context.actor_id)
+    proposed = [allocation for allocation in cycles.allocations(session, cycle) if allocation.status == "proposed"]
+    references = dict(session.execute(select(Case.id, Case.reference).where(
+        Case.id.in_([allocation.case_id for allocation in proposed]))).all())
+    requests = [AllocationRequest(case_reference=references[allocation.case_id], auditor_id=allocation.auditor_id,
+                                  moderator_id=allocation.moderator_id, audit_type="random")
+                for allocation in proposed]
+    facts = facts_for(session, requests)  # held to the end: the notifications below read its cases and people
     started = []
-    for allocation in cycles.allocations(session, cycle):
-        if allocation.status != "proposed":
-            continue
-        request = AllocationRequest(case_reference=session.get(Case, allocation.case_id).reference,
-                                    auditor_id=allocation.auditor_id, moderator_id=allocation.moderator_id,
-                                    audit_type="random")
+    for request in requests:
         try:
-            audit = allocate_audit(session, request, confirmed_by)
+            audit = allocate_audit(session, request, confirmed_by, facts)
         except AllocationError as refused:
             raise InvalidFormData({CONFIRM_FIELD: f"{request.case_reference}: {refused}"})
         audit.cycle_id = cycle.id
-        allocation.status, allocation.audit_id = "started", audit.id
         started.append(audit)
+    for allocation, audit in zip(proposed, started):  # after the loop: one UPDATE for them all
+        allocation.status, allocation.audit_id = "started", audit.id
     _tell_team_managers(session, cycle, started)
     last_moderation = max((audit.moderation_due_on for audit in started), default=None)
     cycle.closes_on = (last_moderation + timedelta(days=1) if last_moderation

@@ -34,7 +34,7 @@ from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed
 from engine.runtime.delegation import covering_absence
 from engine.runtime.forms import applicable_answers, read_only_keys, validate_answers
 from engine.runtime.persistence import dump_workflow, load_workflow
-from engine.runtime.models import HumanTask, ProcessInstance, TaskDraft
+from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from engine.runtime.registry import BuiltModel, built_model_for, latest_version, user_task_properties, version_for
 from engine.runtime.services import ServiceContext, ServiceScriptEngine
 from engine.runtime.submissions import record_submission
@@ -45,13 +45,15 @@ STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the
 
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
-                   business_key: str = "", logged: dict | None = None) -> ProcessInstance:
+                   business_key: str = "", logged: dict | None = None,
+                   version: ProcessVersion | None = None) -> ProcessInstance:
     """Start the newest published version of `process_key` with `data` on its start event,
     beside the version's model data files (registry: `data_files`).
 
     The `instance.started` event records `data`, or `logged` in its place when the data holds
-    free text kept elsewhere (a start form's answers: engine/runtime/starting.py)."""
-    version = latest_version(session, process_key)
+    free text kept elsewhere (a start form's answers: engine/runtime/starting.py). A caller
+    starting many in one transaction passes the newest `version`, read once for them all."""
+    version = version or latest_version(session, process_key)
     if version is None:
         raise ProcessFailure(f"No published version of the process '{process_key}'")
     model = built_model_for(version)
