@@ -14,7 +14,7 @@ from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
-from engine.qa.allocation_facts import RECENT_AUDIT_DAYS, AllocationFacts, latest_audit_since
+from engine.qa.allocation_batch import RECENT_AUDIT_DAYS, AllocationBatch, latest_audit_since
 from engine.qa.case_profile import profile_data
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
@@ -58,16 +58,17 @@ def default_timescales(today: date) -> tuple[date, date]:
 
 
 def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User,
-                   facts: AllocationFacts | None = None) -> Audit:
+                   batch: AllocationBatch | None = None) -> Audit:
     """Create the audit record and start its audit process (the case file audit unless the request
     names another, as a thematic audit's focused audits do).
 
     Every audit starts here (single allocation, the cycle's and the thematic
     audit's draws), so its process data always holds the case's `cohort` and
     `case_profile`: the audit tool's cohort questions are conditions on `cohort`.
-    A batch passes the `facts` it preloaded for all its cases (AllocationFacts.preload);
-    one allocation reads them as it goes."""
-    facts = facts or AllocationFacts(session, clock.today())
+    A batch of allocations passes what `batch_for` preloaded for all its cases, and links
+    its audits to their processes once they have all started; one allocation reads its
+    facts as it goes."""
+    batch = batch or AllocationBatch(session, clock.today())
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -75,16 +76,16 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     reference = case_references.normalised(request.case_reference)
     if problem := case_references.reference_error(reference):
         raise AllocationError("case_reference", problem)
-    case = facts.case(reference)
+    case = batch.case(reference)
     if case is None or case.status != "open":
         raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")
     team = session.get(Team, case.team_id)
     if case.worker_id is None or team.manager_id is None:
         raise AllocationError("case_reference", "This case has no allocated worker or team manager on record.")
-    open_audit = facts.open_audit(case.id)
+    open_audit = batch.open_audit(case.id)
     if open_audit is not None:
         raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
-    recent = facts.recent_audit(case.id, clock.today())
+    recent = batch.recent_audit(case.id, clock.today())
     if recent is not None and not request.confirm_recent:
         raise AllocationError("confirm_recent", f"Case {case.reference} was audited in the last 12 months "
                                                 f"({recent_audit_text(recent)}). Confirm to audit it again.")
@@ -92,8 +93,8 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
         raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
     if request.moderator_id == request.auditor_id:
         raise AllocationError("moderator_id", "The moderator cannot be the auditor.")
-    auditor = _person(facts, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
-    moderator = _person(facts, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
+    auditor = _person(batch, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
+    moderator = _person(batch, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
     head_of_service_id = team.service.head_of_service_id
     default_due, default_moderation_due = default_timescales(clock.today())
     due_on = request.due_on or default_due
@@ -103,9 +104,9 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     if moderation_due_on <= due_on:
         raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
 
-    scale = facts.scale()  # the version start_instance starts below grades on it
+    scale = batch.scale()  # the version start_instance starts below grades on it
     year = clock.today().year
-    audit = Audit(reference=facts.next_reference(year), audit_type=request.audit_type, case_id=case.id,
+    audit = Audit(reference=batch.next_reference(year), audit_type=request.audit_type, case_id=case.id,
                   team_id=team.id, service_id=team.service_id, cohort=case.cohort,
                   grading_scale=scale.signature, judgement_area=scale.judgement_area_for(case.cohort),
                   auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
@@ -114,7 +115,7 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
                   due_on=due_on, moderation_due_on=moderation_due_on)
     session.add(audit)
     session.flush()
-    facts.allocated(audit, year)
+    batch.allocated(audit, year)
     events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
                   payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
                            "moderator_id": moderator.id, "worker_id": case.worker_id,
@@ -132,15 +133,16 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     instance = start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
                               actor_id=allocated_by.id, business_key=audit.reference,
                               logged={**start_data, "case_profile": "from the case register"},
-                              version=facts.version(request.process_key))
-    audit.instance_id = instance.id
+                              version=batch.version(request.process_key))
+    batch.link(audit, instance.id)
     return audit
 
 
-def facts_for(session: Session, requests: list[AllocationRequest]) -> AllocationFacts:
+def batch_for(session: Session, requests: list[AllocationRequest]) -> AllocationBatch:
     """What a batch of allocations reads (cases, their audits, people, versions, the scale),
-    loaded for all of them in a few queries, to pass to each `allocate_audit`."""
-    return AllocationFacts.preload(session, clock.today(), [request.case_reference for request in requests],
+    loaded for all of them in a few queries, to pass to each `allocate_audit`; the caller
+    calls its `link_instances` once they have all started."""
+    return AllocationBatch.preload(session, clock.today(), [request.case_reference for request in requests],
                                    {person for request in requests for person in (request.auditor_id, request.moderator_id)},
                                    {request.process_key for request in requests})
 
@@ -175,8 +177,8 @@ def find_open_cases(session: Session, user: User, text: str, today: date) -> lis
     return found
 
 
-def _person(facts: AllocationFacts, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
-    user = facts.person(user_id) if user_id else None
+def _person(batch: AllocationBatch, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
+    user = batch.person(user_id) if user_id else None
     if user is None or not user.active:
         raise AllocationError(field, f"Choose the {label}.")
     if not user.has_role(*roles):

@@ -1,12 +1,15 @@
-"""What allocating an audit reads: the case, its audits, the people, the process version,
-the grading scale and the count behind the next audit reference.
+"""What allocating an audit reads (the case, its audits, the people, the process version,
+the grading scale, the count behind the next audit reference) and the audit's link to
+the process it starts.
 
 One allocation reads each of these as it checks its rules, one query at a time. A
 batch (a cycle's confirmation starting hundreds of audits in one transaction) reads
 them for every case at once with `preload`, and each allocation then finds its facts
-in memory. The facts hold what they read, so the session keeps those objects (its
-identity map alone holds them weakly), and they are kept in step with the audits the
-batch itself makes: an allocation in a batch is checked exactly as it would be alone.
+in memory. The batch holds what it read, so the session keeps those objects (its
+identity map alone holds them weakly), and keeps them in step with the audits it makes
+itself: an allocation in a batch is checked exactly as it would be alone. A batch also
+writes its audits' process links together at the end (`link_instances`), one UPDATE
+rather than one per audit.
 """
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -36,7 +39,7 @@ def latest_audit_since(session: Session, case_id: int, since: date) -> Audit | N
                           .order_by(Audit.allocated_at.desc()).limit(1))
 
 
-class AllocationFacts:
+class AllocationBatch:
     """The facts allocations read, each read once and kept for the transaction's batch.
 
     Created for `today`: the recent audits it preloads count back from that day, and a
@@ -44,6 +47,7 @@ class AllocationFacts:
 
     def __init__(self, session: Session, today: date):
         self.session, self.today = session, today
+        self._unlinked: list[tuple[Audit, int]] | None = None  # a preloaded batch's audits, until link_instances
         self._cases: dict[str, Case | None] = {}
         self._open_audits: dict[int, Audit | None] = {}
         self._recent_audits: dict[int, Audit | None] = {}
@@ -54,28 +58,32 @@ class AllocationFacts:
 
     @classmethod
     def preload(cls, session: Session, today: date, case_references_wanted: Iterable[str],
-                people: Iterable[int], process_keys: Iterable[str]) -> "AllocationFacts":
-        """Everything a batch of allocations reads, in a few queries whatever its size."""
-        facts = cls(session, today)
+                people: Iterable[int], process_keys: Iterable[str]) -> "AllocationBatch":
+        """Everything a batch of allocations reads, in a few queries whatever its size; its
+        audits are linked to their processes when the caller calls `link_instances`."""
+        batch = cls(session, today)
+        batch._unlinked = []
         references = {case_references.normalised(reference) for reference in case_references_wanted}
-        facts._cases = dict.fromkeys(references)
-        facts._cases.update({case.reference: case for case in session.scalars(
+        batch._cases = dict.fromkeys(references)
+        batch._cases.update({case.reference: case for case in session.scalars(
             select(Case).where(Case.reference.in_(references)))})
-        case_ids = [case.id for case in facts._cases.values() if case is not None]
-        facts._open_audits = dict.fromkeys(case_ids)
+        case_ids = [case.id for case in batch._cases.values() if case is not None]
+        batch._open_audits = dict.fromkeys(case_ids)
         for audit in session.scalars(select(Audit).where(Audit.case_id.in_(case_ids), Audit.status != "closed")):
-            facts._open_audits[audit.case_id] = facts._open_audits[audit.case_id] or audit
-        facts._recent_audits = dict.fromkeys(case_ids)
+            batch._open_audits[audit.case_id] = batch._open_audits[audit.case_id] or audit
+        batch._recent_audits = dict.fromkeys(case_ids)
         for audit in session.scalars(select(Audit).where(Audit.case_id.in_(case_ids),
-                                                         func.date(Audit.allocated_at) >= facts._since(today))
+                                                         func.date(Audit.allocated_at) >= batch._since(today))
                                      .order_by(Audit.allocated_at.desc())):
-            facts._recent_audits[audit.case_id] = facts._recent_audits[audit.case_id] or audit
-        wanted_people = {person for person in people if person}
-        facts._people = dict.fromkeys(wanted_people)
-        facts._people.update({user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted_people)))})
+            batch._recent_audits[audit.case_id] = batch._recent_audits[audit.case_id] or audit
+        # The auditors and moderators, and the cases' team managers (the cycle tells them what was drawn).
+        wanted_people = {person for person in people if person} | {
+            case.team.manager_id for case in batch._cases.values() if case is not None and case.team.manager_id}
+        batch._people = dict.fromkeys(wanted_people)
+        batch._people.update({user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted_people)))})
         for key in {*process_keys, SCALE_PROCESS_KEY}:
-            facts.version(key)
-        return facts
+            batch.version(key)
+        return batch
 
     def case(self, reference: str) -> Case | None:
         """The case with this (normalised) reference."""
@@ -128,6 +136,20 @@ class AllocationFacts:
         self._open_audits[audit.case_id] = self._open_audits.get(audit.case_id) or audit
         self._recent_audits[audit.case_id] = audit
         self._references[year] += 1
+
+    def link(self, audit: Audit, instance_id: int) -> None:
+        """Record the process an audit started: at once for one allocation, with the
+        batch's others for a preloaded batch."""
+        if self._unlinked is None:
+            audit.instance_id = instance_id
+        else:
+            self._unlinked.append((audit, instance_id))
+
+    def link_instances(self) -> None:
+        """Link the batch's audits to their processes; the next flush writes them together."""
+        for audit, instance_id in self._unlinked or ():
+            audit.instance_id = instance_id
+        self._unlinked = []
 
     @staticmethod
     def _since(today: date) -> date:
