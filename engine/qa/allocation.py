@@ -14,13 +14,14 @@ from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
-from engine.qa.allocation_batch import RECENT_AUDIT_DAYS, AllocationBatch, latest_audit_since
+from engine.qa.allocation_facts import RECENT_AUDIT_DAYS, AllocationFacts, latest_audit_since
 from engine.qa.case_profile import profile_data
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import FieldRefusal
 from engine.runtime.instances import start_instance
+from engine.runtime.models import ProcessInstance
 
 PROCESS_KEY = "case_file_audit"
 AUDIT_WORKING_DAYS = 15
@@ -57,18 +58,32 @@ def default_timescales(today: date) -> tuple[date, date]:
     return due_on, add_working_days(due_on, MODERATION_WORKING_DAYS)
 
 
-def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User,
-                   batch: AllocationBatch | None = None) -> Audit:
+def allocate_audit(session: Session, request: AllocationRequest, allocated_by: User) -> Audit:
     """Create the audit record and start its audit process (the case file audit unless the request
     names another, as a thematic audit's focused audits do).
 
     Every audit starts here (single allocation, the cycle's and the thematic
     audit's draws), so its process data always holds the case's `cohort` and
-    `case_profile`: the audit tool's cohort questions are conditions on `cohort`.
-    A batch of allocations passes what `batch_for` preloaded for all its cases, and links
-    its audits to their processes once they have all started; one allocation reads its
-    facts as it goes."""
-    batch = batch or AllocationBatch(session, clock.today())
+    `case_profile`: the audit tool's cohort questions are conditions on `cohort`."""
+    facts = AllocationFacts(session, clock.today())
+    return start_audits(session, [check_allocation(session, request, allocated_by, facts)], allocated_by, facts)[0]
+
+
+@dataclass(frozen=True)
+class CheckedAllocation:
+    """An audit its allocation's rules allow, built but not yet written or started."""
+    request: AllocationRequest
+    audit: Audit
+    case: Case
+
+
+def check_allocation(session: Session, request: AllocationRequest, allocated_by: User,
+                     facts: AllocationFacts) -> CheckedAllocation:
+    """Check an allocation against the rules and build its audit (`start_audits` writes and starts it).
+
+    A batch (a cycle's confirmation) checks every allocation before starting any, with the
+    facts `facts_for` read for them all; the facts follow the audits checked so far, so
+    each allocation is checked as if the ones before it had started."""
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -76,16 +91,16 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     reference = case_references.normalised(request.case_reference)
     if problem := case_references.reference_error(reference):
         raise AllocationError("case_reference", problem)
-    case = batch.case(reference)
+    case = facts.case(reference)
     if case is None or case.status != "open":
         raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")
     team = session.get(Team, case.team_id)
     if case.worker_id is None or team.manager_id is None:
         raise AllocationError("case_reference", "This case has no allocated worker or team manager on record.")
-    open_audit = batch.open_audit(case.id)
+    open_audit = facts.open_audit(case.id)
     if open_audit is not None:
         raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
-    recent = batch.recent_audit(case.id, clock.today())
+    recent = facts.recent_audit(case.id, clock.today())
     if recent is not None and not request.confirm_recent:
         raise AllocationError("confirm_recent", f"Case {case.reference} was audited in the last 12 months "
                                                 f"({recent_audit_text(recent)}). Confirm to audit it again.")
@@ -93,9 +108,8 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
         raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
     if request.moderator_id == request.auditor_id:
         raise AllocationError("moderator_id", "The moderator cannot be the auditor.")
-    auditor = _person(batch, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
-    moderator = _person(batch, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
-    head_of_service_id = team.service.head_of_service_id
+    auditor = _person(facts, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
+    moderator = _person(facts, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
     default_due, default_moderation_due = default_timescales(clock.today())
     due_on = request.due_on or default_due
     moderation_due_on = request.moderation_due_on or add_working_days(due_on, MODERATION_WORKING_DAYS)
@@ -104,47 +118,61 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     if moderation_due_on <= due_on:
         raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
 
-    scale = batch.scale()  # the version start_instance starts below grades on it
+    scale = facts.scale()  # the version start_audits starts grades on it
     year = clock.today().year
-    audit = Audit(reference=batch.next_reference(year), audit_type=request.audit_type, case_id=case.id,
+    audit = Audit(reference=facts.next_reference(year), audit_type=request.audit_type, case_id=case.id,
                   team_id=team.id, service_id=team.service_id, cohort=case.cohort,
                   grading_scale=scale.signature, judgement_area=scale.judgement_area_for(case.cohort),
                   auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
-                  team_manager_id=team.manager_id, head_of_service_id=head_of_service_id,
+                  team_manager_id=team.manager_id, head_of_service_id=team.service.head_of_service_id,
                   allocated_by_id=allocated_by.id, allocated_at=clock.now(),
                   due_on=due_on, moderation_due_on=moderation_due_on)
-    session.add(audit)
+    facts.allocated(audit, year)
+    return CheckedAllocation(request, audit, case)
+
+
+def start_audits(session: Session, checked: list[CheckedAllocation], allocated_by: User,
+                 facts: AllocationFacts) -> list[Audit]:
+    """Write the checked audits and start each one's process, in order, each recorded in the
+    trail; then link each audit to its process. A batch's audit rows are written in one
+    INSERT and their links in one UPDATE, rather than one of each per audit."""
+    session.add_all([allocation.audit for allocation in checked])
     session.flush()
-    batch.allocated(audit, year)
+    instances = [_start_process(session, allocation, allocated_by, facts) for allocation in checked]
+    for allocation, instance in zip(checked, instances):
+        allocation.audit.instance_id = instance.id
+    return [allocation.audit for allocation in checked]
+
+
+def facts_for(session: Session, requests: list[AllocationRequest]) -> AllocationFacts:
+    """What a batch of allocations reads (cases, their audits, people, versions, the scale),
+    loaded for all of them in a few queries, for `check_allocation` and `start_audits`."""
+    return AllocationFacts.preload(session, clock.today(), [request.case_reference for request in requests],
+                                   {person for request in requests for person in (request.auditor_id, request.moderator_id)},
+                                   {request.process_key for request in requests})
+
+
+def _start_process(session: Session, allocation: CheckedAllocation, allocated_by: User,
+                   facts: AllocationFacts) -> ProcessInstance:
+    audit, case, request = allocation.audit, allocation.case, allocation.request
     events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
-                  payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
-                           "moderator_id": moderator.id, "worker_id": case.worker_id,
-                           "team_manager_id": team.manager_id, "due_on": due_on,
-                           "moderation_due_on": moderation_due_on, "judgement_area": audit.judgement_area})
+                  payload={"audit": audit.reference, "case": case.reference, "auditor_id": audit.auditor_id,
+                           "moderator_id": audit.moderator_id, "worker_id": case.worker_id,
+                           "team_manager_id": audit.team_manager_id, "due_on": audit.due_on,
+                           "moderation_due_on": audit.moderation_due_on, "judgement_area": audit.judgement_area})
     start_data = {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
-        "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
-        "team_manager": team.manager_id, "head_of_service": head_of_service_id,
-        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
-        "cohort": case.cohort, **request.start_data,
+        "team_id": audit.team_id, "auditor": audit.auditor_id, "moderator": audit.moderator_id,
+        "worker": case.worker_id, "team_manager": audit.team_manager_id,
+        "head_of_service": audit.head_of_service_id, "audit_due": audit.due_on.isoformat(),
+        "moderation_due": audit.moderation_due_on.isoformat(), "cohort": case.cohort, **request.start_data,
     }
     # The profile is for the model (form conditions, scripts); the hash-chained event, which
     # retention never touches, records that it was passed, not the child's circumstances.
-    instance = start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
-                              actor_id=allocated_by.id, business_key=audit.reference,
-                              logged={**start_data, "case_profile": "from the case register"},
-                              version=batch.version(request.process_key))
-    batch.link(audit, instance.id)
-    return audit
-
-
-def batch_for(session: Session, requests: list[AllocationRequest]) -> AllocationBatch:
-    """What a batch of allocations reads (cases, their audits, people, versions, the scale),
-    loaded for all of them in a few queries, to pass to each `allocate_audit`; the caller
-    calls its `link_instances` once they have all started."""
-    return AllocationBatch.preload(session, clock.today(), [request.case_reference for request in requests],
-                                   {person for request in requests for person in (request.auditor_id, request.moderator_id)},
-                                   {request.process_key for request in requests})
+    return start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
+                          actor_id=allocated_by.id, business_key=audit.reference,
+                          logged={**start_data, "case_profile": "from the case register"},
+                          version=facts.version(request.process_key))
 
 
 def recent_audit(session: Session, case_id: int, today: date) -> Audit | None:
@@ -177,8 +205,8 @@ def find_open_cases(session: Session, user: User, text: str, today: date) -> lis
     return found
 
 
-def _person(batch: AllocationBatch, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
-    user = batch.person(user_id) if user_id else None
+def _person(facts: AllocationFacts, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
+    user = facts.person(user_id) if user_id else None
     if user is None or not user.active:
         raise AllocationError(field, f"Choose the {label}.")
     if not user.has_role(*roles):

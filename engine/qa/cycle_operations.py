@@ -14,7 +14,7 @@ from engine.clock import clock
 from engine.email_delivery import absolute_link
 from engine.notifications import notify
 from engine.qa import actions_tracker, cycles
-from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit, batch_for
+from engine.qa.allocation import AllocationError, AllocationRequest, check_allocation, facts_for, start_audits
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import Audit, Case
 from engine.runtime import events
@@ -51,15 +51,15 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
     requests = [AllocationRequest(case_reference=references[allocation.case_id], auditor_id=allocation.auditor_id,
                                   moderator_id=allocation.moderator_id, audit_type="random")
                 for allocation in proposed]
-    batch = batch_for(session, requests)  # held to the end: the notifications below read its cases and people
-    started = []
+    facts = facts_for(session, requests)  # held to the end: the notifications below read its cases and people
+    checked = []
     for request in requests:
         try:
-            started.append(allocate_audit(session, request, confirmed_by, batch))
+            checked.append(check_allocation(session, request, confirmed_by, facts))
         except AllocationError as refused:
             raise InvalidFormData({CONFIRM_FIELD: f"{request.case_reference}: {refused}"})
-    batch.link_instances()  # after the loop, so that one UPDATE of each table writes them all
-    for allocation, audit in zip(proposed, started):
+    started = start_audits(session, checked, confirmed_by, facts)
+    for allocation, audit in zip(proposed, started):  # after them all, so one UPDATE of each table
         audit.cycle_id = cycle.id
         allocation.status, allocation.audit_id = "started", audit.id
     _tell_team_managers(session, cycle, started)

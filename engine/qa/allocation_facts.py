@@ -1,15 +1,12 @@
-"""What allocating an audit reads (the case, its audits, the people, the process version,
-the grading scale, the count behind the next audit reference) and the audit's link to
-the process it starts.
+"""What allocating an audit reads: the case, its audits, the people, the process version,
+the grading scale and the count behind the next audit reference.
 
 One allocation reads each of these as it checks its rules, one query at a time. A
 batch (a cycle's confirmation starting hundreds of audits in one transaction) reads
 them for every case at once with `preload`, and each allocation then finds its facts
-in memory. The batch holds what it read, so the session keeps those objects (its
-identity map alone holds them weakly), and keeps them in step with the audits it makes
-itself: an allocation in a batch is checked exactly as it would be alone. A batch also
-writes its audits' process links together at the end (`link_instances`), one UPDATE
-rather than one per audit.
+in memory. The facts hold what they read, so the session keeps those objects (its
+identity map alone holds them weakly), and are kept in step with the audits the batch
+itself allocates: an allocation in a batch is checked exactly as it would be alone.
 """
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -39,7 +36,7 @@ def latest_audit_since(session: Session, case_id: int, since: date) -> Audit | N
                           .order_by(Audit.allocated_at.desc()).limit(1))
 
 
-class AllocationBatch:
+class AllocationFacts:
     """The facts allocations read, each read once and kept for the transaction's batch.
 
     Created for `today`: the recent audits it preloads count back from that day, and a
@@ -47,7 +44,6 @@ class AllocationBatch:
 
     def __init__(self, session: Session, today: date):
         self.session, self.today = session, today
-        self._unlinked: list[tuple[Audit, int]] | None = None  # a preloaded batch's audits, until link_instances
         self._cases: dict[str, Case | None] = {}
         self._open_audits: dict[int, Audit | None] = {}
         self._recent_audits: dict[int, Audit | None] = {}
@@ -58,32 +54,30 @@ class AllocationBatch:
 
     @classmethod
     def preload(cls, session: Session, today: date, case_references_wanted: Iterable[str],
-                people: Iterable[int], process_keys: Iterable[str]) -> "AllocationBatch":
-        """Everything a batch of allocations reads, in a few queries whatever its size; its
-        audits are linked to their processes when the caller calls `link_instances`."""
-        batch = cls(session, today)
-        batch._unlinked = []
+                people: Iterable[int], process_keys: Iterable[str]) -> "AllocationFacts":
+        """Everything a batch of allocations reads, in a few queries whatever its size."""
+        facts = cls(session, today)
         references = {case_references.normalised(reference) for reference in case_references_wanted}
-        batch._cases = dict.fromkeys(references)
-        batch._cases.update({case.reference: case for case in session.scalars(
+        facts._cases = dict.fromkeys(references)
+        facts._cases.update({case.reference: case for case in session.scalars(
             select(Case).where(Case.reference.in_(references)))})
-        case_ids = [case.id for case in batch._cases.values() if case is not None]
-        batch._open_audits = dict.fromkeys(case_ids)
+        case_ids = [case.id for case in facts._cases.values() if case is not None]
+        facts._open_audits = dict.fromkeys(case_ids)
         for audit in session.scalars(select(Audit).where(Audit.case_id.in_(case_ids), Audit.status != "closed")):
-            batch._open_audits[audit.case_id] = batch._open_audits[audit.case_id] or audit
-        batch._recent_audits = dict.fromkeys(case_ids)
+            facts._open_audits[audit.case_id] = facts._open_audits[audit.case_id] or audit
+        facts._recent_audits = dict.fromkeys(case_ids)
         for audit in session.scalars(select(Audit).where(Audit.case_id.in_(case_ids),
-                                                         func.date(Audit.allocated_at) >= batch._since(today))
+                                                         func.date(Audit.allocated_at) >= facts._since(today))
                                      .order_by(Audit.allocated_at.desc())):
-            batch._recent_audits[audit.case_id] = batch._recent_audits[audit.case_id] or audit
+            facts._recent_audits[audit.case_id] = facts._recent_audits[audit.case_id] or audit
         # The auditors and moderators, and the cases' team managers (the cycle tells them what was drawn).
         wanted_people = {person for person in people if person} | {
-            case.team.manager_id for case in batch._cases.values() if case is not None and case.team.manager_id}
-        batch._people = dict.fromkeys(wanted_people)
-        batch._people.update({user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted_people)))})
+            case.team.manager_id for case in facts._cases.values() if case is not None and case.team.manager_id}
+        facts._people = dict.fromkeys(wanted_people)
+        facts._people.update({user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted_people)))})
         for key in {*process_keys, SCALE_PROCESS_KEY}:
-            batch.version(key)
-        return batch
+            facts.version(key)
+        return facts
 
     def case(self, reference: str) -> Case | None:
         """The case with this (normalised) reference."""
@@ -131,25 +125,12 @@ class AllocationBatch:
         return f"AUD-{year}-{self._references[year] + 1:05d}"
 
     def allocated(self, audit: Audit, year: int) -> None:
-        """Keep the facts in step with an audit just allocated with `next_reference(year)`:
-        it is its case's audit under way and its latest, and its reference is taken."""
+        """Keep the facts in step with an audit just allocated with `next_reference(year)`
+        (written or not yet): it is its case's audit under way and its latest, and its
+        reference is taken."""
         self._open_audits[audit.case_id] = self._open_audits.get(audit.case_id) or audit
         self._recent_audits[audit.case_id] = audit
         self._references[year] += 1
-
-    def link(self, audit: Audit, instance_id: int) -> None:
-        """Record the process an audit started: at once for one allocation, with the
-        batch's others for a preloaded batch."""
-        if self._unlinked is None:
-            audit.instance_id = instance_id
-        else:
-            self._unlinked.append((audit, instance_id))
-
-    def link_instances(self) -> None:
-        """Link the batch's audits to their processes; the next flush writes them together."""
-        for audit, instance_id in self._unlinked or ():
-            audit.instance_id = instance_id
-        self._unlinked = []
 
     @staticmethod
     def _since(today: date) -> date:
