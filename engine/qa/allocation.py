@@ -20,7 +20,7 @@ from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import FieldRefusal
-from engine.runtime.instances import start_instance
+from engine.runtime.instances import new_instance, start_instance
 from engine.runtime.models import ProcessInstance
 
 PROCESS_KEY = "case_file_audit"
@@ -133,12 +133,15 @@ def check_allocation(session: Session, request: AllocationRequest, allocated_by:
 
 def start_audits(session: Session, checked: list[CheckedAllocation], allocated_by: User,
                  facts: AllocationFacts) -> list[Audit]:
-    """Write the checked audits and start each one's process, in order, each recorded in the
-    trail; then link each audit to its process. A batch's audit rows are written in one
-    INSERT and their links in one UPDATE, rather than one of each per audit."""
-    session.add_all([allocation.audit for allocation in checked])
+    """Write the checked audits and their process instances' rows, then start each process in
+    order, each recorded in the trail, and link each audit to its process. A batch's audit
+    rows, instance rows and links are each written in one statement (on PostgreSQL; SQLite
+    returns generated ids a row at a time), rather than one per audit."""
+    instances = [_new_instance(facts, allocation, allocated_by) for allocation in checked]
+    session.add_all([allocation.audit for allocation in checked] + [row for row in instances if row is not None])
     session.flush()
-    instances = [_start_process(session, allocation, allocated_by, facts) for allocation in checked]
+    instances = [_start_process(session, allocation, allocated_by, facts, row)
+                 for allocation, row in zip(checked, instances)]
     for allocation, instance in zip(checked, instances):
         allocation.audit.instance_id = instance.id
     return [allocation.audit for allocation in checked]
@@ -152,8 +155,14 @@ def facts_for(session: Session, requests: list[AllocationRequest]) -> Allocation
                                    {request.process_key for request in requests})
 
 
+def _new_instance(facts: AllocationFacts, allocation: CheckedAllocation, allocated_by: User) -> ProcessInstance | None:
+    """The audit's instance row, or None when its process is not published (start_instance says so)."""
+    version = facts.version(allocation.request.process_key)
+    return new_instance(version, allocation.audit.reference, allocated_by.id) if version is not None else None
+
+
 def _start_process(session: Session, allocation: CheckedAllocation, allocated_by: User,
-                   facts: AllocationFacts) -> ProcessInstance:
+                   facts: AllocationFacts, row: ProcessInstance | None) -> ProcessInstance:
     audit, case, request = allocation.audit, allocation.case, allocation.request
     events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
                   payload={"audit": audit.reference, "case": case.reference, "auditor_id": audit.auditor_id,
@@ -172,7 +181,7 @@ def _start_process(session: Session, allocation: CheckedAllocation, allocated_by
     return start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
                           actor_id=allocated_by.id, business_key=audit.reference,
                           logged={**start_data, "case_profile": "from the case register"},
-                          version=facts.version(request.process_key))
+                          version=facts.version(request.process_key), instance=row)
 
 
 def recent_audit(session: Session, case_id: int, today: date) -> Audit | None:
