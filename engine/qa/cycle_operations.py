@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine.accounts import User
 from engine.clock import clock
 from engine.email_delivery import absolute_link
-from engine.notifications import notify
+from engine.notifications import notify_each
 from engine.qa import actions_tracker, cycles
 from engine.qa.allocation import AllocationError, AllocationRequest, check_allocation, facts_for, start_audits
 from engine.qa.cycle_models import AuditCycle
@@ -82,15 +82,16 @@ def _tell_team_managers(session, cycle: AuditCycle, started: list[Audit]) -> Non
     by_manager: dict[int, list[Audit]] = {}
     for audit in started:
         by_manager.setdefault(audit.team_manager_id, []).append(audit)
+    letters = []
     for manager_id, audits in sorted(by_manager.items()):
         lines = "\n".join(f"- case {session.get(Case, a.case_id).reference}: audit {a.reference} by "
                           f"{session.get(User, a.auditor_id).display_name}, due {a.due_on.strftime('%-d %B %Y')}"
                           for a in audits)
-        notify(session, manager_id, "cases_drawn",
-               f"{cycle.label}: {len(audits)} of your team's cases drawn for audit",
-               f"The {cycle.label.lower()} draw chose these cases from your team:\n{lines}\n\n"
-               "The auditor will arrange to meet each allocated worker; the audit is done with them, not to them.",
-               link="/inbox")
+        letters.append((manager_id, f"{cycle.label}: {len(audits)} of your team's cases drawn for audit",
+                        f"The {cycle.label.lower()} draw chose these cases from your team:\n{lines}\n\n"
+                        "The auditor will arrange to meet each allocated worker; the audit is done with them, "
+                        "not to them."))
+    notify_each(session, "cases_drawn", letters, link="/inbox")
 
 
 def _distribute_tracker(session, cycle: AuditCycle) -> int:
