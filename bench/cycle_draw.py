@@ -16,7 +16,9 @@ clicks cost:
 
 for SQLite and, if a server is reachable, PostgreSQL. "per audit" is the confirmation
 divided by N; "app / bare" sets it against the bare start of one audit in the same
-run, the figure to watch across commits. Run
+run, the figure to watch across commits, in wall time and in this process's CPU time
+(the CPU ratio moves less when other work shares the machine; the database server's
+own CPU is not in it). "SQL statements per audit" counts what the confirmation sent. Run
 `.venv/bin/python -m bench.cycle_draw [--audits N] [--per-team K] [--postgres-url URL]`
 (defaults 500 and 5; about a minute on 2 cores). It is a benchmark, not a test:
 nothing asserts a time, but the run stops with an error unless exactly N audits start.
@@ -41,7 +43,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench.audit_throughput import (DEFAULT_POSTGRES_URL, BenchError, CannedServiceEngine, bare_start_data,
                                     fresh_postgres_database, parse_model, postgres_problem, seed_database)
@@ -68,8 +70,11 @@ class Column:
     draw_ms: float = 0.0
     start_ms: float = 0.0
     confirm_ms: float = 0.0
+    confirm_cpu_ms: float = 0.0
+    statements: int = 0
     audits: int = 0
     per_audit_ms: list[float] = field(default_factory=list)
+    per_audit_cpu_ms: float = 0.0
 
 
 def add_teams(url: str, wanted: int) -> int:
@@ -134,10 +139,14 @@ def run_cycle(label: str, url: str, audits: int, per_team: int) -> Column:
             proposed = len(cycles.allocations(session, cycle))
             if proposed != audits or len(drawn) != audits:
                 raise BenchError(f"{label}: the draw proposed {proposed} cases, not {audits}")
-            started = time.perf_counter()
+            statements = []
+            event.listen(session.get_bind(), "before_cursor_execute", _counter(statements))
+            started, cpu_started = time.perf_counter(), time.process_time()
             cycles.confirm_cycle(session, cycle, qa_lead)
             session.commit()
             column.confirm_ms = (time.perf_counter() - started) * 1000
+            column.confirm_cpu_ms = (time.process_time() - cpu_started) * 1000
+            column.statements = len(statements)
             column.audits = session.scalar(select(func.count(Audit.id)).where(Audit.cycle_id == cycle.id))
             first_tasks = session.scalar(select(func.count(HumanTask.id)).join(
                 Audit, Audit.instance_id == HumanTask.instance_id).where(
@@ -148,7 +157,14 @@ def run_cycle(label: str, url: str, audits: int, per_team: int) -> Column:
         clock.set(None)
         factory.kw["bind"].dispose()
     column.per_audit_ms = [column.confirm_ms / audits]
+    column.per_audit_cpu_ms = column.confirm_cpu_ms / audits
     return column
+
+
+def _counter(statements: list):
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+    return count
 
 
 def bare_spiffworkflow(audits: int) -> Column:
@@ -157,16 +173,18 @@ def bare_spiffworkflow(audits: int) -> Column:
     spec, subprocess_specs = parse_model()
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     engine = CannedServiceEngine()
-    timings = []
+    timings, cpu_timings = [], []
     for number in range(audits + 1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
         workflow.get_next_task(state=TaskState.READY).data.update(bare_start_data(number))
         workflow.do_engine_steps()
         serializer.serialize_json(workflow)
         if number:
             timings.append((time.perf_counter() - started) * 1000)
+            cpu_timings.append((time.process_time() - cpu_started) * 1000)
     column.audits, column.confirm_ms, column.per_audit_ms = audits, sum(timings), [median(timings)]
+    column.per_audit_cpu_ms = sum(cpu_timings) / audits  # a mean, as the app column's is
     return column
 
 
@@ -192,7 +210,10 @@ def report(columns: list[Column], bare: Column, audits: int, per_team: int) -> s
             ("confirm, s", lambda c: f"{c.confirm_ms / 1000:.2f}"),
             ("per audit, ms", lambda c: f"{c.per_audit_ms[0]:.1f}"),
             ("audits per second", lambda c: f"{audits / (c.confirm_ms / 1000):.0f}"),
-            ("app / bare", lambda c: f"{c.per_audit_ms[0] / floor:.1f}x")]
+            ("app / bare", lambda c: f"{c.per_audit_ms[0] / floor:.1f}x"),
+            ("per audit CPU, ms", lambda c: f"{c.per_audit_cpu_ms:.1f}"),
+            ("CPU app / bare", lambda c: f"{c.per_audit_cpu_ms / bare.per_audit_cpu_ms:.1f}x"),
+            ("SQL statements per audit", lambda c: f"{c.statements / audits:.1f}")]
     width = 26
     lines = [f"Allocation cycle of {audits} audits ({per_team} per team), "
              f"Python {platform.python_version()}, SpiffWorkflow {SpiffWorkflow.__version__}, {os.cpu_count()} CPUs",
@@ -200,7 +221,8 @@ def report(columns: list[Column], bare: Column, audits: int, per_team: int) -> s
     for name, value in rows:
         cells = ["-" if c.skipped else value(c) for c in columns]
         bare_cell = {"audits started": f"{bare.audits}/{audits}", "per audit, ms": f"{floor:.1f}",
-                     "audits per second": f"{1000 / floor:.0f}", "app / bare": "1.0x"}.get(name, "-")
+                     "audits per second": f"{1000 / floor:.0f}", "app / bare": "1.0x",
+                     "per audit CPU, ms": f"{bare.per_audit_cpu_ms:.1f}", "CPU app / bare": "1.0x"}.get(name, "-")
         lines.append(f"{name:<{width}}" + "".join(f"{cell:>18}" for cell in cells) + f"{bare_cell:>18}")
     lines += [f"{c.label}: {c.skipped}" for c in columns if c.skipped]
     return "\n".join(lines)

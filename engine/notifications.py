@@ -45,11 +45,29 @@ def notify(session: Session, recipient_id: int, kind: str, subject: str, text: s
     `attachments` are (file name, content type, bytes), sent with the email only. With
     `instance_id`, the event joins that process's trail (an audit's history shows who
     was told what, and when)."""
-    recipient = session.get(User, recipient_id, options=[lazyload(User.role_rows)])
+    return _notify_people(session, [_recipient(session, recipient_id)], kind, subject, text, link=link, html=html,
+                          attachments=attachments, instance_id=instance_id)[0]
+
+
+def notify_each(session: Session, kind: str, letters: list[tuple[int, str, str]], *,
+                link: str | None = None) -> list[Notification]:
+    """`notify` for several people at once, each with their own (recipient id, subject, text):
+    written in one INSERT (a cycle tells every team manager what it drew from their team)."""
+    if not letters:
+        return []
+    return _write(session, [(_recipient(session, recipient_id), subject, text) for recipient_id, subject, text in letters],
+                  kind, link=link)
+
+
+# Built once: building the option cost as much as the rest of a look-up that finds the person in the session.
+_WITHOUT_ROLES = (lazyload(User.role_rows),)
+
+
+def _recipient(session: Session, recipient_id: int) -> User:
+    recipient = session.get(User, recipient_id, options=_WITHOUT_ROLES)
     if recipient is None:
         raise ValueError(f"No user {recipient_id} to notify")
-    return _notify_people(session, [recipient], kind, subject, text, link=link, html=html,
-                          attachments=attachments, instance_id=instance_id)[0]
+    return recipient
 
 
 def notify_role(session: Session, role: str, kind: str, subject: str, text: str, *,
@@ -108,13 +126,21 @@ def _notify_people(session: Session, recipients: list[User], kind: str, subject:
     """One notification each for `recipients`, written in one INSERT (a role's holders are
     told together), then each one's email and event. Their roles are not read: a timer or
     task completion notifying a role would otherwise cost two queries per person."""
+    return _write(session, [(recipient, subject, text) for recipient in recipients], kind, link=link, html=html,
+                  attachments=attachments, instance_id=instance_id)
+
+
+def _write(session: Session, letters: list[tuple[User, str, str]], kind: str, *, link: str | None = None,
+           html: str | None = None, attachments: list[tuple[str, str, bytes]] = (),
+           instance_id: int | None = None) -> list[Notification]:
+    """The notifications of `letters` (recipient, subject, text) in one INSERT, then each one's email and event."""
     now = clock.now()
     notifications = [Notification(recipient_id=recipient.id, kind=kind, subject=subject[:200], text=text,
-                                  html=html, link=link, created_at=now) for recipient in recipients]
+                                  html=html, link=link, created_at=now) for recipient, subject, text in letters]
     session.add_all(notifications)
     session.flush()  # their ids name them in the outbox and the trail
     emailing = smtp_configured()
-    for recipient, notification in zip(recipients, notifications):
+    for (recipient, subject, text), notification in zip(letters, notifications):
         emailed = emailing and bool(recipient.email) and recipient.active
         if emailed:
             text_body, html_body = email_bodies(subject, text, link, html)

@@ -336,3 +336,32 @@ def test_the_actions_tracker_goes_to_heads_of_service_and_review_managers_when_t
     sent = session.scalars(select(Notification).where(Notification.recipient_id == head_of_service,
                                                       Notification.subject.like("Audit actions tracker%"))).all()
     assert len(sent) == 1 and "/tracker?" in sent[0].link
+
+
+# What each audit a confirmation starts costs in SQL: its workflow written to its instance,
+# the instance's open task rows read, its first task, the auditor's notification and, on
+# SQLite, its audit and instance rows (PostgreSQL writes the cycle's audit rows in one INSERT
+# and their instance rows in another; SQLite returns generated ids a row at a time).
+# Everything else (cases, their audits, people, the process version, the grading scale, the
+# next reference, the links back to the cycle) is read or written once for the whole cycle:
+# a query added per audit fails here.
+STATEMENTS_PER_AUDIT = {"postgresql": 4, "sqlite": 6}
+
+
+def test_confirming_a_cycle_costs_a_fixed_number_of_statements_per_audit(session):
+    from tests.test_statement_counts import counted
+    counts = []
+    for per_team in (1, 2):  # the same teams, so the same team managers are told each time
+        cycle = start(session, sample_size=per_team, cadence_weeks=0)
+        session.expunge_all()  # a request starts with nothing loaded but the signed-in person
+        qa_lead = user_named(session, "qa.lead")
+        with counted(session) as statements:
+            cycles.confirm_cycle(session, session.get(AuditCycle, cycle.id), qa_lead)
+            session.commit()
+        started = session.scalars(select(Audit).where(Audit.cycle_id == cycle.id)).all()
+        counts.append((len(started), len(statements), statements))
+    (fewer, fewer_statements, _), (more, more_statements, listed) = counts
+    teams = len(session.scalars(select(Team)).all())
+    assert (fewer, more) == (teams, 2 * teams)
+    per_audit = STATEMENTS_PER_AUDIT[session.get_bind().dialect.name]
+    assert more_statements - fewer_statements <= per_audit * (more - fewer), "\n".join(listed)

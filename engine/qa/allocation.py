@@ -7,20 +7,21 @@ process starts: the auditor is not the case's worker, the moderator is not the a
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.accounts import User
 from engine.clock import LOCAL_ZONE, clock
 from engine.database import as_utc
 from engine.qa import case_references
+from engine.qa.allocation_facts import RECENT_AUDIT_DAYS, AllocationFacts, latest_audit_since
 from engine.qa.case_profile import profile_data
-from engine.qa.grading_scale import current_scale
 from engine.qa.models import COHORTS, Audit, Case, Team
 from engine.qa.working_days import add_working_days
 from engine.runtime import events
 from engine.runtime.errors import FieldRefusal
-from engine.runtime.instances import start_instance
+from engine.runtime.instances import new_instance, start_instance
+from engine.runtime.models import ProcessInstance
 
 PROCESS_KEY = "case_file_audit"
 AUDIT_WORKING_DAYS = 15
@@ -29,7 +30,6 @@ AUDITOR_ROLES = ("team_manager", "head_of_service", "principal_social_worker", "
 MODERATOR_ROLES = ("head_of_service", "principal_social_worker", "qa_lead")
 ALLOCATOR_ROLES = ("qa_lead", "qa_officer")
 AUDIT_TYPES = {"random": "Random", "thematic": "Thematic", "dip_sample": "Dip sample"}
-RECENT_AUDIT_DAYS = 365
 LOOKUP_LIMIT = 20
 
 
@@ -65,6 +65,25 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     Every audit starts here (single allocation, the cycle's and the thematic
     audit's draws), so its process data always holds the case's `cohort` and
     `case_profile`: the audit tool's cohort questions are conditions on `cohort`."""
+    facts = AllocationFacts(session, clock.today())
+    return start_audits(session, [check_allocation(session, request, allocated_by, facts)], allocated_by, facts)[0]
+
+
+@dataclass(frozen=True)
+class CheckedAllocation:
+    """An audit its allocation's rules allow, built but not yet written or started."""
+    request: AllocationRequest
+    audit: Audit
+    case: Case
+
+
+def check_allocation(session: Session, request: AllocationRequest, allocated_by: User,
+                     facts: AllocationFacts) -> CheckedAllocation:
+    """Check an allocation against the rules and build its audit (`start_audits` writes and starts it).
+
+    A batch (a cycle's confirmation) checks every allocation before starting any, with the
+    facts `facts_for` read for them all; the facts follow the audits checked so far, so
+    each allocation is checked as if the ones before it had started."""
     if not allocated_by.has_role(*ALLOCATOR_ROLES):
         raise AllocationError("", "Only the QA lead or a QA officer can allocate audits.")
     if request.audit_type not in AUDIT_TYPES:
@@ -72,16 +91,16 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     reference = case_references.normalised(request.case_reference)
     if problem := case_references.reference_error(reference):
         raise AllocationError("case_reference", problem)
-    case = session.scalar(select(Case).where(Case.reference == reference))
+    case = facts.case(reference)
     if case is None or case.status != "open":
         raise AllocationError("case_reference", f"There is no open case with the reference '{reference}'.")
     team = session.get(Team, case.team_id)
     if case.worker_id is None or team.manager_id is None:
         raise AllocationError("case_reference", "This case has no allocated worker or team manager on record.")
-    open_audit = session.scalar(select(Audit).where(Audit.case_id == case.id, Audit.status != "closed"))
+    open_audit = facts.open_audit(case.id)
     if open_audit is not None:
         raise AllocationError("case_reference", f"This case already has an audit under way ({open_audit.reference}).")
-    recent = recent_audit(session, case.id, clock.today())
+    recent = facts.recent_audit(case.id, clock.today())
     if recent is not None and not request.confirm_recent:
         raise AllocationError("confirm_recent", f"Case {case.reference} was audited in the last 12 months "
                                                 f"({recent_audit_text(recent)}). Confirm to audit it again.")
@@ -89,9 +108,8 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
         raise AllocationError("auditor_id", "The auditor cannot be the case's own allocated worker.")
     if request.moderator_id == request.auditor_id:
         raise AllocationError("moderator_id", "The moderator cannot be the auditor.")
-    auditor = _person(session, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
-    moderator = _person(session, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
-    head_of_service_id = team.service.head_of_service_id
+    auditor = _person(facts, request.auditor_id, AUDITOR_ROLES, "auditor_id", "auditor")
+    moderator = _person(facts, request.moderator_id, MODERATOR_ROLES, "moderator_id", "moderator")
     default_due, default_moderation_due = default_timescales(clock.today())
     due_on = request.due_on or default_due
     moderation_due_on = request.moderation_due_on or add_working_days(due_on, MODERATION_WORKING_DAYS)
@@ -100,42 +118,75 @@ def allocate_audit(session: Session, request: AllocationRequest, allocated_by: U
     if moderation_due_on <= due_on:
         raise AllocationError("moderation_due_on", "Moderation must be due after the audit is due.")
 
-    scale = current_scale(session)  # the version start_instance starts below grades on it
-    audit = Audit(reference=_next_reference(session), audit_type=request.audit_type, case_id=case.id,
+    scale = facts.scale()  # the version start_audits starts grades on it
+    year = clock.today().year
+    audit = Audit(reference=facts.next_reference(year), audit_type=request.audit_type, case_id=case.id,
                   team_id=team.id, service_id=team.service_id, cohort=case.cohort,
                   grading_scale=scale.signature, judgement_area=scale.judgement_area_for(case.cohort),
                   auditor_id=auditor.id, moderator_id=moderator.id, worker_id=case.worker_id,
-                  team_manager_id=team.manager_id, head_of_service_id=head_of_service_id,
+                  team_manager_id=team.manager_id, head_of_service_id=team.service.head_of_service_id,
                   allocated_by_id=allocated_by.id, allocated_at=clock.now(),
                   due_on=due_on, moderation_due_on=moderation_due_on)
-    session.add(audit)
+    facts.allocated(audit, year)
+    return CheckedAllocation(request, audit, case)
+
+
+def start_audits(session: Session, checked: list[CheckedAllocation], allocated_by: User,
+                 facts: AllocationFacts) -> list[Audit]:
+    """Write the checked audits and their process instances' rows, then start each process in
+    order, each recorded in the trail, and link each audit to its process. A batch's audit
+    rows, instance rows and links are each written in one statement (on PostgreSQL; SQLite
+    returns generated ids a row at a time), rather than one per audit."""
+    instances = [_new_instance(facts, allocation, allocated_by) for allocation in checked]
+    session.add_all([allocation.audit for allocation in checked] + [row for row in instances if row is not None])
     session.flush()
+    instances = [_start_process(session, allocation, allocated_by, facts, row)
+                 for allocation, row in zip(checked, instances)]
+    for allocation, instance in zip(checked, instances):
+        allocation.audit.instance_id = instance.id
+    return [allocation.audit for allocation in checked]
+
+
+def facts_for(session: Session, requests: list[AllocationRequest]) -> AllocationFacts:
+    """What a batch of allocations reads (cases, their audits, people, versions, the scale),
+    loaded for all of them in a few queries, for `check_allocation` and `start_audits`."""
+    return AllocationFacts.preload(session, clock.today(), [request.case_reference for request in requests],
+                                   {person for request in requests for person in (request.auditor_id, request.moderator_id)},
+                                   {request.process_key for request in requests})
+
+
+def _new_instance(facts: AllocationFacts, allocation: CheckedAllocation, allocated_by: User) -> ProcessInstance | None:
+    """The audit's instance row, or None when its process is not published (start_instance says so)."""
+    version = facts.version(allocation.request.process_key)
+    return new_instance(version, allocation.audit.reference, allocated_by.id) if version is not None else None
+
+
+def _start_process(session: Session, allocation: CheckedAllocation, allocated_by: User,
+                   facts: AllocationFacts, row: ProcessInstance | None) -> ProcessInstance:
+    audit, case, request = allocation.audit, allocation.case, allocation.request
     events.record(session, "audit.allocated", actor_id=allocated_by.id, subject=("audit", audit.id),
-                  payload={"audit": audit.reference, "case": case.reference, "auditor_id": auditor.id,
-                           "moderator_id": moderator.id, "worker_id": case.worker_id,
-                           "team_manager_id": team.manager_id, "due_on": due_on,
-                           "moderation_due_on": moderation_due_on, "judgement_area": audit.judgement_area})
+                  payload={"audit": audit.reference, "case": case.reference, "auditor_id": audit.auditor_id,
+                           "moderator_id": audit.moderator_id, "worker_id": case.worker_id,
+                           "team_manager_id": audit.team_manager_id, "due_on": audit.due_on,
+                           "moderation_due_on": audit.moderation_due_on, "judgement_area": audit.judgement_area})
     start_data = {
         "audit_id": audit.id, "audit_reference": audit.reference, "case_ref": case.reference,
-        "team_id": team.id, "auditor": auditor.id, "moderator": moderator.id, "worker": case.worker_id,
-        "team_manager": team.manager_id, "head_of_service": head_of_service_id,
-        "audit_due": due_on.isoformat(), "moderation_due": moderation_due_on.isoformat(),
-        "cohort": case.cohort, **request.start_data,
+        "team_id": audit.team_id, "auditor": audit.auditor_id, "moderator": audit.moderator_id,
+        "worker": case.worker_id, "team_manager": audit.team_manager_id,
+        "head_of_service": audit.head_of_service_id, "audit_due": audit.due_on.isoformat(),
+        "moderation_due": audit.moderation_due_on.isoformat(), "cohort": case.cohort, **request.start_data,
     }
     # The profile is for the model (form conditions, scripts); the hash-chained event, which
     # retention never touches, records that it was passed, not the child's circumstances.
-    instance = start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
-                              actor_id=allocated_by.id, business_key=audit.reference,
-                              logged={**start_data, "case_profile": "from the case register"})
-    audit.instance_id = instance.id
-    return audit
+    return start_instance(session, request.process_key, {**start_data, "case_profile": profile_data(case)},
+                          actor_id=allocated_by.id, business_key=audit.reference,
+                          logged={**start_data, "case_profile": "from the case register"},
+                          version=facts.version(request.process_key), instance=row)
 
 
 def recent_audit(session: Session, case_id: int, today: date) -> Audit | None:
     """The case's latest audit allocated in the last 12 months, if any (the cycle draw skips such cases)."""
-    since = today - timedelta(days=RECENT_AUDIT_DAYS)
-    return session.scalar(select(Audit).where(Audit.case_id == case_id, func.date(Audit.allocated_at) >= since)
-                          .order_by(Audit.allocated_at.desc()).limit(1))
+    return latest_audit_since(session, case_id, today - timedelta(days=RECENT_AUDIT_DAYS))
 
 
 def recent_audit_text(audit: Audit) -> str:
@@ -163,16 +214,11 @@ def find_open_cases(session: Session, user: User, text: str, today: date) -> lis
     return found
 
 
-def _person(session: Session, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
-    user = session.get(User, user_id) if user_id else None
+def _person(facts: AllocationFacts, user_id: int, roles: tuple[str, ...], field: str, label: str) -> User:
+    user = facts.person(user_id) if user_id else None
     if user is None or not user.active:
         raise AllocationError(field, f"Choose the {label}.")
     if not user.has_role(*roles):
         raise AllocationError(field, f"{user.display_name} cannot be the {label}: they do not hold a role that can do this.")
     return user
 
-
-def _next_reference(session: Session) -> str:
-    year = clock.today().year
-    count = session.scalar(select(func.count(Audit.id)).where(Audit.reference.like(f"AUD-{year}-%"))) or 0
-    return f"AUD-{year}-{count + 1:05d}"

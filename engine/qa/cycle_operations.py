@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from engine.accounts import User
 from engine.clock import clock
 from engine.email_delivery import absolute_link
-from engine.notifications import notify
+from engine.notifications import notify_each
 from engine.qa import actions_tracker, cycles
-from engine.qa.allocation import AllocationError, AllocationRequest, allocate_audit
+from engine.qa.allocation import AllocationError, AllocationRequest, check_allocation, facts_for, start_audits
 from engine.qa.cycle_models import AuditCycle
 from engine.qa.models import Audit, Case
 from engine.runtime import events
@@ -45,20 +45,23 @@ def start_cycle_audits(context: ServiceContext, data: dict, cycle_id: int):
     if problems:
         raise InvalidFormData({CONFIRM_FIELD: " ".join(problems)})
     confirmed_by = session.get(User, context.actor_id)
-    started = []
-    for allocation in cycles.allocations(session, cycle):
-        if allocation.status != "proposed":
-            continue
-        request = AllocationRequest(case_reference=session.get(Case, allocation.case_id).reference,
-                                    auditor_id=allocation.auditor_id, moderator_id=allocation.moderator_id,
-                                    audit_type="random")
+    proposed = [allocation for allocation in cycles.allocations(session, cycle) if allocation.status == "proposed"]
+    references = dict(session.execute(select(Case.id, Case.reference).where(
+        Case.id.in_([allocation.case_id for allocation in proposed]))).all())
+    requests = [AllocationRequest(case_reference=references[allocation.case_id], auditor_id=allocation.auditor_id,
+                                  moderator_id=allocation.moderator_id, audit_type="random")
+                for allocation in proposed]
+    facts = facts_for(session, requests)  # held to the end: the notifications below read its cases and people
+    checked = []
+    for request in requests:
         try:
-            audit = allocate_audit(session, request, confirmed_by)
+            checked.append(check_allocation(session, request, confirmed_by, facts))
         except AllocationError as refused:
             raise InvalidFormData({CONFIRM_FIELD: f"{request.case_reference}: {refused}"})
+    started = start_audits(session, checked, confirmed_by, facts)
+    for allocation, audit in zip(proposed, started):  # after them all, so one UPDATE of each table
         audit.cycle_id = cycle.id
         allocation.status, allocation.audit_id = "started", audit.id
-        started.append(audit)
     _tell_team_managers(session, cycle, started)
     last_moderation = max((audit.moderation_due_on for audit in started), default=None)
     cycle.closes_on = (last_moderation + timedelta(days=1) if last_moderation
@@ -79,15 +82,16 @@ def _tell_team_managers(session, cycle: AuditCycle, started: list[Audit]) -> Non
     by_manager: dict[int, list[Audit]] = {}
     for audit in started:
         by_manager.setdefault(audit.team_manager_id, []).append(audit)
+    letters = []
     for manager_id, audits in sorted(by_manager.items()):
         lines = "\n".join(f"- case {session.get(Case, a.case_id).reference}: audit {a.reference} by "
                           f"{session.get(User, a.auditor_id).display_name}, due {a.due_on.strftime('%-d %B %Y')}"
                           for a in audits)
-        notify(session, manager_id, "cases_drawn",
-               f"{cycle.label}: {len(audits)} of your team's cases drawn for audit",
-               f"The {cycle.label.lower()} draw chose these cases from your team:\n{lines}\n\n"
-               "The auditor will arrange to meet each allocated worker; the audit is done with them, not to them.",
-               link="/inbox")
+        letters.append((manager_id, f"{cycle.label}: {len(audits)} of your team's cases drawn for audit",
+                        f"The {cycle.label.lower()} draw chose these cases from your team:\n{lines}\n\n"
+                        "The auditor will arrange to meet each allocated worker; the audit is done with them, "
+                        "not to them."))
+    notify_each(session, "cases_drawn", letters, link="/inbox")
 
 
 def _distribute_tracker(session, cycle: AuditCycle) -> int:

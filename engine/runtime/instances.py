@@ -46,21 +46,23 @@ STATUS_WORDS = {"completed": "finished", "error": "stopped by an error until the
 
 
 def start_instance(session: Session, process_key: str, data: dict, *, actor_id: int | None,
-                   business_key: str = "", logged: dict | None = None) -> ProcessInstance:
+                   business_key: str = "", logged: dict | None = None, version: ProcessVersion | None = None,
+                   instance: ProcessInstance | None = None) -> ProcessInstance:
     """Start the newest published version of `process_key` with `data` on its start event,
     beside the version's model data files (registry: `data_files`).
 
     The `instance.started` event records `data`, or `logged` in its place when the data holds
-    free text kept elsewhere (a start form's answers: engine/runtime/starting.py)."""
-    version = latest_version(session, process_key)
+    free text kept elsewhere (a start form's answers: engine/runtime/starting.py). A caller
+    starting many in one transaction passes the newest `version`, read once for them all,
+    and each one's `instance` row from `new_instance`, written together."""
+    version = version or latest_version(session, process_key)
     if version is None:
         raise ProcessFailure(f"No published version of the process '{process_key}'")
     model = built_model_for(version)
-    instance = ProcessInstance(process_version_id=version.id, process_key=process_key,
-                               business_key=business_key, serialized="", revision=0,
-                               started_by_id=actor_id, started_at=clock.now(), updated_at=clock.now())
-    session.add(instance)
-    session.flush()
+    if instance is None:
+        instance = new_instance(version, business_key, actor_id)
+        session.add(instance)
+        session.flush()
     context = ServiceContext(session, actor_id, instance.id)
     workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=ServiceScriptEngine(context))
     start = workflow.get_next_task(state=TaskState.READY)
@@ -72,6 +74,13 @@ def start_instance(session: Session, process_key: str, data: dict, *, actor_id: 
                            "business_key": business_key, "data": data if logged is None else logged})
     _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None, failure=failure)
     return instance
+
+
+def new_instance(version: ProcessVersion, business_key: str, actor_id: int | None) -> ProcessInstance:
+    """The row of an instance of `version` not started yet: `start_instance` runs it."""
+    return ProcessInstance(process_version_id=version.id, process_key=version.process_key,
+                           business_key=business_key, serialized="", revision=0,
+                           started_by_id=actor_id, started_at=clock.now(), updated_at=clock.now())
 
 
 def complete_task(session: Session, task_id: int, user: User, answers: dict) -> HumanTask:
