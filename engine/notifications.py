@@ -228,8 +228,10 @@ def task_reference(task: HumanTask) -> str:
 
 
 def notify_tasks_ready(session: Session, tasks: list[HumanTask]) -> None:
-    """Tell whoever each new task is for: its assignee, or everyone in the role it is offered to;
-    all of them in one `send`, with the assignees read in one query."""
+    """Tell whoever each new task is for: its assignee, or everyone in the role it is offered to.
+
+    Registered as the runtime's task-ready hook: a scheduler's batch of timers hands over all
+    its new tasks at once, and they are told in one INSERT, their assignees read in one query."""
     assignees = _people_by_id(session, {task.assignee_id for task in tasks if task.assignee_id is not None})
     messages = []
     for task in tasks:

@@ -3,7 +3,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import String, func, select, update
 
 from engine.clock import clock
 from engine.database import make_session_factory
@@ -161,6 +161,34 @@ def test_each_new_task_and_notification_of_a_batch_is_paired_with_its_own_instan
         assert json.loads(event.payload)["recipient_id"] == notification.recipient_id
     for event in session.scalars(select(Event).where(Event.kind == "task.ready", Event.instance_id.in_(started))):
         assert task_of[int(event.subject_id)].instance_id == event.instance_id
+
+
+def test_a_batch_of_tasks_assigned_to_different_people_reads_them_in_one_query(session, database_url):
+    """Each new task is its assignee's; telling them takes one read of the people, not one each."""
+    from sqlalchemy import event
+    from engine.accounts import User
+    assigned = {**FILES, "process.json": json.dumps({
+        **json.loads(FILES["process.json"]), "lanes": {"QA lead": {"role": "qa_lead", "person": "owner"}}})}
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, assigned)
+    people = session.scalars(select(User.id).where(User.active.is_(True)).order_by(User.id).limit(5)).all()
+    owner_of = {start_instance(session, "reminder", {"owner": person}, actor_id=None).id: person for person in people}
+    session.commit()
+    session.close()  # the people must be read by the scheduler, not found in this session
+    clock.advance(timedelta(days=2, minutes=1))
+    factory = make_session_factory(database_url)
+    statements = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(factory.kw["bind"], "before_cursor_execute", listener)
+    try:
+        assert fire_due_timers(factory) == len(people)
+    finally:
+        event.remove(factory.kw["bind"], "before_cursor_execute", listener)
+    assert len([statement for statement in statements if "FROM users" in statement]) == 1, statements
+    told = dict(session.execute(select(HumanTask.instance_id, Notification.recipient_id).join(
+        Notification, Notification.link == "/tasks/" + func.cast(HumanTask.id, String)).where(
+        HumanTask.instance_id.in_(owner_of))).all())
+    assert told == owner_of
 
 
 def test_a_batch_with_an_instance_changed_since_it_was_read_fails_whole_and_overwrites_nothing(session):

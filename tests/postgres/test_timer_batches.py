@@ -7,6 +7,7 @@ import pytest
 from tests.test_timers import (  # noqa: F401  (collected here, on PostgreSQL)
     test_a_batch_fires_cleanly_in_a_fixed_number_of_statements_whatever_its_size,
     test_a_batch_fires_every_due_instance_and_one_that_cannot_be_loaded_stays_due,
+    test_a_batch_of_tasks_assigned_to_different_people_reads_them_in_one_query,
     test_a_batch_with_an_instance_changed_since_it_was_read_fails_whole_and_overwrites_nothing,
     test_each_new_task_and_notification_of_a_batch_is_paired_with_its_own_instance)
 
