@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, insert, make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -60,6 +60,23 @@ def _begin_immediate(connection):
     """
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_rows(session: Session, entity: type, rows: list[dict]) -> list:
+    """Insert `rows` (dicts with the same keys) of a mapped class in one statement and
+    return their objects in the order of `rows`, so each can be paired with what it was
+    written for; much cheaper than the ORM's unit of work for a batch.
+
+    PostgreSQL's order is guaranteed by the sentinel SQLAlchemy adds to the multi-row
+    INSERT (`sort_by_parameter_order`). SQLite has no such sentinel (SQLAlchemy would fall
+    back to a statement per row): it returns the rows of one INSERT in no set order, but
+    gives them ids in the order of its VALUES, each one above the largest, while
+    BEGIN IMMEDIATE keeps every other writer out; sorted by id, they are in order."""
+    if not rows:
+        return []  # an INSERT without parameters would add one row of defaults
+    if session.get_bind().dialect.name == "sqlite":
+        return sorted(session.scalars(insert(entity).returning(entity), rows).all(), key=lambda row: row.id)
+    return session.scalars(insert(entity).returning(entity, sort_by_parameter_order=True), rows).all()
 
 
 def database_url_from_environment() -> str:

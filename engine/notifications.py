@@ -7,13 +7,16 @@ commits. Every notification is recorded in the audit trail by recipient, kind an
 subject; the body is not copied there. Callers write case references and links,
 never a child's details: the text goes out by email.
 """
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import event as sa_event, func, select, update
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from engine.accounts import ROLES, User, UserRole
 from engine.clock import clock
+from engine.database import insert_rows
 from engine.email_delivery import email_bodies, smtp_configured
 from engine.notification_models import Notification, OutboxAttachment, OutboxEmail
 from engine.runtime import events, instances
@@ -37,6 +40,19 @@ class NotificationNotFound(WorkflowError):
     """There is no notification with that id."""
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notification to write: to whom, what, and the process whose trail records it."""
+    recipient: User
+    kind: str
+    subject: str
+    text: str
+    link: str | None = None
+    html: str | None = None
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+    instance_id: int | None = None
+
+
 def notify(session: Session, recipient_id: int, kind: str, subject: str, text: str, *,
            link: str | None = None, html: str | None = None,
            attachments: list[tuple[str, str, bytes]] = (), instance_id: int | None = None) -> Notification:
@@ -45,36 +61,45 @@ def notify(session: Session, recipient_id: int, kind: str, subject: str, text: s
     `attachments` are (file name, content type, bytes), sent with the email only. With
     `instance_id`, the event joins that process's trail (an audit's history shows who
     was told what, and when)."""
-    return _notify_people(session, [_recipient(session, recipient_id)], kind, subject, text, link=link, html=html,
-                          attachments=attachments, instance_id=instance_id)[0]
+    recipient = _people_by_id(session, {recipient_id}).get(recipient_id)
+    if recipient is None:
+        raise ValueError(f"No user {recipient_id} to notify")
+    return _send(session, [Message(recipient, kind, subject, text, link=link, html=html,
+                                  attachments=tuple(attachments), instance_id=instance_id)])[0]
 
 
 def notify_each(session: Session, kind: str, letters: list[tuple[int, str, str]], *,
                 link: str | None = None) -> list[Notification]:
     """`notify` for several people at once, each with their own (recipient id, subject, text):
     written in one INSERT (a cycle tells every team manager what it drew from their team)."""
-    if not letters:
-        return []
-    return _write(session, [(_recipient(session, recipient_id), subject, text) for recipient_id, subject, text in letters],
-                  kind, link=link)
-
-
-# Built once: building the option cost as much as the rest of a look-up that finds the person in the session.
-_WITHOUT_ROLES = (lazyload(User.role_rows),)
-
-
-def _recipient(session: Session, recipient_id: int) -> User:
-    recipient = session.get(User, recipient_id, options=_WITHOUT_ROLES)
-    if recipient is None:
-        raise ValueError(f"No user {recipient_id} to notify")
-    return recipient
+    people = _people_by_id(session, {recipient_id for recipient_id, _, _ in letters})
+    unknown = {recipient_id for recipient_id, _, _ in letters} - people.keys()
+    if unknown:
+        raise ValueError(f"No user {min(unknown)} to notify")
+    return _send(session, [Message(people[recipient_id], kind, subject, text, link=link)
+                           for recipient_id, subject, text in letters])
 
 
 def notify_role(session: Session, role: str, kind: str, subject: str, text: str, *,
                 link: str | None = None, instance_id: int | None = None) -> list[Notification]:
     """Notify every active holder of `role` (for work offered to a role rather than a person)."""
-    return _notify_people(session, _role_holders(session, role), kind, subject, text, link=link,
-                          instance_id=instance_id)
+    return _send(session, [Message(holder, kind, subject, text, link=link, instance_id=instance_id)
+                          for holder in _role_holders(session, role)])
+
+
+def _people_by_id(session: Session, ids: set[int]) -> dict[int, User]:
+    """The people with these ids: those the session holds already, the rest in one query,
+    without their roles (a notification needs only the address)."""
+    people = {}
+    for person_id in ids:
+        person = session.identity_map.get(identity_key(User, person_id))
+        if person is not None:
+            people[person_id] = person
+    missing = ids - people.keys()
+    if missing:
+        people.update((person.id, person) for person in session.scalars(
+            select(User).where(User.id.in_(missing)).options(lazyload(User.role_rows))))
+    return people
 
 
 _ROLE_HOLDERS = "role_holders"
@@ -119,39 +144,29 @@ def _forget_role_holders_at_the_end(session: Session, transaction) -> None:
         session.info.pop(_ROLE_HOLDERS, None)
 
 
-def _notify_people(session: Session, recipients: list[User], kind: str, subject: str, text: str, *,
-                   link: str | None = None, html: str | None = None,
-                   attachments: list[tuple[str, str, bytes]] = (),
-                   instance_id: int | None = None) -> list[Notification]:
-    """One notification each for `recipients`, written in one INSERT (a role's holders are
-    told together), then each one's email and event. Their roles are not read: a timer or
-    task completion notifying a role would otherwise cost two queries per person."""
-    return _write(session, [(recipient, subject, text) for recipient in recipients], kind, link=link, html=html,
-                  attachments=attachments, instance_id=instance_id)
-
-
-def _write(session: Session, letters: list[tuple[User, str, str]], kind: str, *, link: str | None = None,
-           html: str | None = None, attachments: list[tuple[str, str, bytes]] = (),
-           instance_id: int | None = None) -> list[Notification]:
-    """The notifications of `letters` (recipient, subject, text) in one INSERT, then each one's email and event."""
+def _send(session: Session, messages: list[Message]) -> list[Notification]:
+    """Write `messages` as notifications in one INSERT (a role's holders are told together,
+    and a scheduler's batch of timers tells everyone at once), then each one's email and
+    event. The recipients' roles are not read: that would cost two queries per person."""
     now = clock.now()
-    notifications = [Notification(recipient_id=recipient.id, kind=kind, subject=subject[:200], text=text,
-                                  html=html, link=link, created_at=now) for recipient, subject, text in letters]
-    session.add_all(notifications)
-    session.flush()  # their ids name them in the outbox and the trail
+    notifications = insert_rows(session, Notification, [
+        dict(recipient_id=message.recipient.id, kind=message.kind, subject=message.subject[:200], text=message.text,
+             html=message.html, link=message.link, created_at=now, read_at=None) for message in messages])
     emailing = smtp_configured()
-    for (recipient, subject, text), notification in zip(letters, notifications):
+    for message, notification in zip(messages, notifications):
+        recipient = message.recipient
         emailed = emailing and bool(recipient.email) and recipient.active
         if emailed:
-            text_body, html_body = email_bodies(subject, text, link, html)
+            text_body, html_body = email_bodies(message.subject, message.text, message.link, message.html)
             session.add(OutboxEmail(
-                notification_id=notification.id, recipient_address=recipient.email, subject=subject[:200],
+                notification_id=notification.id, recipient_address=recipient.email, subject=message.subject[:200],
                 text_body=text_body, html_body=html_body, created_at=now, next_attempt_at=now,
                 attachments=[OutboxAttachment(filename=name, content_type=content_type, content=content)
-                             for name, content_type, content in attachments]))
-        events.record(session, "notification.sent", instance_id=instance_id,
+                             for name, content_type, content in message.attachments]))
+        events.record(session, "notification.sent", instance_id=message.instance_id,
                       subject=("notification", notification.id),
-                      payload={"recipient_id": recipient.id, "kind": kind, "subject": subject, "email": emailed})
+                      payload={"recipient_id": recipient.id, "kind": message.kind, "subject": message.subject,
+                               "email": emailed})
     return notifications
 
 
@@ -224,21 +239,32 @@ def task_reference(task: HumanTask) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def notify_task_ready(session: Session, task: HumanTask) -> None:
-    """Tell whoever a new task is for: its assignee, or everyone in the role it is offered to."""
-    label, reference = task_label(session, task), task_reference(task)
-    subject = f"New task: {label}" + (f" ({reference})" if reference else "")
-    lines = [f"{label}{' for ' + reference if reference else ''}."]
-    if task.due_on:
-        lines.append(f"It is due on {format_date(task.due_on)}.")
-    link = f"/tasks/{task.id}"
-    if task.assignee_id is not None:
-        notify(session, task.assignee_id, "new_task", subject,
-               "You have a new task in your inbox:\n\n" + "\n".join(lines), link=link, instance_id=task.instance_id)
-    else:
-        notify_role(session, task.role, "new_task", subject,
-                    f"A new task is waiting for someone in your role ({ROLES.get(task.role, task.role)}) "
-                    "to claim it:\n\n" + "\n".join(lines), link=link, instance_id=task.instance_id)
+def notify_tasks_ready(session: Session, tasks: list[HumanTask]) -> None:
+    """Tell whoever each new task is for: its assignee, or everyone in the role it is offered to.
+
+    Registered as the runtime's task-ready hook: a scheduler's batch of timers hands over all
+    its new tasks at once, and they are told in one INSERT, their assignees read in one query."""
+    assignees = _people_by_id(session, {task.assignee_id for task in tasks if task.assignee_id is not None})
+    messages = []
+    for task in tasks:
+        label, reference = task_label(session, task), task_reference(task)
+        subject = f"New task: {label}" + (f" ({reference})" if reference else "")
+        lines = [f"{label}{' for ' + reference if reference else ''}."]
+        if task.due_on:
+            lines.append(f"It is due on {format_date(task.due_on)}.")
+        link = f"/tasks/{task.id}"
+        if task.assignee_id is not None:
+            if task.assignee_id not in assignees:
+                raise ValueError(f"No user {task.assignee_id} to notify")
+            messages.append(Message(assignees[task.assignee_id], "new_task", subject,
+                                    "You have a new task in your inbox:\n\n" + "\n".join(lines), link=link,
+                                    instance_id=task.instance_id))
+        else:
+            text = (f"A new task is waiting for someone in your role ({ROLES.get(task.role, task.role)}) "
+                    "to claim it:\n\n" + "\n".join(lines))
+            messages += [Message(holder, "new_task", subject, text, link=link, instance_id=task.instance_id)
+                         for holder in _role_holders(session, task.role)]
+    _send(session, messages)
 
 
-instances.TASK_READY_HOOKS.append(notify_task_ready)
+instances.TASK_READY_HOOKS.append(notify_tasks_ready)

@@ -2,12 +2,15 @@
 import json
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import String, func, select, update
 
 from engine.clock import clock
 from engine.database import make_session_factory
-from engine.runtime.instances import start_instance
-from engine.runtime.models import HumanTask, ProcessInstance
+from engine.notification_models import Notification
+from engine.runtime.errors import ConcurrentUpdate
+from engine.runtime.instances import fire_timers, lock_instance, start_instance
+from engine.runtime.models import Event, HumanTask, ProcessInstance
 from engine.runtime.registry import publish
 from engine.runtime.timers import fire_due_timers
 
@@ -95,8 +98,9 @@ def test_a_batch_fires_every_due_instance_and_one_that_cannot_be_loaded_stays_du
     assert verify_chain(session).ok
 
 
-def _fire_counting(database_url, count: int) -> list[str]:
-    """Start `count` reminders, move past their timers and fire them in one batch; the statements it took."""
+def _fire_counting(database_url, count: int, batch_size: int) -> list[str]:
+    """Start `count` reminders, move past their timers and fire them in batches of `batch_size`;
+    the statements it took, without BEGIN (SQLite's own; PostgreSQL's driver begins unseen)."""
     from sqlalchemy import event
     factory = make_session_factory(database_url)
     with factory() as session:
@@ -110,22 +114,97 @@ def _fire_counting(database_url, count: int) -> list[str]:
     listener = lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split()))  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        assert fire_due_timers(factory, batch_size=50) == count
+        assert fire_due_timers(factory, batch_size=batch_size) == count
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    return statements
+        engine.dispose()
+    return [statement for statement in statements if not statement.startswith("BEGIN")]
 
 
-# Per timer: save the workflow, read the instance's open task rows, add the new task,
-# notify the QA lead. Per batch: claim, read the version, read the role's holders once,
-# seal the trail, and the claim that finds nothing more due.
-STATEMENTS_PER_TIMER = 4
+# A batch, however many timers it holds: claim, read the version, save every workflow (one
+# executemany), read their open task rows, add their new tasks (one INSERT), read the role's
+# holders, notify them (one INSERT), seal the trail (read the head, insert the events, move
+# the head). Then the claim that finds nothing more due.
+STATEMENTS_PER_BATCH = 10
 
 
-def test_a_batch_that_fires_cleanly_takes_no_savepoints_and_a_fixed_number_of_statements_per_timer(database_url):
+def test_a_batch_fires_cleanly_in_a_fixed_number_of_statements_whatever_its_size(database_url):
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
-    two = _fire_counting(database_url, 2)
+    two = _fire_counting(database_url, 2, batch_size=50)
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
-    six = _fire_counting(database_url, 6)
-    assert not [statement for statement in six if "SAVEPOINT" in statement]
-    assert len(six) - len(two) == 4 * STATEMENTS_PER_TIMER, "\n".join(six)
+    nine = _fire_counting(database_url, 9, batch_size=3)
+    assert not [statement for statement in nine if "SAVEPOINT" in statement]
+    assert len(two) == STATEMENTS_PER_BATCH + 1, "\n".join(two)
+    assert len(nine) == 3 * STATEMENTS_PER_BATCH + 1, "\n".join(nine)  # a query per timer would add nine
+
+
+def test_each_new_task_and_notification_of_a_batch_is_paired_with_its_own_instance(session, database_url):
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, FILES)
+    started = {start_instance(session, "reminder", {}, actor_id=None, business_key=f"R-{number}").id: f"R-{number}"
+               for number in range(8)}
+    session.commit()
+    clock.advance(timedelta(days=2, minutes=1))
+    assert fire_due_timers(make_session_factory(database_url)) == 8
+
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(started))).all()
+    assert {task.instance_id: task.business_key for task in tasks} == started
+    task_of = {task.id: task for task in tasks}
+    sent = session.scalars(select(Event).where(Event.kind == "notification.sent",
+                                               Event.instance_id.in_(started))).all()
+    assert len(sent) == 8 * len(set(session.scalars(select(Notification.recipient_id).where(
+        Notification.link.in_([f"/tasks/{task_id}" for task_id in task_of])))))
+    for event in sent:
+        notification = session.get(Notification, int(event.subject_id))
+        task = task_of[int(notification.link.removeprefix("/tasks/"))]
+        assert task.instance_id == event.instance_id and started[task.instance_id] in notification.subject
+        assert json.loads(event.payload)["recipient_id"] == notification.recipient_id
+    for event in session.scalars(select(Event).where(Event.kind == "task.ready", Event.instance_id.in_(started))):
+        assert task_of[int(event.subject_id)].instance_id == event.instance_id
+
+
+def test_a_batch_of_tasks_assigned_to_different_people_reads_them_in_one_query(session, database_url):
+    """Each new task is its assignee's; telling them takes one read of the people, not one each."""
+    from sqlalchemy import event
+    from engine.accounts import User
+    assigned = {**FILES, "process.json": json.dumps({
+        **json.loads(FILES["process.json"]), "lanes": {"QA lead": {"role": "qa_lead", "person": "owner"}}})}
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, assigned)
+    people = session.scalars(select(User.id).where(User.active.is_(True)).order_by(User.id).limit(5)).all()
+    owner_of = {start_instance(session, "reminder", {"owner": person}, actor_id=None).id: person for person in people}
+    session.commit()
+    session.close()  # the people must be read by the scheduler, not found in this session
+    clock.advance(timedelta(days=2, minutes=1))
+    factory = make_session_factory(database_url)
+    statements = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(factory.kw["bind"], "before_cursor_execute", listener)
+    try:
+        assert fire_due_timers(factory) == len(people)
+    finally:
+        event.remove(factory.kw["bind"], "before_cursor_execute", listener)
+    assert len([statement for statement in statements if "FROM users" in statement]) == 1, statements
+    told = dict(session.execute(select(HumanTask.instance_id, Notification.recipient_id).join(
+        Notification, Notification.link == "/tasks/" + func.cast(HumanTask.id, String)).where(
+        HumanTask.instance_id.in_(owner_of))).all())
+    assert told == owner_of
+
+
+def test_a_batch_with_an_instance_changed_since_it_was_read_fails_whole_and_overwrites_nothing(session):
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    publish(session, FILES)
+    started = [start_instance(session, "reminder", {}, actor_id=None) for _ in range(3)]
+    session.commit()
+    clock.advance(timedelta(days=2, minutes=1))
+    due = [lock_instance(session, instance.id) for instance in started]
+    moved = due[1]
+    rows = ProcessInstance.__table__
+    # Another writer's change, which the loaded object has not seen.
+    session.execute(update(rows).where(rows.c.id == moved.id).values(revision=rows.c.revision + 1, serialized="theirs"))
+
+    with pytest.raises(ConcurrentUpdate):
+        fire_timers(session, due)
+    assert session.execute(select(rows.c.revision, rows.c.serialized).where(rows.c.id == moved.id)).one() == (2, "theirs")
+    session.rollback()
+    assert not session.scalars(select(HumanTask).where(HumanTask.instance_id.in_([i.id for i in started]))).all()

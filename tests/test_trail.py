@@ -1,7 +1,7 @@
 """The chain proves itself: rows edited or deleted behind the application's back are found,
 by the engine, the command line and the verify page, and the first broken link is named."""
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -131,3 +131,18 @@ def test_submitted_answers_changed_behind_the_back_are_found_by_the_cli_and_the_
     sign_in(client, "qa.lead")
     page = client.post("/trail/verify")
     assert page.status_code == 409 and "no longer match the trail" in page.text
+
+
+@pytest.mark.parametrize("fields", [
+    dict(occurred_at=datetime(2026, 12, 1, 9, 0), actor_id=None, kind="timer.fired", instance_id=7,
+         subject_type="process_instance", subject_id="7", payload='{"due_at":"2026-12-01 09:00:00+00:00"}'),
+    dict(occurred_at=datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=timezone.utc), actor_id=3, kind="task.completed",
+         instance_id=None, subject_type=None, subject_id=None, payload='{"note":"Caf\\u00e9 \\"quoted\\", done"}'),
+])
+def test_the_hash_sealed_in_two_parts_is_the_hash_anyone_recomputes(fields):
+    """Sealing builds an event's hashed body before it locks the chain head and adds the
+    link under the lock; the result must be `event_hash`'s, which verifiers recompute."""
+    from engine.runtime.events import _linked_hash, _unlinked_hash_body, event_hash
+    prev_hash = "ab" * 32
+    assert _linked_hash(_unlinked_hash_body(fields), 41, prev_hash) == event_hash(
+        {**fields, "seq": 41, "prev_hash": prev_hash})

@@ -48,6 +48,23 @@ def event_hash(fields: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _unlinked_hash_body(fields: dict) -> tuple[str, str]:
+    """The body `event_hash` digests, less its link to the chain: the JSON before
+    `"prev_hash"` and after `"seq"` (the keys sort that way), built before the chain
+    head is locked so that the lock is held for the digests alone."""
+    before = canonical_json({
+        "actor_id": fields["actor_id"], "instance_id": fields["instance_id"], "kind": fields["kind"],
+        "occurred_at": as_utc(fields["occurred_at"]).isoformat(), "payload": fields["payload"]})
+    after = canonical_json({"subject_id": fields["subject_id"], "subject_type": fields["subject_type"]})
+    return before[:-1], after[1:]
+
+
+def _linked_hash(unlinked: tuple[str, str], seq: int, prev_hash: str) -> str:
+    """`event_hash` of an event whose body `_unlinked_hash_body` built."""
+    before, after = unlinked
+    return hashlib.sha256(f'{before},"prev_hash":{json.dumps(prev_hash)},"seq":{seq},{after}'.encode()).hexdigest()
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _seal_pending_events(session: Session) -> None:
     if session.in_nested_transaction():
@@ -57,6 +74,7 @@ def _seal_pending_events(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    unlinked = [_unlinked_hash_body(fields) for fields in pending]
     head = _locked_head(session)
     if head is None:
         # The first events of a database: two writers would both find no head to lock
@@ -69,10 +87,10 @@ def _seal_pending_events(session: Session) -> None:
             pass
         head = _locked_head(session)
     seq, prev_hash = head.seq, head.hash
-    for fields in pending:
+    for fields, body in zip(pending, unlinked):
         seq += 1
         fields["seq"], fields["prev_hash"] = seq, prev_hash
-        fields["hash"] = prev_hash = event_hash(fields)
+        fields["hash"] = prev_hash = _linked_hash(body, seq, prev_hash)
     # One executemany for the lot, without an ORM object per event: a batch of timers
     # seals a few hundred events at once, and nothing reads them back in this session.
     session.execute(insert(Event.__table__), pending)

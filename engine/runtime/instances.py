@@ -16,6 +16,7 @@ runs in its own savepoint, so the failing step's half-written rows are undone
 while the steps before it keep theirs.
 """
 import copy
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
@@ -28,6 +29,7 @@ from uuid import UUID
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.database import insert_rows
 from engine.runtime import events, timers  # noqa: F401  (timers: SpiffWorkflow reads the product clock)
 from engine.runtime.errors import (ConcurrentUpdate, InvalidFormData, NotAllowed, ProcessFailure,
                                    TaskNotFound, TaskNotOpen, WorkflowError)
@@ -106,7 +108,7 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     version = version_for(session, instance.process_version_id)
     model = built_model_for(version)
     schema = task_form_schema(session, model, task)
-    workflow = _load(session, instance, user.id)
+    workflow = _load(session, instance, user.id, model)
     spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
     if spiff_task is None or spiff_task.state != TaskState.READY or not spiff_task.task_spec.manual:
         raise TaskNotOpen("This task is not open: it has not been reached yet or is already done.")
@@ -129,14 +131,20 @@ def complete_locked_task(session: Session, task: HumanTask, instance: ProcessIns
     return task
 
 
-def fire_timers(session: Session, instance: ProcessInstance) -> None:
-    """Let the due timers of a locked instance fire and run the engine on from them."""
-    model = built_model_for(version_for(session, instance.process_version_id))
-    workflow = _load(session, instance, None)
-    failure = _advance(session, workflow, workflow.refresh_timers)
-    events.record(session, "timer.fired", instance_id=instance.id, subject=("process_instance", instance.id),
-                  payload={"due_at": instance.next_timer_at})
-    _save(session, instance, workflow, model, actor_id=None, completed_uuid=None, failure=failure)
+def fire_timers(session: Session, instances: list[ProcessInstance]) -> None:
+    """Let the due timers of locked instances fire, run each engine on from them, and write
+    the lot back together (`save_workflows`): a scheduler's batch costs a few statements,
+    not a few per instance. If any of them cannot be written, none is: the caller rolls
+    back and may fire them one at a time."""
+    advanced = []
+    for instance in instances:
+        model = built_model_for(version_for(session, instance.process_version_id))
+        workflow = _load(session, instance, None, model)
+        failure = _advance(session, workflow, workflow.refresh_timers)
+        events.record(session, "timer.fired", instance_id=instance.id, subject=("process_instance", instance.id),
+                      payload={"due_at": instance.next_timer_at})
+        advanced.append(AdvancedWorkflow(instance, workflow, model, actor_id=None, failure=failure))
+    save_workflows(session, advanced)
 
 
 def change_workflow(session: Session, instance: ProcessInstance, actor_id: int | None,
@@ -147,7 +155,7 @@ def change_workflow(session: Session, instance: ProcessInstance, actor_id: int |
     For changes outside any task's own path, such as the QA lead retrying a failed
     step after correcting its data. Returns the failure, if the model failed again."""
     model = built_model_for(version_for(session, instance.process_version_id))
-    workflow = _load(session, instance, actor_id)
+    workflow = _load(session, instance, actor_id, model)
     failure = _advance(session, workflow, lambda: change(workflow))
     _save(session, instance, workflow, model, actor_id=actor_id, completed_uuid=None, failure=failure)
     return failure
@@ -401,11 +409,11 @@ def _describe_failure(workflow: BpmnWorkflow, error: Exception) -> str:
 _READ_WORKFLOWS = "read_workflows"
 
 
-def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow:
+def _load(session: Session, instance: ProcessInstance, actor_id, model: BuiltModel | None = None) -> BpmnWorkflow:
     """The instance's workflow at the revision the session holds, with a script engine acting
     for `actor_id`. A workflow read earlier in the session at that same revision is taken,
     once: whoever takes it may change it, so it is never handed out twice."""
-    model = built_model_for(version_for(session, instance.process_version_id))
+    model = model or built_model_for(version_for(session, instance.process_version_id))
     workflow = session.info.get(_READ_WORKFLOWS, {}).pop((instance.id, instance.revision), None)
     if workflow is None:
         workflow = load_workflow(instance.serialized, model)
@@ -413,45 +421,72 @@ def _load(session: Session, instance: ProcessInstance, actor_id) -> BpmnWorkflow
     return workflow
 
 
+@dataclass
+class AdvancedWorkflow:
+    """An instance whose workflow has run on in memory and waits to be written back:
+    who moved it (`actor_id`), the task they completed, and what failed, if the model did."""
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    model: BuiltModel
+    actor_id: int | None
+    completed_uuid: str | None = None
+    failure: str | None = None
+
+
 def _save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, model: BuiltModel,
           *, actor_id: int | None, completed_uuid: str | None, failure: str | None = None) -> None:
-    """Write the workflow back under the revision check and refresh the projections.
+    """`save_workflows` for one instance: every state change writes through the same path."""
+    save_workflows(session, [AdvancedWorkflow(instance, workflow, model, actor_id, completed_uuid, failure)])
 
-    With a `failure`, the instance is saved in status 'error' with it as `last_error`."""
-    seen = instance.revision
-    status = "error" if failure else "completed" if workflow.is_completed() else "running"
+
+def save_workflows(session: Session, advanced: list[AdvancedWorkflow]) -> None:
+    """Write workflows back under the revision check and refresh their projections, in a
+    fixed number of statements however many there are (one executemany UPDATE, one read
+    of their open task rows, one INSERT of their new tasks, the hooks' own).
+
+    An instance whose revision moved since it was read is never overwritten: the UPDATE
+    matches fewer rows and ConcurrentUpdate is raised for the caller to roll back. An
+    instance with a `failure` is saved in status 'error' with it as `last_error`."""
     now = clock.now()
-    values = dict(serialized=dump_workflow(workflow), revision=seen + 1, status=status,
-                  next_timer_at=_next_timer(workflow), updated_at=now, last_error=failure,
-                  ended_at=now if status == "completed" else None)
-    result = session.execute(_SAVE_WORKFLOW, {"instance_id": instance.id, "seen": seen,
-                                              **{f"new_{key}": value for key, value in values.items()}})
-    if result.rowcount != 1:
+    parameters = []
+    for item in advanced:
+        status = "error" if item.failure else "completed" if item.workflow.is_completed() else "running"
+        values = dict(serialized=dump_workflow(item.workflow), revision=item.instance.revision + 1, status=status,
+                      next_timer_at=_next_timer(item.workflow), updated_at=now, last_error=item.failure,
+                      ended_at=now if status == "completed" else None)
+        parameters.append({"instance_id": item.instance.id, "seen": item.instance.revision,
+                           **{f"new_{key}": value for key, value in values.items()}})
+    result = session.execute(_SAVE_WORKFLOW, parameters)
+    if result.rowcount != len(advanced):
         raise ConcurrentUpdate("Someone else changed this process at the same moment. "
                                "Your answers are kept as a draft; please look again.")
-    for key, value in values.items():
-        # The row is already written: keep the object in step without marking it dirty,
-        # or the next flush would write the serialized workflow a second time.
-        set_committed_value(instance, key, value)
-    _project_tasks(session, instance, workflow, model, actor_id, completed_uuid)
-    if failure:
-        events.record(session, "instance.failed", actor_id=actor_id, instance_id=instance.id,
-                      subject=("process_instance", instance.id),
-                      payload={"error": failure, "failed_steps": [
-                          t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]})
-    if status == "completed":
-        events.record(session, "instance.completed", actor_id=actor_id, instance_id=instance.id,
-                      subject=("process_instance", instance.id), payload={})
+    for item, written in zip(advanced, parameters):
+        for key in _SAVED_COLUMNS:
+            # The row is already written: keep the object in step without marking it dirty,
+            # or the next flush would write the serialized workflow a second time.
+            set_committed_value(item.instance, key, written[f"new_{key}"])
+    _project_tasks(session, advanced, now)
+    for item in advanced:
+        if item.failure:
+            events.record(session, "instance.failed", actor_id=item.actor_id, instance_id=item.instance.id,
+                          subject=("process_instance", item.instance.id),
+                          payload={"error": item.failure, "failed_steps": [
+                              t.task_spec.bpmn_id for t in item.workflow.get_tasks(state=TaskState.ERROR)]})
+        if item.instance.status == "completed":
+            events.record(session, "instance.completed", actor_id=item.actor_id, instance_id=item.instance.id,
+                          subject=("process_instance", item.instance.id), payload={})
 
 
 # Built once: constructing the statement on every save cost as much as a tenth of a
-# timer's own work. Written only if the revision is still the one loaded.
+# timer's own work. Written only if the revision is still the one loaded. On the table,
+# not the mapped class, so that a list of parameters is one executemany (the ORM would
+# take it for a bulk update by primary key, without the revision check).
+_SAVED_COLUMNS = ("serialized", "revision", "status", "next_timer_at", "updated_at", "last_error", "ended_at")
+_INSTANCES = ProcessInstance.__table__
 _SAVE_WORKFLOW = (
-    update(ProcessInstance)
-    .where(ProcessInstance.id == bindparam("instance_id"), ProcessInstance.revision == bindparam("seen"))
-    .values({column: bindparam(f"new_{column}") for column in (
-        "serialized", "revision", "status", "next_timer_at", "updated_at", "last_error", "ended_at")})
-    .execution_options(synchronize_session=False))
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.revision == bindparam("seen"))
+    .values({column: bindparam(f"new_{column}") for column in _SAVED_COLUMNS}))
 
 
 def _next_timer(workflow: BpmnWorkflow):
@@ -462,56 +497,62 @@ def _next_timer(workflow: BpmnWorkflow):
     return min(datetime.fromisoformat(value) for value in due)
 
 
-# Functions called as hook(session, human_task) for each user task that has just become
-# ready, in the same transaction: how other parts (notifications) learn of new work
-# without the runtime knowing them, and without loading any workflow.
+# Functions called as hook(session, human_tasks) with the user tasks that have just become
+# ready (a scheduler's batch gives all of its instances' at once), in the same transaction:
+# how other parts (notifications) learn of new work without the runtime knowing them, and
+# without loading any workflow.
 TASK_READY_HOOKS: list = []
 
+_OPEN_TASK_ROWS = select(HumanTask).where(HumanTask.instance_id.in_(bindparam("instance_ids", expanding=True)),
+                                          HumanTask.state == "ready")
 
-def _project_tasks(session, instance, workflow, model, actor_id, completed_uuid) -> None:
-    """Bring the human-task rows of `instance` in line with its READY user tasks."""
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.state == "ready")).all()
-    now = clock.now()
-    for row in open_rows:
-        if row.task_uuid in ready:
-            del ready[row.task_uuid]
-        elif row.task_uuid == completed_uuid:
-            row.state, row.completed_at, row.completed_by_id = "completed", now, actor_id
+
+def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: datetime) -> None:
+    """Bring the human-task rows of the instances in line with their READY user tasks:
+    one read of their open rows, one INSERT of the new ones (their ids name them in the trail)."""
+    by_instance = {item.instance.id: item for item in advanced}
+    ready = {item.instance.id: {str(t.id): t for t in item.workflow.get_tasks(state=TaskState.READY, manual=True)}
+             for item in advanced}
+    for row in session.scalars(_OPEN_TASK_ROWS, {"instance_ids": list(by_instance)}):
+        item = by_instance[row.instance_id]
+        if ready[row.instance_id].pop(row.task_uuid, None) is not None:
+            continue
+        if row.task_uuid == item.completed_uuid:
+            row.state, row.completed_at, row.completed_by_id = "completed", now, item.actor_id
         else:
             row.state, row.completed_at = "cancelled", now
-    lanes = model.manifest["lanes"]
-    subject_key = model.manifest.get("subject_key")
-    added = []
-    team_key = model.manifest.get("team_key")
-    for uuid, spiff_task in ready.items():
-        spec = spiff_task.task_spec
-        lane = lanes.get(spec.lane, {})
-        person_key = lane.get("person")
-        props = user_task_properties(spec)
-        title = spec.bpmn_name or spec.bpmn_id
-        detail = _lookup(spiff_task.data, props.get("detailKey"))
-        row = HumanTask(
-            instance_id=instance.id, task_uuid=uuid, spec_name=spec.bpmn_id,
-            title=f"{title}: {detail}" if detail else title, lane=spec.lane or "",
-            role=lane.get("role", ""),
-            assignee_id=_lookup(spiff_task.data, person_key),
-            form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
-            form_schema=_lookup(spiff_task.data, props.get("formJsonSchemaKey")) or None,
-            subject=str(spiff_task.data.get(subject_key, "")) if subject_key else "",
-            team_id=_team_of(session, instance, spiff_task.data, team_key),
-            due_on=_as_date(_lookup(spiff_task.data, props.get("dueDateKey"))), created_at=now)
-        added.append(row)
-    session.add_all(added)
-    session.flush()  # one INSERT for all the new rows (their ids name them in the trail)
+    rows = [_new_task_row(session, by_instance[instance_id], uuid, spiff_task, now)
+            for instance_id, tasks in ready.items() for uuid, spiff_task in tasks.items()]
+    added = insert_rows(session, HumanTask, rows)
     for row in added:
-        events.record(session, "task.ready", actor_id=actor_id, instance_id=instance.id,
-                      subject=("human_task", row.id),
+        events.record(session, "task.ready", actor_id=by_instance[row.instance_id].actor_id,
+                      instance_id=row.instance_id, subject=("human_task", row.id),
                       payload={"task": row.spec_name, "title": row.title, "assignee_id": row.assignee_id,
                                "role": row.role, "due_on": row.due_on})
+    if added:
         for hook in TASK_READY_HOOKS:
-            hook(session, row)
+            hook(session, added)
+
+
+def _new_task_row(session: Session, item: AdvancedWorkflow, uuid: str, spiff_task, now: datetime) -> dict:
+    """The human-task row of a user task that has just become READY, as INSERT parameters."""
+    manifest, instance, data = item.model.manifest, item.instance, spiff_task.data
+    spec = spiff_task.task_spec
+    lane = manifest["lanes"].get(spec.lane, {})
+    props = user_task_properties(spec)
+    title = spec.bpmn_name or spec.bpmn_id
+    detail = _lookup(data, props.get("detailKey"))
+    subject_key = manifest.get("subject_key")
+    return dict(
+        instance_id=instance.id, task_uuid=uuid, spec_name=spec.bpmn_id,
+        title=f"{title}: {detail}" if detail else title, lane=spec.lane or "", role=lane.get("role", ""),
+        assignee_id=_lookup(data, lane.get("person")),
+        form_key=props.get("formJsonSchemaFilename"), business_key=instance.business_key,
+        form_schema=_lookup(data, props.get("formJsonSchemaKey")) or None,
+        subject=str(data.get(subject_key, "")) if subject_key else "",
+        team_id=_team_of(session, instance, data, manifest.get("team_key")),
+        due_on=_as_date(_lookup(data, props.get("dueDateKey"))), state="ready", created_at=now,
+        completed_at=None, completed_by_id=None)
 
 
 def _lookup(data: dict, dotted: str | None):

@@ -56,12 +56,14 @@ def fire_due_timers(session_factory: sessionmaker, limit: int | None = None, bat
     Claiming a batch under `FOR UPDATE SKIP LOCKED` and committing once per batch lets
     several schedulers work side by side: each takes rows the others skip, and the
     event chain's head (locked at each commit) is taken once per batch, not per timer.
-    A batch first fires straight through. If an instance cannot be fired (a row the
-    database refuses, a workflow that cannot be loaded), the batch is rolled back and
-    fired again with each instance in its own savepoint, so the one that failed is left
-    due for the next run without holding back the rest. Savepoints cost two round trips
-    per instance, which is why they are kept for the batch that needs them. A scheduler
-    that was down simply finds more instances due when it returns.
+    A batch first fires straight through, its instances loaded and run one by one and
+    written back together (engine/runtime/instances.fire_timers). If an instance cannot be
+    fired (a row the database refuses, a workflow that cannot be loaded, a revision that
+    moved), the batch is rolled back and fired again with each instance in its own
+    savepoint, as a batch of one, so the one that failed is left due for the next run
+    without holding back the rest. Savepoints cost two round trips per instance, which is
+    why they are kept for the batch that needs them. A scheduler that was down simply
+    finds more instances due when it returns.
     """
     from engine.runtime.instances import fire_timers  # the runtime imports this module first
     fired = 0
@@ -78,8 +80,7 @@ def fire_due_timers(session_factory: sessionmaker, limit: int | None = None, bat
                 careful = False
                 continue
             try:
-                for instance in due:
-                    fire_timers(session, instance)
+                fire_timers(session, due)
                 session.commit()
             except Exception:  # noqa: BLE001 (which instance failed is found by the careful run)
                 session.rollback()
@@ -107,7 +108,7 @@ def _fire_in_savepoint(session: Session, instance: ProcessInstance, fire) -> boo
     mark = events.pending_count(session)
     savepoint = session.begin_nested()
     try:
-        fire(session, instance)
+        fire(session, [instance])
         savepoint.commit()
         return True
     except Exception:  # the row or the database refused: leave it due, keep the batch's others
