@@ -513,7 +513,9 @@ def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: date
     by_instance = {item.instance.id: item for item in advanced}
     ready = {item.instance.id: {str(t.id): t for t in item.workflow.get_tasks(state=TaskState.READY, manual=True)}
              for item in advanced}
-    for row in session.scalars(_OPEN_TASK_ROWS, {"instance_ids": list(by_instance)}):
+    # An instance saved for the first time (now at revision 1: just started) has no rows yet.
+    saved_before = [instance_id for instance_id, item in by_instance.items() if item.instance.revision > 1]
+    for row in session.scalars(_OPEN_TASK_ROWS, {"instance_ids": saved_before}) if saved_before else ():
         item = by_instance[row.instance_id]
         if ready[row.instance_id].pop(row.task_uuid, None) is not None:
             continue
