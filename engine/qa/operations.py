@@ -90,16 +90,18 @@ def record_grading(context: ServiceContext, data: dict, audit_id: int):
     audit.safeguarding_concern = bool(data.get("safeguarding_concern"))
     audit.safeguarding_details = data.get("safeguarding_details")
     audit.graded_at, audit.status = clock.now(), "awaiting_moderation"
-    recorded = []
-    for number, agreed in enumerate(data.get("actions", []), start=1):
-        owner_id, owner_role, reviewer_id = action_owner(session, audit, data, agreed["owner"])
-        action = AuditAction(audit_id=audit.id, ref=f"A{number}", description=agreed["action"],
-                             area=agreed["area"], owner_role=owner_role, owner_id=owner_id,
-                             due_on=_date(agreed["due_on"]), priority=agreed["priority"])
-        session.add(action)
-        session.flush()
-        recorded.append({"id": action.id, "ref": action.ref, "due_on": agreed["due_on"], "reviewer": reviewer_id,
-                         "summary": f"{action.ref} {_shorten(action.description)}"})
+    agreed_actions = data.get("actions", [])
+    # Every owner first (finding one may read the audit's people), then one INSERT for the lot.
+    owners = [action_owner(session, audit, data, agreed["owner"]) for agreed in agreed_actions]
+    actions = [AuditAction(audit_id=audit.id, ref=f"A{number}", description=agreed["action"],
+                           area=agreed["area"], owner_role=owner_role, owner_id=owner_id,
+                           due_on=_date(agreed["due_on"]), priority=agreed["priority"])
+               for number, (agreed, (owner_id, owner_role, _)) in enumerate(zip(agreed_actions, owners), start=1)]
+    session.add_all(actions)
+    session.flush()  # their ids are the tracker's and the reviews'
+    recorded = [{"id": action.id, "ref": action.ref, "due_on": agreed["due_on"], "reviewer": reviewer_id,
+                 "summary": f"{action.ref} {_shorten(action.description)}"}
+                for action, agreed, (_, _, reviewer_id) in zip(actions, agreed_actions, owners)]
     _record(context, audit, "audit.graded", {
         "overall_grade": audit.overall_grade,
         "area_grades": {area: data[area]["grade"] for area in AREAS},
