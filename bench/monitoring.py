@@ -23,7 +23,9 @@ of 100 teams auditing 5 cases each per six-week cycle allocates about 500 audits
 with moderation and action reviews running into the next cycles, about three cycles'
 audits (1,500) can still be open, while closed audits accumulate year on year. So the
 200 → 20,000 → 100,000 ratios measure growth in history, not in open work (a council of
-200 has all 200 in the window, so its open share is the same as before). The earlier
+200 has all 200 in the window, so its open share is the same as before). The window's cases,
+audits and instances are numbered above the history's (WINDOW_IDS), as the newest are, though
+a growing council writes them first. The earlier
 shape, with the open shares applied to every instance whatever the size (57% open at
 100,000), is kept behind --open-share-everywhere to reproduce the earlier figures.
 
@@ -82,6 +84,9 @@ OPEN_WINDOW = 1_500
 OPEN_WINDOW_DAYS = (1, 84)
 HISTORY_DAYS = (84, 365 * 10)
 EVERYWHERE_DAYS = (1, 365)
+# The open window's cases, audits and instances are numbered from here, the history below it:
+# a council's open work is its newest, so its ids are the highest, whatever order it is written in.
+WINDOW_IDS = 10_000_000
 # How open audits are spread over the steps of the case file audit: (audit status, open steps, share).
 OPEN_STEPS = (
     ("allocated", ("prepare_audit",), 0.12),
@@ -155,14 +160,14 @@ def generate(url: str, instances: int, events_per_instance: int, workflows: dict
     factory = make_session_factory(url)
     with factory() as session:
         org = _organisation(session)
-        start_ids = {table: (session.scalar(select(func.max(column))) or 0) + 1 for table, column in (
-            ("case", Case.id), ("audit", Audit.id), ("instance", ProcessInstance.id), ("task", HumanTask.id),
-            ("action", AuditAction.id), ("cycle", AuditCycle.id))}
+        history_ids, window_ids = _next_ids(session, below=WINDOW_IDS), _next_ids(session, below=None)
+        window_ids = {table: max(WINDOW_IDS, next_id) for table, next_id in window_ids.items()}
+        first_cycle_id = (session.scalar(select(func.max(AuditCycle.id))) or 0) + 1
         version = session.get(ProcessVersion, workflows["version_id"]).version
         head = session.get(ChainHead, 1)
         chain = {"seq": head.seq, "hash": head.hash}
         now = clock.now()
-        cycles = _cycles(session, start_ids["cycle"], now)
+        cycles = _cycles(session, first_cycle_id, now)
         rows = {"case": [], "audit": [], "instance": [], "task": [], "action": [], "event": []}
         counts = {name: 0 for name in rows}
         for number in range(instances):
@@ -171,14 +176,24 @@ def generate(url: str, instances: int, events_per_instance: int, workflows: dict
             else:
                 may_be_open = already + number < open_window
                 days = OPEN_WINDOW_DAYS if may_be_open else HISTORY_DAYS
-            _one_audit(rng, number, start_ids, org, cycles, workflows, version, now, rows, events_per_instance,
-                       days, may_be_open)
+            ids = window_ids if open_window is not None and may_be_open else history_ids
+            _one_audit(rng, dict(ids), org, cycles, workflows, version, now, rows, events_per_instance, days, may_be_open)
+            for table in ids:
+                ids[table] += 1
             if len(rows["event"]) >= BATCH * 5 or number == instances - 1:
                 _flush(session, rows, counts, chain)
         session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=chain["seq"], hash=chain["hash"]))
         session.commit()
     _analyze(factory)
     return counts
+
+
+def _next_ids(session, below: int | None) -> dict[str, int]:
+    """The next free case, audit and instance ids (below `below`, if given)."""
+    def next_id(column):
+        query = select(func.max(column))
+        return (session.scalar(query.where(column < below) if below else query) or 0) + 1
+    return {"case": next_id(Case.id), "audit": next_id(Audit.id), "instance": next_id(ProcessInstance.id)}
 
 
 def _analyze(factory) -> None:
@@ -218,8 +233,7 @@ def _organisation(session) -> dict:
             "qa_lead": session.scalar(select(User.id).where(User.username == "qa.lead"))}
 
 
-def _one_audit(rng, number, ids, org, cycles, workflows, version, now, rows, events_per_instance, days,
-               may_be_open) -> None:
+def _one_audit(rng, ids, org, cycles, workflows, version, now, rows, events_per_instance, days, may_be_open) -> None:
     """One audit started between `days` days ago and what goes with it: open at one of
     OPEN_STEPS' steps or closed, as their shares fall, if it `may_be_open`; else closed."""
     team_id, service_id, manager_id = rng.choice(org["teams"])
@@ -233,7 +247,7 @@ def _one_audit(rng, number, ids, org, cycles, workflows, version, now, rows, eve
     grade = _grade(rng) if status in ("awaiting_moderation", "actions_in_review", "awaiting_closure", "closed") else None
     if "acknowledge_escalation" in steps:
         grade = "inadequate"
-    case_id, audit_id, instance_id = ids["case"] + number, ids["audit"] + number, ids["instance"] + number
+    case_id, audit_id, instance_id = ids["case"], ids["audit"], ids["instance"]
     reference = f"AUD-B{audit_id:06d}"
     case_reference = f"CB{case_id:07d}"
     # The cycle running when it started (the last of the nine is the current one); none before them.

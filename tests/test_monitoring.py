@@ -307,6 +307,24 @@ def test_every_dashboard_number_is_its_lists_total_on_finished_instances_and_in_
         ProcessInstance.id.in_(finished), ProcessInstance.status.in_(OPEN_STATUSES))) == 0
 
 
+def test_an_instance_started_about_a_case_is_seen_by_the_head_of_the_cases_service(app, council, session):
+    """The head of the service whose team has the case sees an instance started about it, and
+    counts it; another head of service does not."""
+    from engine.runtime.models import InstanceStart
+    case = session.scalar(select(Case).join(Team).where(Team.name == "Leaving Care 1").order_by(Case.id))
+    instance_id = council["scoring"]["instance"]  # in error, and not an audit: seen by its start alone
+    session.add(InstanceStart(instance_id=instance_id, process_key="scoring", about_kind="case", about_id=case.id,
+                              about_label=case.reference, answers={}, answers_sha256="0" * 64))
+    session.commit()
+    session.close()
+    for who, sees in (("hos.careleavers", True), ("hos.cincp", False)):
+        client = app.test_client()
+        sign_in(client, who)
+        assert (instance_id in listed(client, "status=error")) is sees, who
+        assert dashboard_links(client)["in_error"][1] == int(sees), who
+        assert client.get(f"/instances/{instance_id}").status_code == (200 if sees else 403), who
+
+
 def test_a_saved_filter_comes_back_and_is_yours_alone(app, qa, council, session):
     saved = qa.post("/saved-filters", data={"page": "instances", "name": "Overdue in care",
                                             "query": "overdue=yes&service=3"})

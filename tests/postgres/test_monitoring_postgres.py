@@ -10,10 +10,12 @@ import pytest
 from tests.postgres.conftest import postgres_server_url, postgres_url, seeded_postgres_template  # noqa: F401
 from tests.postgres.test_oversized_numbers_postgres import app  # noqa: F401  (the web app on PostgreSQL)
 from tests.test_monitoring import (council, qa,  # noqa: F401  (fixtures, on this module's `app`)
+                                   test_an_instance_started_about_a_case_is_seen_by_the_head_of_the_cases_service,
                                    test_every_dashboard_number_is_its_lists_total_on_finished_instances_and_in_scope,
                                    test_the_dashboard_numbers_link_to_the_lists_behind_them)
 
 pytestmark = pytest.mark.postgres
 
-__all__ = ["test_every_dashboard_number_is_its_lists_total_on_finished_instances_and_in_scope",
+__all__ = ["test_an_instance_started_about_a_case_is_seen_by_the_head_of_the_cases_service",
+           "test_every_dashboard_number_is_its_lists_total_on_finished_instances_and_in_scope",
            "test_the_dashboard_numbers_link_to_the_lists_behind_them"]
