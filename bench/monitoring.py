@@ -16,10 +16,25 @@ instances) and a large one (20,000), on SQLite and, when a server is reachable, 
 PostgreSQL. The ratio large/small shows how a page grows with the number of
 instances: the budget is that it grows far slower than the data.
 
+The open work is bounded, as in a council: the shares of OPEN_STEPS (57% of audits open,
+spread over the steps) apply to the OPEN_WINDOW most recent instances only, and every
+older instance is closed history, completed more than a cycle and a half ago. A council
+of 100 teams auditing 5 cases each per six-week cycle allocates about 500 audits a cycle;
+with moderation and action reviews running into the next cycles, about three cycles'
+audits (1,500) can still be open, while closed audits accumulate year on year. So the
+200 → 20,000 → 100,000 ratios measure growth in history, not in open work (a council of
+200 has all 200 in the window, so its open share is the same as before). The window's cases,
+audits and instances are numbered above the history's (WINDOW_IDS), as the newest are, though
+a growing council writes them first. The earlier
+shape, with the open shares applied to every instance whatever the size (57% open at
+100,000), is kept behind --open-share-everywhere to reproduce the earlier figures.
+
     .venv/bin/python -m bench.monitoring                       # 200 and 20,000 instances; PostgreSQL also 100,000
     .venv/bin/python -m bench.monitoring --instances 5000      # quicker
     python bench/monitoring.py --postgres-url ""               # SQLite only
     .venv/bin/python -m bench.monitoring --postgres-largest 0  # PostgreSQL without the 100,000 point
+    .venv/bin/python -m bench.monitoring --skip-sqlite         # PostgreSQL only
+    .venv/bin/python -m bench.monitoring --open-share-everywhere  # the earlier shape: 57% open at any size
 """
 import argparse
 import os
@@ -47,6 +62,7 @@ from engine.qa.cycle_models import AuditCycle
 from engine.qa.grading_scale import scale_of_version
 from engine.qa.models import Audit, AuditAction, Case, Service, Team
 from engine.runtime.events import canonical_json, event_hash
+from engine.runtime.monitoring import OPEN_STATUSES as OPEN_INSTANCE_STATUSES
 from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
 from tests import answers
 from tests.test_monitoring import allocate, do, grade
@@ -62,6 +78,15 @@ DEFAULT_REPEAT = 15
 CYCLES = 9
 BATCH = 2_000
 SEED = 11
+# How many of the most recent instances can be open (see the docstring): three cycles' audits.
+OPEN_WINDOW = 1_500
+# How recent the open window's audits are, and how far back the closed history starts, in days.
+OPEN_WINDOW_DAYS = (1, 84)
+HISTORY_DAYS = (84, 365 * 10)
+EVERYWHERE_DAYS = (1, 365)
+# The open window's cases, audits and instances are numbered from here, the history below it:
+# a council's open work is its newest, so its ids are the highest, whatever order it is written in.
+WINDOW_IDS = 10_000_000
 # How open audits are spread over the steps of the case file audit: (audit status, open steps, share).
 OPEN_STEPS = (
     ("allocated", ("prepare_audit",), 0.12),
@@ -124,24 +149,37 @@ def real_workflows(url: str) -> dict:
             "grading_scale": scale.signature, "judgement_area": scale.judgement_area_for("child_in_need")}
 
 
-def generate(url: str, instances: int, events_per_instance: int, workflows: dict) -> dict[str, int]:
-    """Write `instances` audits with their instances, tasks, actions and events, in bulk."""
+def generate(url: str, instances: int, events_per_instance: int, workflows: dict, *, already: int = 0,
+             open_window: int | None = OPEN_WINDOW) -> dict[str, int]:
+    """Write `instances` audits with their instances, tasks, actions and events, in bulk.
+
+    `already` is how many the council has from earlier calls: the first `open_window` of the
+    council's instances are its recent, partly open work, the rest closed history (None: the
+    open shares everywhere, the earlier shape)."""
     rng = random.Random(SEED)
     factory = make_session_factory(url)
     with factory() as session:
         org = _organisation(session)
-        start_ids = {table: (session.scalar(select(func.max(column))) or 0) + 1 for table, column in (
-            ("case", Case.id), ("audit", Audit.id), ("instance", ProcessInstance.id), ("task", HumanTask.id),
-            ("action", AuditAction.id), ("cycle", AuditCycle.id))}
+        history_ids, window_ids = _next_ids(session, below=WINDOW_IDS), _next_ids(session, below=None)
+        window_ids = {table: max(WINDOW_IDS, next_id) for table, next_id in window_ids.items()}
+        first_cycle_id = (session.scalar(select(func.max(AuditCycle.id))) or 0) + 1
         version = session.get(ProcessVersion, workflows["version_id"]).version
         head = session.get(ChainHead, 1)
         chain = {"seq": head.seq, "hash": head.hash}
         now = clock.now()
-        cycles = _cycles(session, start_ids["cycle"], now)
+        cycles = _cycles(session, first_cycle_id, now)
         rows = {"case": [], "audit": [], "instance": [], "task": [], "action": [], "event": []}
         counts = {name: 0 for name in rows}
         for number in range(instances):
-            _one_audit(rng, number, start_ids, org, cycles, workflows, version, now, rows, events_per_instance)
+            if open_window is None:
+                days, may_be_open = EVERYWHERE_DAYS, True
+            else:
+                may_be_open = already + number < open_window
+                days = OPEN_WINDOW_DAYS if may_be_open else HISTORY_DAYS
+            ids = window_ids if open_window is not None and may_be_open else history_ids
+            _one_audit(rng, dict(ids), org, cycles, workflows, version, now, rows, events_per_instance, days, may_be_open)
+            for table in ids:
+                ids[table] += 1
             if len(rows["event"]) >= BATCH * 5 or number == instances - 1:
                 _flush(session, rows, counts, chain)
         session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=chain["seq"], hash=chain["hash"]))
@@ -150,14 +188,24 @@ def generate(url: str, instances: int, events_per_instance: int, workflows: dict
     return counts
 
 
+def _next_ids(session, below: int | None) -> dict[str, int]:
+    """The next free case, audit and instance ids (below `below`, if given)."""
+    def next_id(column):
+        query = select(func.max(column))
+        return (session.scalar(query.where(column < below) if below else query) or 0) + 1
+    return {"case": next_id(Case.id), "audit": next_id(Audit.id), "instance": next_id(ProcessInstance.id)}
+
+
 def _analyze(factory) -> None:
-    """PostgreSQL: gather planner statistics, as autovacuum would soon after a real load of this
-    size (rows written in seconds here would otherwise be planned for as an empty table).
+    """PostgreSQL: vacuum and gather planner statistics, as autovacuum does soon after a real
+    load of this size (rows written in seconds here would otherwise be planned for as an empty
+    table; and since PostgreSQL 13 autovacuum also vacuums tables that are only inserted into,
+    which marks their pages all-visible, so the planner can count through index-only scans).
     SQLite is left as the demo leaves it, without statistics."""
     engine = factory.kw["bind"]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
 
 
@@ -185,22 +233,26 @@ def _organisation(session) -> dict:
             "qa_lead": session.scalar(select(User.id).where(User.username == "qa.lead"))}
 
 
-def _one_audit(rng, number, ids, org, cycles, workflows, version, now, rows, events_per_instance) -> None:
+def _one_audit(rng, ids, org, cycles, workflows, version, now, rows, events_per_instance, days, may_be_open) -> None:
+    """One audit started between `days` days ago and what goes with it: open at one of
+    OPEN_STEPS' steps or closed, as their shares fall, if it `may_be_open`; else closed."""
     team_id, service_id, manager_id = rng.choice(org["teams"])
     auditor_team = rng.choice([team for team in org["teams"] if team[0] != team_id])
     worker_id = rng.choice(org["workers"][team_id])
     people = {"auditor": auditor_team[2], "worker": worker_id, "team_manager": manager_id,
               "head_of_service": org["heads"][service_id], "moderator": rng.choice(org["moderators"])}
-    started = now - timedelta(days=rng.uniform(1, 365))
-    open_steps = _pick(rng)
+    started = now - timedelta(days=rng.uniform(*days))
+    open_steps = _pick(rng) if may_be_open else None
     status, steps = open_steps if open_steps else ("closed", ())
     grade = _grade(rng) if status in ("awaiting_moderation", "actions_in_review", "awaiting_closure", "closed") else None
     if "acknowledge_escalation" in steps:
         grade = "inadequate"
-    case_id, audit_id, instance_id = ids["case"] + number, ids["audit"] + number, ids["instance"] + number
+    case_id, audit_id, instance_id = ids["case"], ids["audit"], ids["instance"]
     reference = f"AUD-B{audit_id:06d}"
     case_reference = f"CB{case_id:07d}"
-    cycle = cycles[min(CYCLES - 1, int((now - started).days // 42))] if rng.random() < 0.9 else None
+    # The cycle running when it started (the last of the nine is the current one); none before them.
+    in_a_cycle, cycle_index = rng.random() < 0.9, CYCLES - 1 - int((now - started).days // 42)
+    cycle = cycles[cycle_index] if in_a_cycle and cycle_index >= 0 else None
     instance_status = "completed" if status == "closed" else "running"
     roll = rng.random()
     if instance_status == "running" and roll < 0.005:
@@ -372,19 +424,23 @@ def time_requests(url: str, requests, repeat: int) -> dict[str, list[float]]:
     return timings
 
 
-def measure(label: str, url: str, sizes: list[int], events_per_instance: int, repeat: int, column: Column) -> None:
+def measure(label: str, url: str, sizes: list[int], events_per_instance: int, repeat: int, column: Column,
+            open_window: int | None) -> None:
     seed_database(url)
     workflows = real_workflows(url)
     generated = 0
     for size in sorted(sizes):
         started = time.perf_counter()
-        counts = generate(url, size - generated, events_per_instance, workflows)
+        counts = generate(url, size - generated, events_per_instance, workflows, already=generated,
+                          open_window=open_window)
         print(f"  {label}: {size:,} instances ready ({counts['event']:,} more events) in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
         generated = size
         factory = make_session_factory(url)
         with factory() as session:
             column.sizes[size] = {"instances": session.scalar(select(func.count(ProcessInstance.id))),
+                                  "open": session.scalar(select(func.count(ProcessInstance.id))
+                                                         .where(ProcessInstance.status.in_(OPEN_INSTANCE_STATUSES))),
                                   "events": session.scalar(select(func.count(Event.seq))),
                                   "open tasks": session.scalar(select(func.count(HumanTask.id)).where(HumanTask.state == "ready")),
                                   "actions": session.scalar(select(func.count(AuditAction.id)))}
@@ -427,23 +483,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=os.environ.get("QA_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     parser.add_argument("--postgres-largest", type=int, default=POSTGRES_LARGEST,
                         help="a further, larger council measured on PostgreSQL only (0 to leave it out)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--open-share-everywhere", action="store_true",
+                        help="the earlier shape: the open shares applied to every instance, not the recent window")
     args = parser.parse_args(argv)
+    open_window = None if args.open_share_everywhere else OPEN_WINDOW
     sizes = sorted({args.small, args.instances})
     postgres_sizes = sorted(set(sizes) | ({args.postgres_largest} if args.postgres_largest else set()))
     clock.set(datetime.now(timezone.utc))
     columns = []
-    with tempfile.TemporaryDirectory(prefix="qa-bench-") as folder:
-        column = Column("SQLite")
-        measure("SQLite", f"sqlite:///{Path(folder) / 'monitoring.sqlite'}", sizes, args.events_per_instance,
-                args.repeat, column)
-        columns.append(column)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory(prefix="qa-bench-") as folder:
+            column = Column("SQLite")
+            measure("SQLite", f"sqlite:///{Path(folder) / 'monitoring.sqlite'}", sizes, args.events_per_instance,
+                    args.repeat, column, open_window)
+            columns.append(column)
     problem = postgres_problem(args.postgres_url)
     if problem:
         columns.append(Column("PostgreSQL", skipped=problem))
     else:
         column = Column("PostgreSQL")
         with fresh_postgres_database(args.postgres_url) as url:
-            measure("PostgreSQL", url, postgres_sizes, args.events_per_instance, args.repeat, column)
+            measure("PostgreSQL", url, postgres_sizes, args.events_per_instance, args.repeat, column, open_window)
         columns.append(column)
     print(report(columns))
     return 0

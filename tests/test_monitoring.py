@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from engine.accounts import User
 from engine.clock import clock
@@ -228,6 +228,101 @@ def test_the_dashboard_numbers_link_to_the_lists_behind_them(qa, council):
     assert parse_qs(urlsplit(href).query) == {"process": ["case_file_audit"], "status": ["running"], "step": ["review_action"]}
     assert review.split(">")[3].split("<")[0] == "1"  # one instance waits there, with two tasks
     assert listed(qa, urlsplit(href).query) == instances_of(council, "actions")
+
+
+def dashboard_links(client) -> dict[str, tuple[str, int]]:
+    """Every number on the dashboard that opens the instance list: key (or step) -> (query, number)."""
+    page = client.get("/monitoring").text
+    links = {}
+    for part in page.split('data-count="')[1:]:
+        href = part.split('href="')[1].split('"')[0].replace("&amp;", "&")
+        links[part.split('"')[0]] = (href, int(part.split(">")[1].split("<")[0]))
+    if 'id="by-step"' in page:
+        steps = page[page.index('id="by-step"'):].split("</div>")[0]
+        for row in steps.split('<td class="govuk-table__cell govuk-table__cell--numeric">')[1:]:
+            href = row.split('href="')[1].split('"')[0].replace("&amp;", "&")
+            links[parse_qs(urlsplit(href).query)["step"][0]] = (href, int(row.split(">")[1].split("<")[0]))
+    tasks = page.split('<span class="govuk-body-s"> (')[1].split(" overdue task")[0]
+    return {key: (urlsplit(href).query, count) for key, (href, count) in links.items()
+            if urlsplit(href).path == "/instances"} | {"overdue tasks": ("", int(tasks))}
+
+
+def list_total(client, query: str) -> int:
+    return int(client.get(f"/instances?{query}").text.split('id="result-count"><strong>')[1].split("<")[0])
+
+
+def test_every_dashboard_number_is_its_lists_total_on_finished_instances_and_in_scope(app, qa, council, session):
+    """The dashboard counts what its lists show, whatever the instance's status: an audit left
+    awaiting moderation (graded Inadequate) by a terminated instance, and one by an instance
+    that ended without closing it, still count as awaiting moderation and open at the escalating
+    grade; a suspended instance with an overdue task counts as suspended and overdue; and a head
+    of service's numbers are those of their own lists."""
+    from engine.runtime.administration import suspend, terminate
+    from engine.runtime.monitoring import OPEN_STATUSES
+    qa_lead = user_named(session, "qa.lead")
+    terminated = allocate(session, "Safeguarding and Family Support 1", "tm.leavingcare1", "psw")
+    grade(session, terminated, "inadequate", actions=1)
+    terminate(session, terminated.instance_id, qa_lead, "Allocated on the wrong case")
+    ended = allocate(session, "Leaving Care 1", "tm.mash2", "psw")
+    grade(session, ended, "inadequate", actions=1)
+    # As the runtime leaves an instance whose workflow reached its end: completed, tasks closed.
+    session.execute(update(HumanTask).where(HumanTask.instance_id == ended.instance_id, HumanTask.state == "ready")
+                    .values(state="cancelled", completed_at=clock.now()))
+    session.execute(update(ProcessInstance).where(ProcessInstance.id == ended.instance_id)
+                    .values(status="completed", ended_at=clock.now()))
+    suspend(session, council["early"]["instance"], qa_lead, "Waiting for the case file to be restored")
+    session.commit()
+    finished = {terminated.instance_id, ended.instance_id}
+    assert {session.get(Audit, audit.id).status for audit in (terminated, ended)} == {"awaiting_moderation"}
+    session.close()
+    clock.set(clock.now() + timedelta(days=DAYS_UNTIL_EARLY_AUDIT_IS_OVERDUE))
+
+    links = dashboard_links(qa)
+    expected = {"in_error": instances_of(council, "scoring"), "suspended": instances_of(council, "early"),
+                "overdue": instances_of(council, "early", "graded"),
+                "awaiting_moderation": instances_of(council, "graded") | finished,
+                "open_escalating": instances_of(council, "graded") | finished}
+    for key, instances in expected.items():
+        assert links[key][1] == len(instances) and listed(qa, links[key][0]) == instances, key
+    assert "prepare_audit" not in links  # the early audit waits there, suspended: not running
+
+    today = clock.today()
+    for who in ("qa.lead", "hos.cincp", "hos.careleavers", "hos.disabled"):
+        client = app.test_client()
+        sign_in(client, who)
+        links = dashboard_links(client)
+        for key, (query, count) in links.items():
+            if key != "overdue tasks":
+                assert count == list_total(client, query), (who, key)
+        overdue_instances = listed(client, links["overdue"][0])
+        assert links["overdue tasks"][1] == session.scalar(select(func.count(HumanTask.id)).where(
+            HumanTask.state == "ready", HumanTask.due_on < today, HumanTask.instance_id.in_(overdue_instances))), who
+        session.rollback()
+    hos_cincp = app.test_client()
+    sign_in(hos_cincp, "hos.cincp")
+    # Their service's terminated audit, and the early audit they moderate; not the others'.
+    assert listed(hos_cincp, dashboard_links(hos_cincp)["awaiting_moderation"][0]) == {terminated.instance_id}
+    assert listed(hos_cincp, dashboard_links(hos_cincp)["suspended"][0]) == instances_of(council, "early")
+    assert session.scalar(select(func.count(ProcessInstance.id)).where(
+        ProcessInstance.id.in_(finished), ProcessInstance.status.in_(OPEN_STATUSES))) == 0
+
+
+def test_an_instance_started_about_a_case_is_seen_by_the_head_of_the_cases_service(app, council, session):
+    """The head of the service whose team has the case sees an instance started about it, and
+    counts it; another head of service does not."""
+    from engine.runtime.models import InstanceStart
+    case = session.scalar(select(Case).join(Team).where(Team.name == "Leaving Care 1").order_by(Case.id))
+    instance_id = council["scoring"]["instance"]  # in error, and not an audit: seen by its start alone
+    session.add(InstanceStart(instance_id=instance_id, process_key="scoring", about_kind="case", about_id=case.id,
+                              about_label=case.reference, answers={}, answers_sha256="0" * 64))
+    session.commit()
+    session.close()
+    for who, sees in (("hos.careleavers", True), ("hos.cincp", False)):
+        client = app.test_client()
+        sign_in(client, who)
+        assert (instance_id in listed(client, "status=error")) is sees, who
+        assert dashboard_links(client)["in_error"][1] == int(sees), who
+        assert client.get(f"/instances/{instance_id}").status_code == (200 if sees else 403), who
 
 
 def test_a_saved_filter_comes_back_and_is_yours_alone(app, qa, council, session):

@@ -8,7 +8,7 @@ It asserts outcomes only: benchmarks are never timed tests.
 """
 from sqlalchemy import func, select
 
-from bench.monitoring import generate, real_workflows, requests_to_time
+from bench.monitoring import WINDOW_IDS, generate, real_workflows, requests_to_time
 from engine.runtime.events import verify_chain
 from engine.runtime.models import Event, HumanTask, ProcessInstance
 from tests.conftest import sign_in
@@ -16,8 +16,17 @@ from tests.conftest import sign_in
 
 def test_the_bench_council_is_consistent_and_its_pages_answer(app, database_url, session):
     workflows = real_workflows(database_url)
-    counts = generate(database_url, 40, 10, workflows)
+    counts = generate(database_url, 40, 10, workflows, open_window=20)
     assert counts["instance"] == counts["audit"] == counts["case"] == 40 and counts["event"] == 400
+    # The open work is in the window of the 20 newest, numbered above the history, which is all closed.
+    bench_rows = ProcessInstance.business_key.like("AUD-B%")
+    in_window = dict(session.execute(select(ProcessInstance.id >= WINDOW_IDS, func.count(ProcessInstance.id))
+                                    .where(bench_rows).group_by(ProcessInstance.id >= WINDOW_IDS)).all())
+    assert in_window == {True: 20, False: 20}
+    assert session.scalars(select(ProcessInstance.status).where(bench_rows, ProcessInstance.id < WINDOW_IDS)
+                           .distinct()).all() == ["completed"]
+    assert session.scalar(select(func.count(ProcessInstance.id)).where(
+        bench_rows, ProcessInstance.id >= WINDOW_IDS, ProcessInstance.status != "completed")) > 0
     assert verify_chain(session).ok
     # With the audit run for real, and the worker's evidence task it starts (processes/audit_contribution).
     real = dict(session.execute(select(ProcessInstance.process_key, func.count(ProcessInstance.id))

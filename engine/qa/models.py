@@ -4,8 +4,8 @@ Case records hold references, cohort and team, never a child's name (data minimi
 """
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.database import Base, utcnow
@@ -107,6 +107,10 @@ class Case(Base):
 class Audit(Base):
     """One case file audit: who, when, and the grades before and after moderation."""
     __tablename__ = "audits"
+    # The audits still open, which the dashboard counts: an index of those alone, so counting
+    # them reads the open work and not the closed history (migration 0029).
+    __table_args__ = (Index("ix_audits_open", "instance_id", postgresql_where=text("status <> 'closed'"),
+                            sqlite_where=text("status <> 'closed'")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -220,7 +224,10 @@ class AuditAction(Base):
     (`audit_id`), or a recommendation or agreed action of another activity (`source`, with its
     instance, reference and, where it has them, service, case and partner agency)."""
     __tablename__ = "audit_actions"
-    __table_args__ = (UniqueConstraint("audit_id", "ref"),)
+    # The actions the QA lead has not verified, which the dashboard counts (migration 0029).
+    __table_args__ = (UniqueConstraint("audit_id", "ref"),
+                      Index("ix_audit_actions_unverified", "status", postgresql_where=text("verified_by_id IS NULL"),
+                            sqlite_where=text("verified_by_id IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"), index=True)

@@ -179,9 +179,13 @@ DASHBOARD_COUNTS = (
 
 def count_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> int:
     """How many instances `user` may see match `filters` (the list's total, without fetching rows)."""
-    query = _filtered(session, _joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user,
-                      filters, today)
-    return session.scalar(query)
+    return session.scalar(_count_query(session, user, filters, today))
+
+
+def _count_query(session: Session, user: User, filters: InstanceFilters, today: date):
+    """The list's total as a query: the dashboard asks the very same one for each of its numbers."""
+    return _filtered(session, _joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user,
+                     filters, today)
 
 
 def dashboard(session: Session, user: User, today: date) -> dict:
@@ -198,16 +202,21 @@ def dashboard(session: Session, user: User, today: date) -> dict:
     labels, names = step_labels(session), process_names(session)
     overdue = select(func.count(HumanTask.id)).where(HumanTask.state == "ready", HumanTask.due_on < today)
     if scoped:
-        overdue = overdue.where(HumanTask.instance_id.in_(
-            _joined(select(ProcessInstance.id), with_subject=True).where(scope)))
+        # The tasks of the instances on the overdue list, as `user` sees it: each task counted
+        # puts its instance on that list, so this counts the overdue tasks in scope, while the
+        # scope is read for the instances with an overdue task alone, not for every instance.
+        overdue = overdue.where(HumanTask.instance_id.in_(_filtered(
+            session, _joined(select(ProcessInstance.id), with_subject=True), user, InstanceFilters(overdue=True), today)))
     overdue_tasks = session.scalar(overdue)
-    # One pass over the instances for every number, each counted under exactly the conditions
-    # of the list its link opens.
+    # Every number in one statement, each the very query of the list its link opens (so it is that
+    # list's total by construction), as a subquery planned on its own: each reads only the rows
+    # its conditions select through their indexes (an error or suspended status, an overdue open
+    # task, an audit's status), so its cost follows the open work, not the history. One pass with
+    # a FILTER per number read every instance and audit ever started.
     counts = DASHBOARD_COUNTS[:2] + instance_subject().counts(session) + DASHBOARD_COUNTS[2:]
     shown = [(key, label, InstanceFilters.of(**values)) for key, label, values in counts]
-    numbers = session.execute(_joined(select(*(
-        func.count(ProcessInstance.id).filter(and_(*_conditions(session, user, filters, today))) for _, _, filters in shown)),
-        with_subject=True)).one()
+    numbers = session.execute(select(*(_count_query(session, user, filters, today).scalar_subquery()
+                                       for _, _, filters in shown))).one()
     groups: dict[str, dict] = {}
     for key, step, count in by_step:
         group = groups.setdefault(key, {"process": key, "process_name": names.get(key, key), "steps": [],
@@ -365,12 +374,14 @@ def version_summary(session: Session, version: ProcessVersion) -> dict:
 
 def versions_in_use(session: Session) -> list[dict]:
     """Every published version with how many of its instances are still open."""
-    rows = session.execute(
-        select(ProcessVersion, func.count(ProcessInstance.id).filter(ProcessInstance.status.in_(OPEN_STATUSES)))
-        .outerjoin(ProcessInstance, ProcessInstance.process_version_id == ProcessVersion.id)
-        .group_by(ProcessVersion.id).order_by(ProcessVersion.process_key, ProcessVersion.version.desc())).all()
-    return [{"version": version, "name": version.manifest.get("name", version.process_key), "open": count}
-            for version, count in rows]
+    # The open instances alone are read, through the status index: not every instance ever run.
+    open_counts = dict(session.execute(
+        select(ProcessInstance.process_version_id, func.count(ProcessInstance.id))
+        .where(ProcessInstance.status.in_(OPEN_STATUSES)).group_by(ProcessInstance.process_version_id)).all())
+    versions = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_key,
+                                                               ProcessVersion.version.desc())).all()
+    return [{"version": version, "name": version.manifest.get("name", version.process_key),
+             "open": open_counts.get(version.id, 0)} for version in versions]
 
 
 def diagram_xml(version: ProcessVersion) -> str:

@@ -9,13 +9,13 @@ missing, the columns keep pglz and everything works as before. Rows already writ
 their compression until they are next written. SQLite has no such setting.
 
 Revision ID: 0032
-Revises: 0024
+Revises: 0029
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0032'
-down_revision = '0024'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
