@@ -5,9 +5,11 @@ and renders. Anything a user can get wrong comes back as a message, never a trac
 """
 from flask import Flask, render_template
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 import engine.qa  # noqa: F401  (registers the QA service operations)
 from engine.accounts import ROLES, User
+from engine.read_transactions import end_if_only_read
 from webapp import (config, formatting, navigation, request_limits, request_log, security_headers, session_guard,
                     single_sign_on, url_converters)
 from webapp.extensions import csrf, db, limiter, login_manager
@@ -19,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     url_converters.register(app)
     db.init_app(app)
+    _end_read_only_requests_with_commit(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -40,6 +43,19 @@ def create_app(overrides: dict | None = None) -> Flask:
                 "navigation_items": navigation.items_for}
 
     return app
+
+
+def _end_read_only_requests_with_commit(app: Flask) -> None:
+    """Registered after Flask-SQLAlchemy, so it runs before the session is removed (and rolled
+    back): a request that only read commits instead, keeping PostgreSQL's prepared statements
+    (engine/read_transactions.py)."""
+    @app.teardown_appcontext
+    def end_read_only_transaction(error):
+        if error is None and db.session.registry.has():
+            try:
+                end_if_only_read(db.session())
+            except SQLAlchemyError:  # the database went away: the session's removal rolls back as before
+                app.logger.warning("a read-only transaction could not be committed", exc_info=True)
 
 
 def _register_blueprints(app: Flask) -> None:
