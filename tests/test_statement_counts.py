@@ -46,11 +46,12 @@ FILES = {
     "forms/note-schema.json": json.dumps({"type": "object", "properties": {"note": {"type": "string"}}}),
 }
 # Begin, lock the instance (found by the task's id) with its version, read the task with
-# whether it has drafts (it has none here, so none are deleted), keep the submission, save
-# the workflow, read the open task rows, close the completed one, add the next one, find
-# the role's people and notify them, seal the trail (read the chain head, move it, insert
-# the events): pinned, so that a new query on this path is a decision, not an accident.
-COMPLETION_STATEMENTS = 13
+# whether it has drafts (it has none here, so none are deleted) and with the instance's
+# other open task rows, keep the submission, save the workflow, close the completed row, add
+# the next one, find the role's people and notify them, seal the trail (read the chain head,
+# move it, insert the events): pinned, so that a new query on this path is a decision, not
+# an accident.
+COMPLETION_STATEMENTS = 12
 INBOX_STATEMENTS = 4  # every tab's count in one, then a page of each of the three tabs
 
 

@@ -22,7 +22,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import and_, bindparam, delete, event as sa_event, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid import UUID
@@ -302,8 +302,9 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
     person who arrives a moment later sees the first person's result.
 
     Two statements: the instance is locked with its version (only the instance row is
-    locked: `FOR UPDATE OF`), and the task is read with whether it has drafts, so that
-    completing it deletes drafts only when there are some."""
+    locked: `FOR UPDATE OF`), and the task is read with whether it has drafts (so that
+    completing it deletes drafts only when there are some) and with the instance's other
+    open task rows (so that saving it need not read them again)."""
     locked = session.execute(
         select(ProcessInstance, ProcessVersion)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
@@ -313,11 +314,11 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
         raise TaskNotFound("There is no such task.")
     instance, version = locked
     hold_version(session, version)
-    task, has_drafts = session.execute(
+    rows = session.execute(
         select(HumanTask, exists().where(TaskDraft.human_task_id == HumanTask.id))
-        .where(HumanTask.id == task_id).execution_options(populate_existing=True)).one()
-    without_drafts = session.info.setdefault(_TASKS_WITHOUT_DRAFTS, set())
-    (without_drafts.discard if has_drafts else without_drafts.add)(task.id)
+        .where(or_(HumanTask.id == task_id, and_(HumanTask.instance_id == instance.id, HumanTask.state == "ready")))
+        .execution_options(populate_existing=True)).all()
+    task, has_drafts = next((row, drafts) for row, drafts in rows if row.id == task_id)
     if task.state == "completed":
         raise TaskNotOpen(f"This task was already completed by {_name(session, task.completed_by_id)} "
                           f"on {task.completed_at:%d %B %Y at %H:%M}.")
@@ -326,11 +327,24 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
     if instance.status != "running":
         raise TaskNotOpen(f"This process is {STATUS_WORDS.get(instance.status, instance.status)}; "
                           "its tasks cannot be worked on.")
+    without_drafts = session.info.setdefault(_TASKS_WITHOUT_DRAFTS, set())
+    (without_drafts.discard if has_drafts else without_drafts.add)(task.id)
+    # The instance's open rows as of the revision locked, for its save (_open_rows), this transaction only.
+    session.info.setdefault(_OPEN_ROWS_AT_LOCK, {})[(instance.id, instance.revision)] = [
+        row for row, _ in rows if row.state == "ready"]
     return task, instance
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_rows_read_at_lock(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's own transaction, not a savepoint inside it
+        session.info.pop(_OPEN_ROWS_AT_LOCK, None)
 
 
 # Ids of tasks `lock_task` found without drafts in this session's latest look at them.
 _TASKS_WITHOUT_DRAFTS = "tasks_without_drafts"
+# Open task rows `lock_task` read, by (instance id, revision locked).
+_OPEN_ROWS_AT_LOCK = "open_rows_at_lock"
 
 
 def may_act_or_cover(session: Session, task: HumanTask, user: User) -> bool:
@@ -513,9 +527,7 @@ def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: date
     by_instance = {item.instance.id: item for item in advanced}
     ready = {item.instance.id: {str(t.id): t for t in item.workflow.get_tasks(state=TaskState.READY, manual=True)}
              for item in advanced}
-    # An instance saved for the first time (now at revision 1: just started) has no rows yet.
-    saved_before = [instance_id for instance_id, item in by_instance.items() if item.instance.revision > 1]
-    for row in session.scalars(_OPEN_TASK_ROWS, {"instance_ids": saved_before}) if saved_before else ():
+    for row in _open_rows(session, by_instance):
         item = by_instance[row.instance_id]
         if ready[row.instance_id].pop(row.task_uuid, None) is not None:
             continue
@@ -534,6 +546,24 @@ def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: date
     if added:
         for hook in TASK_READY_HOOKS:
             hook(session, added)
+
+
+def _open_rows(session: Session, by_instance: dict[int, AdvancedWorkflow]) -> list[HumanTask]:
+    """The open task rows of the instances being saved (each already at its new revision):
+    those `lock_task` read at the revision just written over, still open; the others' in one
+    query; none for an instance saved for the first time (just started: it has no rows yet).
+    The instance has been locked since, so no other transaction can have changed its rows."""
+    read_at_lock = session.info.pop(_OPEN_ROWS_AT_LOCK, {})
+    rows, unread = [], []
+    for instance_id, item in by_instance.items():
+        known = read_at_lock.get((instance_id, item.instance.revision - 1))
+        if known is not None:
+            rows += [row for row in known if row.state == "ready"]
+        elif item.instance.revision > 1:
+            unread.append(instance_id)
+    if unread:
+        rows += session.scalars(_OPEN_TASK_ROWS, {"instance_ids": unread})
+    return rows
 
 
 def _new_task_row(session: Session, item: AdvancedWorkflow, uuid: str, spiff_task, now: datetime) -> dict:
