@@ -19,7 +19,7 @@ from engine.clock import clock
 from engine.database import insert_rows
 from engine.email_delivery import email_bodies, smtp_configured
 from engine.notification_models import Notification, OutboxAttachment, OutboxEmail
-from engine.runtime import events, instances
+from engine.runtime import events, saving
 from engine.runtime.errors import NotAllowed, WorkflowError
 from engine.runtime.models import HumanTask, ProcessInstance
 from engine.runtime.registry import built_model_for, version_for
@@ -267,4 +267,4 @@ def notify_tasks_ready(session: Session, tasks: list[HumanTask]) -> None:
     _send(session, messages)
 
 
-instances.TASK_READY_HOOKS.append(notify_tasks_ready)
+saving.TASK_READY_HOOKS.append(notify_tasks_ready)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.accounts import User
 from engine.runtime import events
 from engine.runtime.errors import NotAllowed, WorkflowError
-from engine.runtime.instances import _save as save_instance  # the one write path: revision check, projections
+from engine.runtime.saving import save_workflow  # the one write path: revision check, projections
 from engine.runtime.instances import lock_instance
 from engine.runtime.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.persistence import load_workflow
@@ -149,7 +149,7 @@ def _move(session, instance, source, target, new: BuiltModel, user: User) -> Non
     for task in workflow.get_tasks(state=_CURRENT):  # the new version's model data (its grading scale) from here on
         task.data.update(new.data or {})
     instance.process_version_id = target.id
-    save_instance(session, instance, workflow, new, actor_id=user.id, completed_uuid=None)
+    save_workflow(session, instance, workflow, new, actor_id=user.id, completed_uuid=None)
     _refresh_open_tasks(session, instance, new)
     events.record(session, "instance.migrated", actor_id=user.id, instance_id=instance.id,
                   subject=("process_instance", instance.id),
