@@ -146,24 +146,37 @@ def dashboard_counts(session: Session, user: User, today: date) -> list[dict]:
 
 
 def filter_choices(session: Session, user: User) -> dict:
-    """Options for the filter selects, within what `user` may see."""
-    visible = select(AuditAction.audit_id).outerjoin(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))
-    audits = select(Audit).where(Audit.id.in_(visible))
-    activity_services = (select(AuditAction.service_id).outerjoin(Audit, Audit.id == AuditAction.audit_id)
-                         .where(AuditAction.audit_id.is_(None), tracker_scope(user)))
+    """Options for the filter selects, within what `user` may see: each service, team, owner and
+    cycle with an action `user` may see, asked of each row (through the indexes of the audits'
+    service, team and cycle and of the actions' audit and owner), so the few choices are read
+    rather than every audit and action of the history."""
     return {
         "services": session.execute(select(Service.id, Service.name).where(or_(
-            Service.id.in_(audits.with_only_columns(Audit.service_id)), Service.id.in_(activity_services)))
+            _has_visible_action(user, Audit.service_id == Service.id, audited=True),
+            _has_visible_action(user, and_(AuditAction.audit_id.is_(None), AuditAction.service_id == Service.id))))
             .order_by(Service.name)).all(),
         "teams": session.execute(select(Team.id, Team.name).where(
-            Team.id.in_(audits.with_only_columns(Audit.team_id))).order_by(Team.name)).all(),
-        "owners": session.execute(select(User.id, User.display_name).where(User.id.in_(
-            select(AuditAction.owner_id).outerjoin(Audit, Audit.id == AuditAction.audit_id).where(tracker_scope(user))))
-            .order_by(User.display_name)).all(),
+            _has_visible_action(user, Audit.team_id == Team.id, audited=True)).order_by(Team.name)).all(),
+        "owners": session.execute(select(User.id, User.display_name).where(
+            _has_visible_action(user, AuditAction.owner_id == User.id)).order_by(User.display_name)).all(),
         "cycles": [(cycle.id, cycle.label) for cycle in session.scalars(
-            select(AuditCycle).where(AuditCycle.id.in_(audits.with_only_columns(Audit.cycle_id)))
+            select(AuditCycle).where(_has_visible_action(user, Audit.cycle_id == AuditCycle.id, audited=True))
             .order_by(AuditCycle.number))],
     }
+
+
+def _has_visible_action(user: User, condition, *, audited: bool = False):
+    """Whether an action `user` may see meets `condition` (correlated to the choice's row); with
+    `audited`, the action of an audit (joined, for conditions on the audit), else any action (its
+    audit outer-joined, as the scope reads it).
+
+    Asked as "the first such action's id is not null": PostgreSQL plans a subquery with a LIMIT
+    for each row on its own, an index scan that stops at the first match, whereas it turns an
+    EXISTS into a join that reads every audit of each team (or all of them, hashed)."""
+    actions = select(AuditAction.id)
+    actions = (actions.join(Audit, Audit.id == AuditAction.audit_id) if audited
+               else actions.outerjoin(Audit, Audit.id == AuditAction.audit_id))
+    return actions.where(condition, tracker_scope(user)).limit(1).scalar_subquery().is_not(None)
 
 
 def action_for(session: Session, user: User, action_id: int, today: date) -> dict:

@@ -23,10 +23,10 @@ SEE_EVERY_INSTANCE = ("qa_lead", "qa_officer")
 MONITOR_ROLES = ("head_of_service",)
 
 
-def _join(query, with_search: bool):
-    """The audit each instance runs (if any), and its case when the search or sort needs it."""
+def _join(query, with_sort: bool):
+    """The audit each instance runs (if any), and its case when the sort by case needs it."""
     query = query.outerjoin(Audit, Audit.instance_id == ProcessInstance.id)
-    return query.outerjoin(Case, Case.id == Audit.case_id) if with_search else query
+    return query.outerjoin(Case, Case.id == Audit.case_id) if with_sort else query
 
 
 def _scope(user: User):
@@ -45,9 +45,12 @@ def _scope(user: User):
 
 
 def _search(text: str) -> list:
-    matches = [Case.reference.startswith(text, autoescape=True)]
+    """The ids of the instances whose audit's case reference begins with `text`, or whose audit
+    is number `text`: each a lookup through its own index (the case's reference prefix index)."""
+    matches = [select(Audit.instance_id).join(Case, Case.id == Audit.case_id)
+               .where(Case.reference.startswith(text, autoescape=True))]
     number = whole_number(text, minimum=1)
-    return matches + [Audit.id == number] if number is not None else matches
+    return matches + [select(Audit.instance_id).where(Audit.id == number)] if number is not None else matches
 
 
 def _used(column, user: User):

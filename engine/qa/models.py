@@ -83,6 +83,10 @@ class Team(Base):
 class Case(Base):
     """A child's case as the case management system knows it: reference, not name."""
     __tablename__ = "cases"
+    # Searches match a prefix of the reference: on PostgreSQL a pattern-ops index serves it (the
+    # unique index does not under the C.UTF-8 collation), see ProcessInstance's.
+    __table_args__ = (Index("ix_cases_reference_prefix", "reference",
+                            postgresql_ops={"reference": "varchar_pattern_ops"}),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)

@@ -47,11 +47,12 @@ class SubjectFilter:
 class InstanceSubject:
     """Everything monitoring needs to know about what instances are about.
 
-    - `join(query, with_search)` outer-joins the domain's tables onto a query over
-      process instances (`with_search` adds what the search and the extra sorts need);
+    - `join(query, with_sort)` outer-joins the domain's tables onto a query over
+      process instances (`with_sort` adds what the extra sorts need);
     - `scope(user)` is the WHERE clause, over that join, of the instances a person who
       does not see every instance may see;
-    - `search(text)` the clauses a search text may match; `sorts` extra sort columns;
+    - `search(text)` the queries of instance ids a search text matches (each one column,
+      read through its own index: the list takes their union); `sorts` extra sort columns;
     - `counts(session)` extra dashboard numbers as (key, label, filter values), read with the
       session because their labels and filters may follow model data;
     - `describe_rows(session, ids)` maps instance ids to {"about", "detail"} for the list;
@@ -60,7 +61,7 @@ class InstanceSubject:
       events belong on its timeline."""
     monitor_roles: tuple[str, ...] = ()
     see_every_roles: tuple[str, ...] = ()
-    join: Callable = lambda query, with_search: query
+    join: Callable = lambda query, with_sort: query
     scope: Callable = lambda user: false()
     search: Callable[[str], list] = lambda text: []
     search_label: str = "Reference"

@@ -32,8 +32,12 @@ class ProcessVersion(Base):
 class ProcessInstance(Base):
     """One running (or finished) workflow: its whole serialized state in one row."""
     __tablename__ = "process_instances"
-    # The scheduler's claim (running, due by now, soonest first) reads this index alone.
-    __table_args__ = (Index("ix_process_instances_due", "status", "next_timer_at"),)
+    # The scheduler's claim (running, due by now, soonest first) reads this index alone. The
+    # instance list's search matches a prefix of the reference: PostgreSQL serves LIKE 'X%' from
+    # a pattern-ops index only (a plain one only under the C collation; databases here use C.UTF-8).
+    __table_args__ = (Index("ix_process_instances_due", "status", "next_timer_at"),
+                      Index("ix_process_instances_business_key_prefix", "business_key",
+                            postgresql_ops={"business_key": "varchar_pattern_ops"}))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)

@@ -16,7 +16,7 @@ from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true, union_all
 from sqlalchemy.orm import Session, defer
 
 from engine.accounts import User
@@ -431,19 +431,19 @@ def delete_filter(session: Session, user: User, filter_id: int) -> SavedFilter:
     return saved
 
 
-def _joined(query, with_subject: bool = True, with_search: bool = False):
+def _joined(query, with_subject: bool = True, with_sort: bool = False):
     """An instance query, joined to what the instance is about when the scope, a filter or the
     sort needs it (counting every instance needs nothing joined)."""
     query = query.select_from(ProcessInstance)
-    return instance_subject().join(query, with_search) if with_subject else query
+    return instance_subject().join(query, with_sort) if with_subject else query
 
 
 def _joins(user: User, filters: InstanceFilters) -> dict:
     """Which joins `filters` need: the subject for the scope and its filters, and what the
-    search and the domain's sorts read."""
-    with_search = bool(filters.q) or filters.sort in instance_subject().sorts
-    with_subject = with_search or not sees_every_instance(user) or bool(filters.subject)
-    return {"with_subject": with_subject, "with_search": with_search}
+    domain's sorts read (the search reads its own lookups, `_searched`)."""
+    with_sort = filters.sort in instance_subject().sorts
+    with_subject = with_sort or not sees_every_instance(user) or bool(filters.subject)
+    return {"with_subject": with_subject, "with_sort": with_sort}
 
 
 def _filtered(session: Session, query, user: User, filters: InstanceFilters, today: date):
@@ -455,11 +455,7 @@ def _conditions(session: Session, user: User, filters: InstanceFilters, today: d
     conditions = [instance_scope(user)]
     subject = instance_subject()
     if filters.q:
-        text = filters.q.upper()
-        matches = [ProcessInstance.business_key.startswith(text, autoescape=True), *subject.search(text)]
-        if (number := whole_number(text, minimum=1)) is not None:
-            matches.append(ProcessInstance.id == number)
-        conditions.append(or_(*matches))
+        conditions.append(ProcessInstance.id.in_(_searched(filters.q.upper())))
     if filters.process:
         conditions.append(ProcessInstance.process_key == filters.process)
     if filters.version is not None:
@@ -476,6 +472,18 @@ def _conditions(session: Session, user: User, filters: InstanceFilters, today: d
         if registered is not None and value not in (None, ""):
             conditions.append(registered.condition(session, value))
     return conditions
+
+
+def _searched(text: str):
+    """The ids of the instances a search text matches: its reference begins with the text, or its
+    id is the number, or the domain's lookups match (a case reference, an audit number). A union
+    of lookups, each through its own index, so a search reads the instances it finds: one OR
+    over the joined rows made PostgreSQL join every instance, audit and case ever written."""
+    lookups = [select(ProcessInstance.id).where(ProcessInstance.business_key.startswith(text, autoescape=True)),
+               *instance_subject().search(text)]
+    if (number := whole_number(text, minimum=1)) is not None:
+        lookups.append(select(ProcessInstance.id).where(ProcessInstance.id == number))
+    return union_all(*lookups)
 
 
 def _open_task(condition):
