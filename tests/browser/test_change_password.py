@@ -1,6 +1,7 @@
 """A person changes their password in the browser, is refused a weak one with the problem
 shown at the field, and signs in with the new one; the page passes axe at phone width."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
 
@@ -24,7 +25,7 @@ def test_change_password_then_sign_in_with_the_new_one_at_320_px(page):
     assert_accessible(page)
 
     fill(page, "demo-password", "password1234", "password1234")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert "too common" in page.locator("#new_password-error").inner_text()
     assert_accessible(page)
 

@@ -5,6 +5,7 @@ the app; the browser follows the real redirects both ways, and the pages on our 
 checked with axe-core at phone and desktop widths.
 """
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, serving
 from tests.oidc_provider import Provider
@@ -40,7 +41,7 @@ def test_a_team_manager_signs_in_with_the_council_account_and_sees_the_inbox(pag
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url("**/inbox")
     assert "Signed in as" in page.content()
-    assert page.get_by_role("heading", level=1).first.is_visible()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
@@ -54,5 +55,5 @@ def test_an_unknown_person_is_told_they_cannot_sign_in(page, provider):
     page.locator("input[name=sub]").fill("stranger")
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url("**/sign-in/oidc/callback**")
-    assert page.get_by_role("heading", name="You cannot sign in").is_visible()
+    expect(page.get_by_role("heading", name="You cannot sign in")).to_be_visible()
     assert_accessible(page)

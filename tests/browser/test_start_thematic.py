@@ -29,7 +29,7 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
     assert_accessible(page)
 
     page.get_by_role("button", name="Start", exact=True).click()  # nothing answered: every error shown
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert "Choose the service this is about" in page.locator(".govuk-error-summary").inner_text()
     assert_accessible(page)
 
