@@ -1,4 +1,4 @@
-"""The instance list's search and the tracker's filter choices, against what they mean.
+"""The instance list's search and scope and the tracker's filter choices, against what they mean.
 
 Both are asked of the database in a form that reads through indexes (a union of id
 lookups; a first matching action per choice), so here each answer is compared with the
@@ -14,9 +14,11 @@ from sqlalchemy import select, update
 
 from engine.accounts import User
 from engine.clock import clock
+from engine.qa.access import can_view_audit
 from engine.qa.actions_tracker import filter_choices, tracker_scope
-from engine.qa.models import Audit, AuditAction, Case, Service
-from engine.runtime.models import ProcessInstance
+from engine.qa.models import Audit, AuditAction, Case, Service, Team
+from engine.qa.start_subjects import own_services, own_teams
+from engine.runtime.models import InstanceStart, ProcessInstance
 from engine.runtime.monitoring import InstanceFilters, list_instances
 from tests.conftest import user_named
 from tests.test_monitoring import council  # noqa: F401  (the fixture)
@@ -83,6 +85,63 @@ def test_each_search_means_the_same_within_what_each_person_sees(searchable, cou
         ids, total = listing(session, username, q=text)
         assert ids == [instance_id for instance_id in visible if instance_id in means], text
         assert total == len(ids), text
+    session.rollback()
+
+
+def meaning_of_scope(session, user: User) -> set[int]:
+    """The instances a person who does not see every instance may see, worked out row by row:
+    those of the audits they may see, and those they started or that were started about their
+    services, their teams or their teams' cases."""
+    services, teams = set(session.scalars(own_services(user))), set(session.scalars(own_teams(user)))
+    case_teams = dict(session.execute(select(Case.id, Case.team_id)).all())
+    audits = {instance_id for audit_id, instance_id in session.execute(select(Audit.id, Audit.instance_id))
+              if instance_id is not None and can_view_audit(session, user, audit_id)}
+    started = {start.instance_id for start in session.scalars(select(InstanceStart))
+               if start.started_by_id == user.id
+               or (start.about_kind == "service" and start.about_id in services)
+               or (start.about_kind == "team" and start.about_id in teams)
+               or (start.about_kind == "case" and case_teams.get(start.about_id) in teams)}
+    return audits | started
+
+
+@pytest.fixture
+def started_about(council, session):  # noqa: F811
+    """Instances that run no audit, each started one way: about a service, a team, a case of a
+    team, and by a head of service themselves; and one about a service, started by nobody here."""
+    leaving_care = session.scalar(select(Team).where(Team.name == "Leaving Care 1"))
+    case = session.scalar(select(Case).where(Case.team_id == leaving_care.id).order_by(Case.id))
+    hos = user_named(session, "hos.cincp")
+    cincp_service = session.scalar(select(Service.id).where(Service.head_of_service_id == hos.id).order_by(Service.id))
+    other_service = session.scalar(select(Service.id).where(Service.id != cincp_service).order_by(Service.id))
+    starts = [dict(about_kind="service", about_id=cincp_service), dict(about_kind="team", about_id=leaving_care.id),
+              dict(about_kind="case", about_id=case.id), dict(about_kind=None, about_id=None, started_by_id=hos.id),
+              dict(about_kind="service", about_id=other_service)]
+    version_id = session.scalar(select(ProcessInstance.process_version_id).where(
+        ProcessInstance.id == council["scoring"]["instance"]))
+    for number, start in enumerate(starts):
+        instance = ProcessInstance(process_version_id=version_id, process_key="scoring", business_key=f"START-{number}",
+                                   status="running", serialized="{}")
+        session.add(instance)
+        session.flush()
+        session.add(InstanceStart(instance_id=instance.id, process_key="scoring", about_label="", answers={},
+                                  answers_sha256="0" * 64, **start))
+    session.commit()
+
+
+@pytest.mark.parametrize("username", MONITORS)
+def test_each_monitor_lists_exactly_the_instances_their_scope_means(started_about, session, username):
+    """Every page of the unfiltered list holds what the person's scope means, worked out row by
+    row (audits, and starts about services, teams and cases), and its total counts that."""
+    user = user_named(session, username)
+    everything = set(session.scalars(select(ProcessInstance.id)))
+    means = everything if user.has_role("qa_lead") else meaning_of_scope(session, user)
+    found = list_instances(session, user, InstanceFilters(), clock.today())
+    listed = {row["instance"].id for page in range(1, found["pages"] + 1) for row in list_instances(
+        session, user, InstanceFilters(page=page), clock.today())["rows"]}
+    assert listed == means and found["total"] == len(means)
+    if username == "hos.cincp":  # started about their service, by them, and the audits of their service
+        assert {"START-0", "START-3"} <= {session.get(ProcessInstance, i).business_key for i in listed}
+        assert "START-4" not in {session.get(ProcessInstance, i).business_key for i in listed}
     session.rollback()
 
 
