@@ -26,18 +26,18 @@ def test_change_password_then_sign_in_with_the_new_one_at_320_px(page):
 
     fill(page, "demo-password", "password1234", "password1234")
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    assert "too common" in page.locator("#new_password-error").inner_text()
+    expect(page.locator("#new_password-error")).to_contain_text("too common", use_inner_text=True)
     assert_accessible(page)
 
     fill(page, "demo-password", NEW_PASSWORD, NEW_PASSWORD)
     page.wait_for_url("**/inbox")
-    assert "Your password has been changed" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your password has been changed", use_inner_text=True)
 
     sign_out(page)
     page.get_by_label("Username").fill("sw.safeguarding1.1")
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
-    assert "Enter a correct username and password" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a correct username and password", use_inner_text=True)
     sign_in(page, "sw.safeguarding1.1", NEW_PASSWORD)
     assert page.url.endswith("/inbox")
 
@@ -52,6 +52,6 @@ def test_the_api_tokens_page_lists_and_revokes_at_320_px(page):
     page.wait_for_url("**/account/tokens")
     assert_accessible(page)
     page.get_by_role("button", name="Revoke").click()
-    assert "has been revoked" in page.locator(".govuk-notification-banner").inner_text()
-    assert "You have no API tokens that still work" in page.locator("main").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("has been revoked", use_inner_text=True)
+    expect(page.locator("main")).to_contain_text("You have no API tokens that still work", use_inner_text=True)
     assert_accessible(page)

@@ -6,6 +6,7 @@ axe-clean and fits 320 px."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.database import make_session_factory
@@ -52,18 +53,18 @@ def test_the_observer_sends_a_letter_with_the_keyboard_and_reads_the_answer(brow
     observer = staff.new_page()
     sign_in(observer, "hos.cincp")
     observer.goto(f"/tasks/{observation['task']}")
-    assert "Feedback from the people at the observation" in observer.inner_text("main")
+    expect(observer.locator("main").first).to_contain_text("Feedback from the people at the observation", use_inner_text=True)
     accessible_at_320(observer)
     tab_to_text(observer, "Ask a family member, young person or professional who was there for feedback")
     observer.keyboard.press("Enter")
     observer.wait_for_url(f"**/observations/{observation['instance']}/feedback-requests/new")
-    assert "Their answers are added to this observation." in observer.inner_text("main")
+    expect(observer.locator("main").first).to_contain_text("Their answers are added to this observation.", use_inner_text=True)
     accessible_at_320(observer)
 
     tab_to_text(observer, "Send the request")
     with observer.expect_navigation():  # the refusal comes back at the same address: wait for it, not the old page
         observer.keyboard.press("Enter")
-    assert "Select who the feedback is from" in observer.inner_text("main")
+    expect(observer.locator("main").first).to_contain_text("Select who the feedback is from", use_inner_text=True)
     accessible_at_320(observer)
 
     tab_to(observer, "audience")
@@ -78,13 +79,13 @@ def test_the_observer_sends_a_letter_with_the_keyboard_and_reads_the_answer(brow
     observer.wait_for_selector(".app-letter__code")
     code = observer.inner_text(".app-letter__code").strip()
     assert re.fullmatch(r"([A-Z2-7]{4} ){6}[A-Z2-7]{2}", code)
-    assert "withdraw this request on the observation" in observer.inner_text("main")
+    expect(observer.locator("main").first).to_contain_text("withdraw this request on the observation", use_inner_text=True)
     accessible_at_320(observer)
 
     public = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 800})
     parent = public.new_page()
     parent.goto(f"/feedback/{code.replace(' ', '')}")
-    assert "Were you treated with respect?" in parent.inner_text("main")
+    expect(parent.locator("main").first).to_contain_text("Were you treated with respect?", use_inner_text=True)
     tab_to(parent, "consent")
     parent.keyboard.press("Space")
     for question in ("respect", "understood_why", "timely", "kept_informed", "improved_for_child", "rating"):

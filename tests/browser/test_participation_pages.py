@@ -1,5 +1,6 @@
 """The participation pages at phone width: record what a group said, read the board report; axe-clean."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, sign_in
 
@@ -18,7 +19,7 @@ def test_a_group_is_recorded_and_read_in_the_board_report_at_320px(page):
     page.get_by_label("Money and housing").check()
     page.get_by_label("What they told us").fill("Setting-up-home grants arrive after we move in")
     page.get_by_role("button", name="Record").click()
-    assert "has been recorded" in page.inner_text("main")
-    assert "Setting-up-home grants arrive after we move in" in page.inner_text("main")
+    expect(page.locator("main").first).to_contain_text("has been recorded", use_inner_text=True)
+    expect(page.locator("main").first).to_contain_text("Setting-up-home grants arrive after we move in", use_inner_text=True)
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
