@@ -234,8 +234,8 @@ def graded_on(session: Session, action: AuditAction) -> date:
     day the activity agreed it."""
     if action.audit_id is None:
         return action.agreed_on
-    graded_at = session.scalar(select(Audit.graded_at).where(Audit.id == action.audit_id))
-    return as_utc(graded_at).astimezone(LOCAL_ZONE).date()
+    # The audit is usually in the session already (a supervision review has just read it).
+    return as_utc(session.get(Audit, action.audit_id).graded_at).astimezone(LOCAL_ZONE).date()
 
 
 def verify_action(session: Session, action_id: int, user: User) -> AuditAction:

@@ -15,7 +15,7 @@ from datetime import date
 from engine.clock import clock
 from engine.qa.models import Audit
 from engine.runtime.errors import InvalidFormData
-from engine.runtime.forms import field_schema
+from engine.runtime.forms import all_properties
 from engine.runtime.models import ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.runtime.services import ServiceContext
@@ -27,11 +27,9 @@ def refuse_dates_outside_the_case(context: ServiceContext, audit: Audit, data: d
     """Refuse (InvalidFormData, a message against each field) any date the form `form_key`
     asked for that is in the future or before the case was opened. The refusal rolls the
     form back: nothing it answered is kept."""
-    schema = _form_schema(context, form_key)
     errors = {}
-    for path, value in _leaves(data, []):
-        field = field_schema(schema, path)
-        if field.get("format") != "date" or path[-1] in PLANNED_DATE_FIELDS:
+    for path, value, field in _date_answers(_form_schema(context, form_key), data, []):
+        if path[-1] in PLANNED_DATE_FIELDS:
             continue
         problem = date_problem(_parsed(value), audit.case.opened_on, field.get("title", "The date"))
         if problem:
@@ -58,16 +56,19 @@ def _form_schema(context: ServiceContext, form_key: str) -> dict:
     return model.forms.get(form_key, {})
 
 
-def _leaves(value, path: list[str]):
-    """Every (path, string) in the answers, array indexes as path parts as the form errors spell them."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, [*path, str(key)])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, [*path, str(index)])
-    elif isinstance(value, str) and path:
-        yield path, value
+def _date_answers(node: dict, value, path: list[str]):
+    """Every (path, string, field) in the answers that the form's schema `node` asks for as a
+    date, array indexes as path parts as the form errors spell them. Only the form's own fields
+    are walked: the task data also holds everything the process gathered before."""
+    if isinstance(value, (dict, list)):
+        inner = node.get("items", {}) if node.get("type") == "array" else None
+        properties = all_properties(node) if inner is None else {}
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            field = inner if inner is not None else properties.get(str(key))
+            if field:
+                yield from _date_answers(field, item, [*path, str(key)])
+    elif isinstance(value, str) and path and node.get("format") == "date":
+        yield path, value, node
 
 
 def _parsed(value: str) -> date | None:

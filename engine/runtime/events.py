@@ -9,9 +9,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import event as sa_event, insert, select
+from sqlalchemy import bindparam, event as sa_event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine.clock import clock
 from engine.database import as_utc
@@ -75,18 +77,18 @@ def _seal_pending_events(session: Session) -> None:
     if not pending:
         return
     unlinked = [_unlinked_hash_body(fields) for fields in pending]
-    head = _locked_head(session)
+    head = session.execute(_LOCK_HEAD).first()
     if head is None:
         # The first events of a database: two writers would both find no head to lock
         # and both insert one. The second insert fails once the first commits; inside a
         # savepoint that costs nothing, and the loser then locks the winner's head.
         try:
             with session.begin_nested():
-                session.add(ChainHead(id=1, seq=0, hash=GENESIS_HASH))
+                session.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS_HASH))
         except IntegrityError:
             pass
-        head = _locked_head(session)
-    seq, prev_hash = head.seq, head.hash
+        head = session.execute(_LOCK_HEAD).first()
+    seq, prev_hash = head
     for fields, body in zip(pending, unlinked):
         seq += 1
         fields["seq"], fields["prev_hash"] = seq, prev_hash
@@ -94,16 +96,26 @@ def _seal_pending_events(session: Session) -> None:
     # One executemany for the lot, without an ORM object per event: a batch of timers
     # seals a few hundred events at once, and nothing reads them back in this session.
     session.execute(insert(Event.__table__), pending)
-    head.seq, head.hash = seq, prev_hash
-    session.flush()
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    _keep_loaded_head_in_step(session, seq, prev_hash)
 
 
-def _locked_head(session: Session) -> ChainHead | None:
-    """The chain head, locked for this transaction and read afresh: populate_existing,
-    because a head this session loaded in an earlier transaction would otherwise keep
-    its old seq and hash, and new events would collide with those appended since."""
-    return session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update()
-                          .execution_options(populate_existing=True))
+# The head is read, locked and moved with Core statements, not an ORM object: it is written
+# on every commit that records anything, and the ORM's load and flush cost more than the SQL.
+# Read afresh each time (never from the session's identity map): a head loaded in an earlier
+# transaction would keep its old seq and hash, and new events would collide with those since.
+_HEAD = ChainHead.__table__
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
+def _keep_loaded_head_in_step(session: Session, seq: int, head_hash: str) -> None:
+    """A ChainHead object the session holds (a CLI or scheduler that read the head) shows the
+    head just written, as it would had the ORM written it, without being marked changed."""
+    loaded = session.identity_map.get(identity_key(ChainHead, 1))
+    if loaded is not None:
+        set_committed_value(loaded, "seq", seq)
+        set_committed_value(loaded, "hash", head_hash)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
