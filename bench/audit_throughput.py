@@ -27,6 +27,7 @@ import time
 from statistics import median, quantiles
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 # Run as `python bench/audit_throughput.py`, only bench/ is on the path: add the project
 # before importing it.
@@ -56,6 +57,7 @@ from tests import answers
 PROCESS_KEY = "case_file_audit"
 DEFAULT_AUDITS = 20
 WARM_UP_AUDITS = 1
+COUNTED_AUDITS = 1  # after the timed ones, untimed: its tasks' Python calls are counted
 DEMO_SEED = 7
 MODERATOR = "hos.cincp"
 QA_LEAD = "qa.lead"
@@ -88,6 +90,7 @@ class Measurement:
     task_ms_by_step: dict[str, list[float]] = field(default_factory=dict)
     task_cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time for the same calls
     task_statements: list[int] = field(default_factory=list)  # SQL statements each completion sent
+    task_calls: list[int] = field(default_factory=list)  # Python calls per task, in the counted audit
     inbox_ms: list[float] = field(default_factory=list)
     audit_ms: list[float] = field(default_factory=list)
     audits: int = 0
@@ -152,25 +155,22 @@ def bare_spiffworkflow(audits: int, warm_up: int = WARM_UP_AUDITS) -> Measuremen
     spec, subprocess_specs = parse_model()
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     script_engine = CannedServiceEngine()
-    for number in range(warm_up + audits):
-        measured = number >= warm_up
+    for number in range(warm_up + audits + COUNTED_AUDITS):
+        measured, counted = warm_up <= number < warm_up + audits, number >= warm_up + audits
         audit_started = time.perf_counter()
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
         workflow.get_next_task(state=TaskState.READY).data.update(bare_start_data(number))
         workflow.do_engine_steps()
         saved = serializer.serialize_json(workflow)
         for step, _lane, data in GOOD_PATH:
+            def complete(saved=saved, step=step, data=data):
+                return bare_task(serializer, script_engine, saved, step, data)
+            if counted:
+                saved, calls = count_calls(complete)
+                measurement.task_calls.append(calls)
+                continue
             started, cpu_started = time.perf_counter(), time.process_time()
-            workflow = serializer.deserialize_json(saved)
-            workflow.script_engine = script_engine
-            task = next((ready for ready in workflow.get_tasks(state=TaskState.READY, manual=True)
-                         if ready.task_spec.bpmn_id == step), None)
-            if task is None:
-                raise BenchError(f"bare SpiffWorkflow: {step} is not ready")
-            task.data.update(data)
-            task.run()
-            workflow.do_engine_steps()
-            saved = serializer.serialize_json(workflow)
+            saved = complete()
             if measured:
                 measurement.add_task(step, (time.perf_counter() - started) * 1000,
                                      (time.process_time() - cpu_started) * 1000)
@@ -179,6 +179,42 @@ def bare_spiffworkflow(audits: int, warm_up: int = WARM_UP_AUDITS) -> Measuremen
             measurement.audits += 1
             measurement.finished += serializer.deserialize_json(saved).is_completed()
     return measurement
+
+
+def bare_task(serializer, script_engine, saved: str, step: str, data: dict) -> str:
+    """One user task on SpiffWorkflow alone: deserialize, answer, run, engine steps, serialize."""
+    workflow = serializer.deserialize_json(saved)
+    workflow.script_engine = script_engine
+    task = next((ready for ready in workflow.get_tasks(state=TaskState.READY, manual=True)
+                 if ready.task_spec.bpmn_id == step), None)
+    if task is None:
+        raise BenchError(f"bare SpiffWorkflow: {step} is not ready")
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+    return serializer.serialize_json(workflow)
+
+
+def count_calls(function: Callable[[], object]) -> tuple[object, int]:
+    """Run `function`, counting the Python functions and built-ins it calls.
+
+    A count that does not depend on how busy the machine is: on a shared machine two runs of
+    the same code differ by half in milliseconds, while the calls stay within a few per task,
+    so a change of a few percent shows here when it cannot in the timings. It leaves out what a
+    call costs (a database round trip is one call), so it complements the timings."""
+    calls = 0
+
+    def tally(_frame, event, _arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(tally)
+    try:
+        result = function()
+    finally:
+        sys.setprofile(None)
+    return result, calls
 
 
 # ------------------------------------------------------------------ the application
@@ -247,7 +283,7 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
     from webapp.extensions import db
 
     measurement = Measurement(label)
-    plans = plan_audits(url, warm_up + audits)
+    plans = plan_audits(url, warm_up + audits + COUNTED_AUDITS)
     app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url), "WTF_CSRF_ENABLED": False,
                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
     api = ApiClient(app.test_client())
@@ -255,7 +291,7 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
         sent = count_statements(db.engine)
     try:
         for number, plan in enumerate(plans):
-            measured = number >= warm_up
+            measured, counted = warm_up <= number < warm_up + audits, number >= warm_up + audits
             audit_started = time.perf_counter()
             audit = api.call("POST", "/api/v1/audits", QA_LEAD, 201, {
                 "case_reference": plan["case_reference"], "auditor_id": plan["auditor_id"],
@@ -268,8 +304,13 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
                              if task["spec_name"] == step and task["instance_id"] == audit["instance_id"]), None)
                 if task is None:
                     raise BenchError(f"{label}: {step} is not in the inbox of {plan[lane]}")
+                def complete(task_id=task["id"], username=plan[lane], data=data):
+                    return api.call("POST", f"/api/v1/tasks/{task_id}/complete", username, 200, {"data": data})
+                if counted:
+                    measurement.task_calls.append(count_calls(complete)[1])
+                    continue
                 started, cpu_started, statements_before = time.perf_counter(), time.process_time(), len(sent)
-                api.call("POST", f"/api/v1/tasks/{task['id']}/complete", plan[lane], 200, {"data": data})
+                complete()
                 if measured:
                     measurement.add_task(step, (time.perf_counter() - started) * 1000,
                                          (time.process_time() - cpu_started) * 1000, len(sent) - statements_before)
@@ -355,6 +396,8 @@ def report(columns: list[Measurement], bare: Measurement) -> str:
     row("app / bare, p95", lambda c: f"{p95(c.task_ms) / p95(bare.task_ms):.1f}x")
     row("per task, median CPU ms", lambda c: f"{median(c.task_cpu_ms):.2f}")
     row("CPU app / bare, median", lambda c: f"{median(c.task_cpu_ms) / median(bare.task_cpu_ms):.1f}x")
+    row("Python calls per task, median", lambda c: f"{median(c.task_calls):,.0f}")
+    row("calls app / bare, median", lambda c: f"{median(c.task_calls) / median(bare.task_calls):.2f}x")
     row("SQL statements per task", lambda c: (f"{median(c.task_statements):.0f} ({min(c.task_statements)}-"
                                               f"{max(c.task_statements)})") if c.task_statements else "n/a")
     row("inbox listing, median ms", lambda c: f"{median(c.inbox_ms):.2f}" if c.inbox_ms else "n/a")

@@ -12,3 +12,5 @@ def test_bare_spiffworkflow_runs_one_audit_to_the_end():
     assert (measurement.audits, measurement.finished) == (1, 1)
     assert len(measurement.task_ms) == len(GOOD_PATH)
     assert set(measurement.task_ms_by_step) == {step for step, _, _ in GOOD_PATH}
+    # One more audit, untimed, whose tasks' Python calls are counted: every one made some.
+    assert len(measurement.task_calls) == len(GOOD_PATH) and min(measurement.task_calls) > 1000
