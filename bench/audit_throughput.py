@@ -26,6 +26,7 @@ import tempfile
 import time
 from statistics import median, quantiles
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -156,15 +157,14 @@ def bare_spiffworkflow(audits: int, warm_up: int = WARM_UP_AUDITS) -> Measuremen
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
     script_engine = CannedServiceEngine()
     for number in range(warm_up + audits + COUNTED_AUDITS):
-        measured, counted = warm_up <= number < warm_up + audits, number >= warm_up + audits
+        measured, counted = _phase(number, warm_up, audits)
         audit_started = time.perf_counter()
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
         workflow.get_next_task(state=TaskState.READY).data.update(bare_start_data(number))
         workflow.do_engine_steps()
         saved = serializer.serialize_json(workflow)
         for step, _lane, data in GOOD_PATH:
-            def complete(saved=saved, step=step, data=data):
-                return bare_task(serializer, script_engine, saved, step, data)
+            complete = partial(bare_task, serializer, script_engine, saved, step, data)
             if counted:
                 saved, calls = count_calls(complete)
                 measurement.task_calls.append(calls)
@@ -193,6 +193,12 @@ def bare_task(serializer, script_engine, saved: str, step: str, data: dict) -> s
     task.run()
     workflow.do_engine_steps()
     return serializer.serialize_json(workflow)
+
+
+def _phase(number: int, warm_up: int, audits: int) -> tuple[bool, bool]:
+    """Whether audit `number` of a column is timed, and whether it is the counted one after them
+    (neither: a warm-up)."""
+    return warm_up <= number < warm_up + audits, number >= warm_up + audits
 
 
 def count_calls(function: Callable[[], object]) -> tuple[object, int]:
@@ -291,7 +297,7 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
         sent = count_statements(db.engine)
     try:
         for number, plan in enumerate(plans):
-            measured, counted = warm_up <= number < warm_up + audits, number >= warm_up + audits
+            measured, counted = _phase(number, warm_up, audits)
             audit_started = time.perf_counter()
             audit = api.call("POST", "/api/v1/audits", QA_LEAD, 201, {
                 "case_reference": plan["case_reference"], "auditor_id": plan["auditor_id"],
@@ -304,8 +310,8 @@ def application_over_http(label: str, url: str, audits: int, warm_up: int = WARM
                              if task["spec_name"] == step and task["instance_id"] == audit["instance_id"]), None)
                 if task is None:
                     raise BenchError(f"{label}: {step} is not in the inbox of {plan[lane]}")
-                def complete(task_id=task["id"], username=plan[lane], data=data):
-                    return api.call("POST", f"/api/v1/tasks/{task_id}/complete", username, 200, {"data": data})
+                complete = partial(api.call, "POST", f"/api/v1/tasks/{task['id']}/complete", plan[lane], 200,
+                                   {"data": data})
                 if counted:
                     measurement.task_calls.append(count_calls(complete)[1])
                     continue

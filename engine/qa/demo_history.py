@@ -27,10 +27,10 @@ from engine.qa.findings import tool_labels
 from engine.qa.grading_scale import scale_of_version
 from engine.qa.models import AREAS, AreaGrade, Audit, AuditAction, Case, Escalation, Feedback, Reflection, Service, Team
 from engine.qa.operations import FEEDBACK_SOURCES
-from engine.runtime.events import GENESIS_HASH, canonical_json, event_hash
+from engine.runtime.events import canonical_json, event_hash, lock_chain_head, move_chain_head
 from engine.runtime.forms import all_properties
 from engine.runtime.instances import claim_task, complete_task, task_form_schema
-from engine.runtime.models import ChainHead, Event, HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime.models import Event, HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for, latest_version
 
 GRADE_ORDER = ("outstanding", "good", "requires_improvement", "inadequate")
@@ -380,17 +380,14 @@ class _Trail:
 
 def append_events(session: Session, rows: list[dict]) -> None:
     """Chain `rows` onto the trail in one go, as the commit hook would one by one."""
-    head = session.scalar(select(ChainHead).where(ChainHead.id == 1).with_for_update()
-                          .execution_options(populate_existing=True))
-    if head is None:
-        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
+    seq, prev_hash = lock_chain_head(session)
     for fields in rows:
-        fields["seq"], fields["prev_hash"] = head.seq + 1, head.hash
-        fields["hash"] = event_hash(fields)
-        head.seq, head.hash = fields["seq"], fields["hash"]
+        seq += 1
+        fields["seq"], fields["prev_hash"] = seq, prev_hash
+        fields["hash"] = prev_hash = event_hash(fields)
     for start in range(0, len(rows), 5000):
         session.execute(insert(Event), rows[start:start + 5000])
+    move_chain_head(session, seq, prev_hash)
 
 
 def at_local_hour(day: date, hour: int) -> datetime:

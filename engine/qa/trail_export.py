@@ -48,7 +48,7 @@ from engine.qa.report_pdf import audit_pdf
 from engine.qa.retention_models import RetainedRecord, TrailExport
 from engine.runtime import events
 from engine.runtime.errors import WorkflowError
-from engine.runtime.models import ChainHead, Event
+from engine.runtime.models import Event
 from engine.runtime.submissions import submissions_by_id
 
 EXPORT_ROLES = ("qa_lead", "director")
@@ -165,8 +165,8 @@ def run_export(session_factory: sessionmaker, export_id: int, directory: Path, w
     `progress(done, total)` hears of each chunk of audits finished, as the row does."""
     with session_factory() as session:
         export = session.get(TrailExport, export_id)
-        head = session.get(ChainHead, 1)
-        export.status, export.chain_head_seq, export.chain_head_hash = "running", head.seq, head.hash
+        export.status = "running"
+        export.chain_head_seq, export.chain_head_hash = events.chain_head(session)
         session.commit()
         filters, requested_by = ExportFilters.from_dict(export.filters), export.requested_by_id
         scales_in_use(session)  # every scale's grade labels, for the per-audit PDFs

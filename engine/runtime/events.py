@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, event as sa_event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from engine.clock import clock
 from engine.database import as_utc
@@ -77,7 +75,36 @@ def _seal_pending_events(session: Session) -> None:
     if not pending:
         return
     unlinked = [_unlinked_hash_body(fields) for fields in pending]
-    head = session.execute(_LOCK_HEAD).first()
+    seq, prev_hash = lock_chain_head(session)
+    for fields, body in zip(pending, unlinked):
+        seq += 1
+        fields["seq"], fields["prev_hash"] = seq, prev_hash
+        fields["hash"] = prev_hash = _linked_hash(body, seq, prev_hash)
+    # One executemany for the lot, without an ORM object per event: a batch of timers
+    # seals a few hundred events at once, and nothing reads them back in this session.
+    session.execute(insert(Event.__table__), pending)
+    move_chain_head(session, seq, prev_hash)
+
+
+# The head is read, locked and moved with Core statements, never as an ORM object: it is written
+# on every commit that records anything (the ORM's load and flush cost more than the SQL), and a
+# head object a session kept from an earlier transaction would show an old seq and hash.
+_HEAD = ChainHead.__table__
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """The chain head's (seq, hash) as the database holds it now; (0, GENESIS_HASH) before
+    the first event."""
+    head = session.execute(_READ_HEAD).first()
+    return tuple(head) if head else (0, GENESIS_HASH)
+
+
+def lock_chain_head(session: Session) -> tuple[int, str]:
+    """The chain head's (seq, hash), locked until this transaction ends: whoever appends events
+    holds it, so concurrent writers queue for the head rather than fork the chain."""
+    head = session.execute(_READ_HEAD.with_for_update()).first()
     if head is None:
         # The first events of a database: two writers would both find no head to lock
         # and both insert one. The second insert fails once the first commits; inside a
@@ -87,35 +114,13 @@ def _seal_pending_events(session: Session) -> None:
                 session.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS_HASH))
         except IntegrityError:
             pass
-        head = session.execute(_LOCK_HEAD).first()
-    seq, prev_hash = head
-    for fields, body in zip(pending, unlinked):
-        seq += 1
-        fields["seq"], fields["prev_hash"] = seq, prev_hash
-        fields["hash"] = prev_hash = _linked_hash(body, seq, prev_hash)
-    # One executemany for the lot, without an ORM object per event: a batch of timers
-    # seals a few hundred events at once, and nothing reads them back in this session.
-    session.execute(insert(Event.__table__), pending)
-    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
-    _keep_loaded_head_in_step(session, seq, prev_hash)
+        head = session.execute(_READ_HEAD.with_for_update()).first()
+    return tuple(head)
 
 
-# The head is read, locked and moved with Core statements, not an ORM object: it is written
-# on every commit that records anything, and the ORM's load and flush cost more than the SQL.
-# Read afresh each time (never from the session's identity map): a head loaded in an earlier
-# transaction would keep its old seq and hash, and new events would collide with those since.
-_HEAD = ChainHead.__table__
-_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-
-
-def _keep_loaded_head_in_step(session: Session, seq: int, head_hash: str) -> None:
-    """A ChainHead object the session holds (a CLI or scheduler that read the head) shows the
-    head just written, as it would had the ORM written it, without being marked changed."""
-    loaded = session.identity_map.get(identity_key(ChainHead, 1))
-    if loaded is not None:
-        set_committed_value(loaded, "seq", seq)
-        set_committed_value(loaded, "hash", head_hash)
+def move_chain_head(session: Session, seq: int, head_hash: str) -> None:
+    """Point the locked chain head at the event just appended (`lock_chain_head` first)."""
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": head_hash})
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -163,8 +168,7 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
             return ChainReport(False, checked, expected_prev, row.seq,
                                f"event {row.seq} was changed after it was written")
         expected_prev, expected_seq, checked = row.hash, row.seq + 1, checked + 1
-    head = session.get(ChainHead, 1)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    head_seq, head_hash = chain_head(session)
     if head_seq != checked or head_hash != expected_prev:
         return ChainReport(False, checked, expected_prev, checked + 1,
                            f"the chain ends at event {checked} but its head says {head_seq}: "

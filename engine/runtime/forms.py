@@ -160,8 +160,13 @@ def field_schema(schema: dict, path: list[str]) -> dict:
     properties are found in their branch)."""
     node = schema
     for part in path:
-        if node.get("type") == "array":
-            node = node.get("items", {})
-        else:
-            node = all_properties(node).get(part, {})
+        node = child_schema(node, part)
     return node
+
+
+def child_schema(node: dict, key: str) -> dict:
+    """The sub-schema one step below `node`: an array's items (whatever the index), or an
+    object's property `key`, its own or a conditional branch's; {} for a field it does not have."""
+    if node.get("type") == "array":
+        return node.get("items", {})
+    return all_properties(node).get(key, {})

@@ -114,7 +114,7 @@ def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: date
     """Bring the human-task rows of the instances in line with their READY user tasks:
     one read of their open rows, one INSERT of the new ones (their ids name them in the trail)."""
     by_instance = {item.instance.id: item for item in advanced}
-    ready = {item.instance.id: {str(t.id): t for t in _ready_user_tasks(item.workflow)} for item in advanced}
+    ready = {item.instance.id: {str(t.id): t for t in ready_user_tasks(item.workflow)} for item in advanced}
     for row in _open_rows(session, by_instance):
         item = by_instance[row.instance_id]
         if ready[row.instance_id].pop(row.task_uuid, None) is not None:
@@ -136,7 +136,7 @@ def _project_tasks(session: Session, advanced: list[AdvancedWorkflow], now: date
             hook(session, added)
 
 
-def _ready_user_tasks(workflow: BpmnWorkflow) -> list:
+def ready_user_tasks(workflow: BpmnWorkflow) -> list:
     """The workflow's READY user tasks, its subprocesses' included, read off each one's table
     of tasks: what `get_tasks(state=READY, manual=True)` finds, without walking the task tree
     (a parent lookup per task visited, on every save). Each process's in the order its tasks
