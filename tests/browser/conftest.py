@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from engine.qa import demo_data
@@ -155,3 +156,9 @@ def assert_accessible(page) -> None:
                 + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
                 for violation in results["violations"]]
     assert not problems, f"accessibility violations on {page.url}:\n" + "\n".join(problems)
+
+
+def shows(page, text: str, where: str = "main") -> None:
+    """Wait until the first `where` on the page shows `text` as a person reads it. After a click
+    or Enter the next page may still be loading: reading its text at once would race it."""
+    expect(page.locator(where).first).to_contain_text(text, use_inner_text=True)

@@ -3,7 +3,7 @@ shown at the field, and signs in with the new one; the page passes axe at phone 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in, sign_out
+from tests.browser.conftest import assert_accessible, shows, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +26,18 @@ def test_change_password_then_sign_in_with_the_new_one_at_320_px(page):
 
     fill(page, "demo-password", "password1234", "password1234")
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    expect(page.locator("#new_password-error")).to_contain_text("too common", use_inner_text=True)
+    shows(page, "too common", "#new_password-error")
     assert_accessible(page)
 
     fill(page, "demo-password", NEW_PASSWORD, NEW_PASSWORD)
     page.wait_for_url("**/inbox")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your password has been changed", use_inner_text=True)
+    shows(page, "Your password has been changed", ".govuk-notification-banner")
 
     sign_out(page)
     page.get_by_label("Username").fill("sw.safeguarding1.1")
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a correct username and password", use_inner_text=True)
+    shows(page, "Enter a correct username and password", ".govuk-error-summary")
     sign_in(page, "sw.safeguarding1.1", NEW_PASSWORD)
     assert page.url.endswith("/inbox")
 
@@ -52,6 +52,6 @@ def test_the_api_tokens_page_lists_and_revokes_at_320_px(page):
     page.wait_for_url("**/account/tokens")
     assert_accessible(page)
     page.get_by_role("button", name="Revoke").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("has been revoked", use_inner_text=True)
-    expect(page.locator("main")).to_contain_text("You have no API tokens that still work", use_inner_text=True)
+    shows(page, "has been revoked", ".govuk-notification-banner")
+    shows(page, "You have no API tokens that still work")
     assert_accessible(page)

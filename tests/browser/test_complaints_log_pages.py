@@ -1,9 +1,8 @@
 """The compliments and complaints log at phone width: the QA lead adds one, with a mistake
 first, and reads it in the log; each page axe-clean and no wider than the screen."""
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, shows, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +18,12 @@ def test_the_qa_lead_adds_a_complaint_and_reads_the_log_at_320px(page):
     page.get_by_label("Service", exact=True).select_option("Children in Care")
     page.get_by_label("Theme").select_option("family_time")
     page.get_by_role("button", name="Add to the log").click()
-    expect(page.locator(".govuk-error-summary").first).to_contain_text("A complaint needs its stage", use_inner_text=True)
+    shows(page, "A complaint needs its stage", ".govuk-error-summary")
     assert_accessible(page)
     page.get_by_label("Stage (complaints only)").select_option("stage_1")
     page.get_by_role("button", name="Add to the log").click()
-    expect(page.locator("main").first).to_contain_text("CMP-77 has been added to the log", use_inner_text=True)
-    expect(page.locator("main").first).to_contain_text("Contact and family time", use_inner_text=True)
+    shows(page, "CMP-77 has been added to the log")
+    shows(page, "Contact and family time")
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.goto("/complaints/import")

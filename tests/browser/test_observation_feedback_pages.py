@@ -6,14 +6,13 @@ axe-clean and fits 320 px."""
 import re
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.database import make_session_factory
 from engine.qa.demo_activities import run_practice_week_history
 from engine.runtime.models import HumanTask
 from engine.runtime.starting import child_instance_ids
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, shows, sign_in
 from tests.browser.test_public_feedback import tab_to
 from tests.conftest import user_named
 
@@ -53,18 +52,18 @@ def test_the_observer_sends_a_letter_with_the_keyboard_and_reads_the_answer(brow
     observer = staff.new_page()
     sign_in(observer, "hos.cincp")
     observer.goto(f"/tasks/{observation['task']}")
-    expect(observer.locator("main").first).to_contain_text("Feedback from the people at the observation", use_inner_text=True)
+    shows(observer, "Feedback from the people at the observation")
     accessible_at_320(observer)
     tab_to_text(observer, "Ask a family member, young person or professional who was there for feedback")
     observer.keyboard.press("Enter")
     observer.wait_for_url(f"**/observations/{observation['instance']}/feedback-requests/new")
-    expect(observer.locator("main").first).to_contain_text("Their answers are added to this observation.", use_inner_text=True)
+    shows(observer, "Their answers are added to this observation.")
     accessible_at_320(observer)
 
     tab_to_text(observer, "Send the request")
     with observer.expect_navigation():  # the refusal comes back at the same address: wait for it, not the old page
         observer.keyboard.press("Enter")
-    expect(observer.locator("main").first).to_contain_text("Select who the feedback is from", use_inner_text=True)
+    shows(observer, "Select who the feedback is from")
     accessible_at_320(observer)
 
     tab_to(observer, "audience")
@@ -79,13 +78,13 @@ def test_the_observer_sends_a_letter_with_the_keyboard_and_reads_the_answer(brow
     observer.wait_for_selector(".app-letter__code")
     code = observer.inner_text(".app-letter__code").strip()
     assert re.fullmatch(r"([A-Z2-7]{4} ){6}[A-Z2-7]{2}", code)
-    expect(observer.locator("main").first).to_contain_text("withdraw this request on the observation", use_inner_text=True)
+    shows(observer, "withdraw this request on the observation")
     accessible_at_320(observer)
 
     public = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 800})
     parent = public.new_page()
     parent.goto(f"/feedback/{code.replace(' ', '')}")
-    expect(parent.locator("main").first).to_contain_text("Were you treated with respect?", use_inner_text=True)
+    shows(parent, "Were you treated with respect?")
     tab_to(parent, "consent")
     parent.keyboard.press("Space")
     for question in ("respect", "understood_why", "timely", "kept_informed", "improved_for_child", "rating"):

@@ -1,8 +1,7 @@
 """The participation pages at phone width: record what a group said, read the board report; axe-clean."""
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, shows, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +18,7 @@ def test_a_group_is_recorded_and_read_in_the_board_report_at_320px(page):
     page.get_by_label("Money and housing").check()
     page.get_by_label("What they told us").fill("Setting-up-home grants arrive after we move in")
     page.get_by_role("button", name="Record").click()
-    expect(page.locator("main").first).to_contain_text("has been recorded", use_inner_text=True)
-    expect(page.locator("main").first).to_contain_text("Setting-up-home grants arrive after we move in", use_inner_text=True)
+    shows(page, "has been recorded")
+    shows(page, "Setting-up-home grants arrive after we move in")
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -3,13 +3,12 @@ the answer read on the audit by the auditor; every page on the way is axe-clean.
 import re
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.database import make_session_factory
 from engine.qa.allocation import AllocationRequest, allocate_audit
 from engine.qa.models import Case, Team
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, shows, sign_in
 from tests.conftest import user_named
 
 pytestmark = pytest.mark.browser
@@ -45,7 +44,7 @@ def test_a_parent_answers_with_the_keyboard_at_320px_and_the_auditor_reads_it(br
     auditor.goto(f"/audits/{audit_id}/feedback-requests/new")
     assert_accessible(auditor)
     auditor.get_by_role("button", name="Send the request").click()
-    expect(auditor.locator("main").first).to_contain_text("Select who the feedback is from", use_inner_text=True)
+    shows(auditor, "Select who the feedback is from")
     assert_accessible(auditor)
     auditor.get_by_label("Parent or carer").check()
     auditor.get_by_label("By printed letter with a code").check()
@@ -62,7 +61,7 @@ def test_a_parent_answers_with_the_keyboard_at_320px_and_the_auditor_reads_it(br
     parent.keyboard.type(code.lower())
     parent.keyboard.press("Enter")
     parent.wait_for_url(re.compile(r"/feedback/[A-Z2-7]{26}$"))
-    expect(parent.locator("main").first).to_contain_text("Were you treated with respect?", use_inner_text=True)
+    shows(parent, "Were you treated with respect?")
     assert_accessible(parent)
     assert parent.evaluate("document.documentElement.scrollWidth") <= 320
 
@@ -77,11 +76,11 @@ def test_a_parent_answers_with_the_keyboard_at_320px_and_the_auditor_reads_it(br
     parent.keyboard.press("Tab")
     parent.keyboard.press("Enter")
     parent.wait_for_url("**/feedback/thank-you")
-    expect(parent.locator("main").first).to_contain_text("We have your answers", use_inner_text=True)
+    shows(parent, "We have your answers")
     assert_accessible(parent)
     parent.go_back()
     parent.reload()
-    expect(parent.locator("main").first).to_contain_text("already been used", use_inner_text=True)
+    shows(parent, "already been used")
     assert_accessible(parent)
 
     auditor.goto(f"/audits/{audit_id}")
@@ -99,7 +98,7 @@ def test_the_page_for_too_many_wrong_codes_is_accessible_at_320px(browser, datab
         guesser = public.new_page()
         for attempt in ("AAAA", "BBBB"):
             guesser.goto(f"/feedback/{attempt}")
-            expect(guesser.locator("main").first).to_contain_text("We cannot find that code", use_inner_text=True)
+            shows(guesser, "We cannot find that code")
         response = guesser.goto("/feedback/CCCC")
         assert response.status == 429 and "Too many codes tried" in guesser.inner_text("main")
         assert_accessible(guesser)

@@ -13,7 +13,7 @@ from engine.clock import clock
 from engine.qa.demo_activities import run_thematic_history
 from engine.qa.reports import reporting_year
 from engine.runtime.starting import start_process
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, shows, sign_in
 from tests.test_annual_report_sources import seed_sources
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
 
     page.get_by_role("button", name="Start", exact=True).click()  # nothing answered: every error shown
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the service this is about", use_inner_text=True)
+    shows(page, "Choose the service this is about", ".govuk-error-summary")
     assert_accessible(page)
 
     deadline = clock.today() + timedelta(days=90)
@@ -46,13 +46,13 @@ def test_a_thematic_audit_is_commissioned_from_the_start_page_at_320_px(page):
     page.locator("#deadline-year").fill(str(deadline.year))
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_url("**/start")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Thematic audit started: THM-", use_inner_text=True)
+    shows(page, "Thematic audit started: THM-", ".govuk-notification-banner")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
 
     page.goto("/thematic")
     page.get_by_role("link", name="THM-").first.click()
-    expect(page.locator("h1")).to_contain_text("Neglect", use_inner_text=True)
+    shows(page, "Neglect", "h1")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
 
@@ -74,7 +74,7 @@ def test_a_recommendation_in_the_tracker_and_a_published_report_are_accessible_a
     assert_accessible(page)
     page.get_by_label("Completed", exact=True).check()
     page.get_by_role("button", name="Save the update").click()  # no evidence nor date: the errors are shown
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the evidence", use_inner_text=True)
+    shows(page, "Enter the evidence", ".govuk-error-summary")
     assert_accessible(page)
     page.get_by_label("Completed", exact=True).check()
     page.get_by_label("Evidence", exact=True).fill("Template v3 issued")
@@ -87,7 +87,7 @@ def test_a_recommendation_in_the_tracker_and_a_published_report_are_accessible_a
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
     page.goto(f"/thematic/{thematic.id}")  # published: the sample, its grades, findings and sign-off
-    expect(page.locator("#thematic-status")).to_contain_text("Published", use_inner_text=True)
+    shows(page, "Published", "#thematic-status")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
 
@@ -103,8 +103,8 @@ def test_an_annual_report_being_written_is_accessible_at_320_px(page, session):
     page.goto("/annual-reports")
     assert_accessible(page)
     page.get_by_role("link", name="AQR-").first.click()
-    expect(page.locator("#annual-status")).to_contain_text("Drafting", use_inner_text=True)
-    expect(page.locator("#complaints")).to_contain_text("Being listened to", use_inner_text=True)
+    shows(page, "Drafting", "#annual-status")
+    shows(page, "Being listened to", "#complaints")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
 
@@ -116,6 +116,6 @@ def test_the_trail_export_form_with_its_activity_filter_is_accessible_at_320_px(
     page.get_by_label("Activity").select_option("thematic_audit")
     page.get_by_label("Type of audit").select_option("random")
     page.get_by_role("button", name="Make the export").click()
-    expect(page.locator(".govuk-error-message").first).to_contain_text("choose the case file audit as the activity", use_inner_text=True)
+    shows(page, "choose the case file audit as the activity", ".govuk-error-message")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)

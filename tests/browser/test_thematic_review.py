@@ -4,7 +4,6 @@ the commission wrote; every page is axe-clean and nothing scrolls sideways."""
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.accounts import User
@@ -14,7 +13,7 @@ from engine.qa.thematic_models import ThematicAudit, ThematicSampleCase
 from engine.runtime.instances import complete_task
 from engine.runtime.models import HumanTask, InstanceStart
 from engine.runtime.starting import start_process
-from tests.browser.conftest import assert_accessible, sign_in, sign_out
+from tests.browser.conftest import assert_accessible, shows, sign_in, sign_out
 from tests.conftest import user_named
 
 pytestmark = pytest.mark.browser
@@ -51,23 +50,23 @@ def test_the_sample_review_and_the_focused_tool_are_accessible_at_320_px(page, s
     page.goto(f"/thematic/{thematic_id}")
     page.get_by_role("link", name="Review the sample before the audits start").click()
     page.wait_for_url(f"**/thematic/{thematic_id}/review")
-    expect(page.locator("#thematic-review caption")).to_contain_text("2 cases proposed", use_inner_text=True)
+    shows(page, "2 cases proposed", "#thematic-review caption")
     fits(page)
 
     page.get_by_role("link", name=f"Swap or remove case {first}").click()
     page.get_by_role("button", name=f"Swap case {first}").click()  # no reason: the error is shown
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why this case is swapped.", use_inner_text=True)
+    shows(page, "Say why this case is swapped.", ".govuk-error-summary")
     fits(page)
     page.get_by_label("Why is it swapped?").fill("The family moved out of the area.")
     page.get_by_role("button", name=f"Swap case {first}").click()
     page.wait_for_url(f"**/thematic/{thematic_id}/review")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Case {first} swapped for case", use_inner_text=True)
+    shows(page, f"Case {first} swapped for case", ".govuk-notification-banner")
     assert "The family moved out of the area." in page.locator(f'[data-case="{first}"]').inner_text()
     fits(page)
 
     page.get_by_role("button", name="Confirm and start 2 audits").click()
     page.wait_for_url(f"**/thematic/{thematic_id}")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Sample confirmed: 2 audits started", use_inner_text=True)
+    shows(page, "Sample confirmed: 2 audits started", ".govuk-notification-banner")
     fits(page)
     sign_out(page)
 
@@ -79,10 +78,10 @@ def test_the_sample_review_and_the_focused_tool_are_accessible_at_320_px(page, s
     session.rollback()
     sign_in(page, auditor)
     page.goto(f"/tasks/{task}")
-    expect(page.locator("main")).to_contain_text(QUESTION, use_inner_text=True)
+    shows(page, QUESTION)
     fits(page)
     page.get_by_role("button", name="Complete task").click()  # nothing answered: every question is required
-    expect(page.locator(".govuk-error-summary")).to_contain_text(QUESTION, use_inner_text=True)
+    shows(page, QUESTION, ".govuk-error-summary")
     fits(page)
 
 
@@ -107,12 +106,12 @@ def test_the_moderators_check_and_both_views_on_the_report_are_accessible_at_320
     page.set_viewport_size({"width": 320, "height": 800})
     sign_in(page, moderator)
     page.goto(f"/tasks/{check}")
-    expect(page.locator("main")).to_contain_text("The auditor answered: Yes.", use_inner_text=True)
+    shows(page, "The auditor answered: Yes.")
     fits(page)
     page.locator('input[name="moderator_check.q1_view"][value="disagree"]').check()
     page.locator('input[name="moderator_check.q2_view"][value="agree"]').check()
     page.get_by_role("button", name="Complete task").click()  # disagreeing without an answer or why
-    expect(page.locator(".govuk-error-summary")).to_contain_text("You disagree: say why", use_inner_text=True)
+    shows(page, "You disagree: say why", ".govuk-error-summary")
     fits(page)
     page.locator('input[name="moderator_check.q1_answer"][value="no"]').check()
     page.get_by_label("Why you disagree on question 1").fill("Neglect is not named in the plan itself.")
