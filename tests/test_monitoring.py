@@ -203,6 +203,54 @@ def test_sorting_and_pages(qa, council, session, monkeypatch):
     assert listed(qa, "sort=started&direction=asc&page=9") == last  # the last page
 
 
+def test_past_its_count_the_list_says_more_than_and_pages_on_with_next(qa, council, session, monkeypatch):
+    """A list longer than it counts (LIST_COUNTED_UP_TO) says "more than", offers Next while a
+    page follows and no last page, and its pages hold every instance once, in the order the
+    exact list has; a page past the end says so and links back to the first."""
+    from engine.runtime import monitoring
+    monkeypatch.setattr(monitoring, "PAGE_SIZE", 2)
+    exact = [listed_in_order(qa, f"sort=started&direction=asc&page={page}") for page in (1, 2, 3)]
+    monkeypatch.setattr(monitoring, "LIST_COUNTED_UP_TO", 3)
+
+    pages = [qa.get(f"/instances?sort=started&direction=asc&page={page}").text for page in (1, 2, 3)]
+    assert [ids_in_order(page) for page in pages] == exact
+    assert sorted(sum(exact, [])) == sorted(instances_of(council, *council))  # all six, once each
+    assert "More than <strong>3</strong> processes found, page 1." in pages[0]
+    assert ['rel="next"' in page for page in pages] == [True, True, False]
+    assert 'aria-label="Page 4"' not in pages[2] and 'aria-label="Page 3"' in pages[1]
+    past = qa.get("/instances?sort=started&direction=asc&page=4").text
+    assert 'There are no processes on page 4. <a class="govuk-link" href="/instances?sort=started&amp;direction=asc">' in past
+    listed_events = session.scalars(select(Event.payload).where(Event.kind == "instances.listed")
+                                    .order_by(Event.seq.desc()).limit(1)).one()
+    assert json.loads(listed_events)["total"] == "more than 3"
+    session.rollback()
+
+    monkeypatch.setattr(monitoring, "LIST_COUNTED_UP_TO", 6)  # exactly as many as there are: exact again
+    assert "<strong>6</strong> processes found, page 1 of 3." in qa.get("/instances?sort=started&direction=asc").text
+
+
+def ids_in_order(page: str) -> list[int]:
+    return [int(part.split('"')[0]) for part in page.split('data-instance="')[1:]]
+
+
+def listed_in_order(client, query: str) -> list[int]:
+    return ids_in_order(client.get(f"/instances?{query}").text)
+
+
+def test_the_lists_order_leaves_nulls_last_to_the_columns_that_can_be_null():
+    """The instance's own columns are never NULL: ordering them plainly lets PostgreSQL read the
+    default order off ix_process_instances_updated; a joined column (the case, which an instance
+    without an audit lacks) still puts those instances last."""
+    from sqlalchemy.dialects import postgresql
+    from engine.runtime.monitoring import InstanceFilters, _list_order
+
+    def order_sql(**values):
+        return ", ".join(str(part.compile(dialect=postgresql.dialect())) for part in _list_order(InstanceFilters(**values)))
+    assert order_sql() == "process_instances.updated_at DESC, process_instances.id DESC"
+    assert order_sql(sort="started", direction="asc") == "process_instances.started_at ASC, process_instances.id ASC"
+    assert order_sql(sort="case") == "cases.reference DESC NULLS LAST, process_instances.id DESC"
+
+
 def test_the_dashboard_numbers_link_to_the_lists_behind_them(qa, council):
     clock.set(clock.now() + timedelta(days=DAYS_UNTIL_EARLY_AUDIT_IS_OVERDUE))
     page = qa.get("/monitoring").text

@@ -41,6 +41,8 @@ SORTS = {"updated": ProcessInstance.updated_at, "started": ProcessInstance.start
          "reference": ProcessInstance.business_key, "status": ProcessInstance.status,
          "process": ProcessInstance.process_key}
 PAGE_SIZE = 25
+# The instance list counts its matches up to this many; past it, it says "more than" this.
+LIST_COUNTED_UP_TO = 1000
 READ_KINDS = ("audit.viewed", "task.viewed", "task.draft_saved", "instance.viewed", "instance.events_viewed")
 # Task states shown on the diagram, strongest first: a step seen in several states shows the first.
 DIAGRAM_STATES = ((TaskState.ERROR, "failed"), (TaskState.READY, "active"), (TaskState.STARTED, "active"),
@@ -144,28 +146,47 @@ def can_view_instance(session: Session, user: User, instance_id: int) -> bool:
 
 
 def list_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> dict:
-    """One page of the instances `user` may see that match `filters`, with the total; the read is
-    recorded (the list shows case references), by its filters rather than row by row."""
-    total = count_instances(session, user, filters, today)
-    pages = max(1, ceil(total / PAGE_SIZE))
-    page = min(filters.page, pages)
-    order = sort_columns()[filters.sort]
-    order = order.asc() if filters.direction == "asc" else order.desc()
-    tiebreak = ProcessInstance.id.asc() if filters.direction == "asc" else ProcessInstance.id.desc()
+    """One page of the instances `user` may see that match `filters`, with how many there are;
+    the read is recorded (the list shows case references), by its filters rather than row by row.
+
+    The total is exact up to LIST_COUNTED_UP_TO; beyond it the list says "more than" and pages on
+    with Next (`pages` is None, `has_next` tells), so that a list over years of history costs
+    what a page costs rather than a count of the whole history each time it is opened."""
+    counted = count_instances_up_to(session, user, filters, today, LIST_COUNTED_UP_TO + 1)
+    exact = counted <= LIST_COUNTED_UP_TO
+    pages = max(1, ceil(counted / PAGE_SIZE)) if exact else None
+    page = min(filters.page, pages) if pages else filters.page
     events.record(session, "instances.listed", actor_id=user.id, subject=("process_instances", "list"),
-                  payload={"filters": filters.to_query(page=page), "total": total})
+                  payload={"filters": filters.to_query(page=page),
+                           "total": counted if exact else f"more than {LIST_COUNTED_UP_TO}"})
     # The page's ids first, sorted and cut in the database without touching the stored
-    # workflows; then those rows, without their workflows either.
+    # workflows (one more than a page, to know whether another follows); then those rows,
+    # without their workflows either.
     ids = session.scalars(_filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user,
                                     filters, today)
-                          .order_by(order.nulls_last(), tiebreak).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+                          .order_by(*_list_order(filters)).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    has_next, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
     found = {row[0].id: row for row in session.execute(
         select(ProcessInstance, ProcessVersion.version)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .where(ProcessInstance.id.in_(ids)).options(defer(ProcessInstance.serialized)))}
     rows = [found[instance_id] for instance_id in ids]
-    return {"rows": _describe_rows(session, rows, today), "total": total, "page": page, "pages": pages,
+    return {"rows": _describe_rows(session, rows, today), "total": counted if exact else LIST_COUNTED_UP_TO,
+            "total_is_exact": exact, "page": page, "pages": pages, "has_next": has_next,
             "columns": instance_subject().columns}
+
+
+def _list_order(filters: InstanceFilters) -> tuple:
+    """The list's ORDER BY: the chosen column, then the id. Instances without a value in a joined
+    sort column (no audit, so no case) come last; the instance's own columns are never NULL and
+    are ordered plainly, so that PostgreSQL reads the default order (last changed first) off
+    `ix_process_instances_updated` instead of sorting every instance in scope."""
+    column = sort_columns()[filters.sort]
+    ascending = filters.direction == "asc"
+    order = column.asc() if ascending else column.desc()
+    if filters.sort not in SORTS or column.expression.nullable:
+        order = order.nulls_last()
+    return order, ProcessInstance.id.asc() if ascending else ProcessInstance.id.desc()
 
 
 # The runtime's own dashboard numbers: each is the size of the instance list behind it, with its
@@ -177,13 +198,18 @@ DASHBOARD_COUNTS = (
 )
 
 
-def count_instances(session: Session, user: User, filters: InstanceFilters, today: date) -> int:
-    """How many instances `user` may see match `filters` (the list's total, without fetching rows)."""
-    return session.scalar(_count_query(session, user, filters, today))
+def count_instances_up_to(session: Session, user: User, filters: InstanceFilters, today: date, up_to: int) -> int:
+    """How many instances `user` may see match `filters`, counting no further than `up_to`: the
+    cost is bounded by `up_to` rather than by the history (the dashboard's exact numbers count
+    open work, with `_count_query`)."""
+    matching = _filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
+    return session.scalar(select(func.count()).select_from(matching.limit(up_to).subquery()))
 
 
 def _count_query(session: Session, user: User, filters: InstanceFilters, today: date):
-    """The list's total as a query: the dashboard asks the very same one for each of its numbers."""
+    """The exact count of the list behind `filters`, as a query: each of the dashboard's numbers
+    (the open work, which stays small) is this over the filters of the list its link opens, which
+    counts the same rows (up to LIST_COUNTED_UP_TO, `count_instances_up_to`)."""
     return _filtered(session, _joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user,
                      filters, today)
 
