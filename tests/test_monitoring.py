@@ -237,18 +237,21 @@ def listed_in_order(client, query: str) -> list[int]:
     return ids_in_order(client.get(f"/instances?{query}").text)
 
 
-def test_the_lists_order_leaves_nulls_last_to_the_columns_that_can_be_null():
-    """The instance's own columns are never NULL: ordering them plainly lets PostgreSQL read the
-    default order off ix_process_instances_updated; a joined column (the case, which an instance
-    without an audit lacks) still puts those instances last."""
-    from sqlalchemy.dialects import postgresql
-    from engine.runtime.monitoring import InstanceFilters, _list_order
-
-    def order_sql(**values):
-        return ", ".join(str(part.compile(dialect=postgresql.dialect())) for part in _list_order(InstanceFilters(**values)))
-    assert order_sql() == "process_instances.updated_at DESC, process_instances.id DESC"
-    assert order_sql(sort="started", direction="asc") == "process_instances.started_at ASC, process_instances.id ASC"
-    assert order_sql(sort="case") == "cases.reference DESC NULLS LAST, process_instances.id DESC"
+@pytest.mark.parametrize("sort", ["updated", "started", "reference", "status", "process", "case"])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_page_is_the_same_read_either_way(qa, council, monkeypatch, sort, direction):
+    """A list with few matches is read whole and sorted; one with more is read in order a page at
+    a time (engine/runtime/monitoring._page_ids): both give every instance once, in the same
+    order, for every sort, the instances without a case last whichever way the case sort goes."""
+    from engine.runtime import monitoring
+    monkeypatch.setattr(monitoring, "PAGE_SIZE", 2)
+    query = f"sort={sort}&direction={direction}"
+    read_whole = [listed_in_order(qa, f"{query}&page={page}") for page in (1, 2, 3)]
+    monkeypatch.setattr(monitoring, "LIST_COUNTED_UP_TO", 1)
+    assert [listed_in_order(qa, f"{query}&page={page}") for page in (1, 2, 3)] == read_whole
+    assert sorted(sum(read_whole, [])) == sorted(instances_of(council, *council))
+    if sort == "case":
+        assert set(sum(read_whole, [])[3:]) == instances_of(council, "scoring", "graded_evidence", "actions_evidence")
 
 
 def test_the_dashboard_numbers_link_to_the_lists_behind_them(qa, council):

@@ -159,12 +159,7 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
     events.record(session, "instances.listed", actor_id=user.id, subject=("process_instances", "list"),
                   payload={"filters": filters.to_query(page=page),
                            "total": counted if exact else f"more than {LIST_COUNTED_UP_TO}"})
-    # The page's ids first, sorted and cut in the database without touching the stored
-    # workflows (one more than a page, to know whether another follows); then those rows,
-    # without their workflows either.
-    ids = session.scalars(_filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user,
-                                    filters, today)
-                          .order_by(*_list_order(filters)).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    ids = _page_ids(session, user, filters, today, page, few=exact)
     has_next, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
     found = {row[0].id: row for row in session.execute(
         select(ProcessInstance, ProcessVersion.version)
@@ -176,17 +171,32 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
             "columns": instance_subject().columns}
 
 
-def _list_order(filters: InstanceFilters) -> tuple:
-    """The list's ORDER BY: the chosen column, then the id. Instances without a value in a joined
-    sort column (no audit, so no case) come last; the instance's own columns are never NULL and
-    are ordered plainly, so that PostgreSQL reads the default order (last changed first) off
-    `ix_process_instances_updated` instead of sorting every instance in scope."""
+def _page_ids(session: Session, user: User, filters: InstanceFilters, today: date, page: int, *, few: bool) -> list:
+    """The ids of the list's page and of the first row after it (so the caller knows whether
+    another page follows), sorted and cut in the database without touching the stored workflows.
+
+    With `few` matches (no more than LIST_COUNTED_UP_TO, as just counted) they are all read first,
+    through the filters' own indexes, and sorted (a materialised CTE). With more, the page is read
+    in order: the default order (last changed first) off `ix_process_instances_updated`, stopping
+    after a page. Left to choose, PostgreSQL walked that index for a filter that matched nothing,
+    probing every instance of the history (100 ms at 100,000) where the filter's own indexes
+    find its matches at once (1 ms)."""
     column = sort_columns()[filters.sort]
+    matching = _filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
+    if few:
+        matches = matching.add_columns(column.label("sort_key")).cte("matches").prefix_with("MATERIALIZED")
+        query, key, tiebreak = select(matches.c.id), matches.c.sort_key, matches.c.id
+    else:
+        query, key, tiebreak = matching, column, ProcessInstance.id
     ascending = filters.direction == "asc"
-    order = column.asc() if ascending else column.desc()
+    order = key.asc() if ascending else key.desc()
     if filters.sort not in SORTS or column.expression.nullable:
+        # Instances without a value in a joined column (no audit, so no case) come last. The
+        # instance's own columns are never NULL and are ordered plainly: NULLS LAST is an order
+        # no index here can give, and PostgreSQL would sort every instance in scope again.
         order = order.nulls_last()
-    return order, ProcessInstance.id.asc() if ascending else ProcessInstance.id.desc()
+    order_by = (order, tiebreak.asc() if ascending else tiebreak.desc())
+    return session.scalars(query.order_by(*order_by).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
 
 
 # The runtime's own dashboard numbers: each is the size of the instance list behind it, with its
