@@ -222,7 +222,7 @@ def test_an_accepted_upload_becomes_a_draft(app):
 
 def test_the_qa_lead_previews_and_moves_running_instances(app):
     _setup(app)
-    instance_id = _db(app, lambda s: (i := start_instance(s, "observation", {}, actor_id=None), s.commit())[0].id)
+    instance_id = _db(app, lambda s: (start_instance(s, "observation", {}, actor_id=None), s.commit())[0].id)
     _setup_v2 = observation_files()
     _db(app, lambda s: (publish(s, with_step_after(_setup_v2, "observation.bpmn", "observe", "discuss", "Discuss")),
                         s.commit()))

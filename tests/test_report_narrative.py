@@ -76,7 +76,7 @@ def test_bad_input_is_refused_and_changes_nothing(app, history):
     assert SECTIONS["recommendations"] in too_long.text  # what was typed is kept
     empty = client.post(narrative_url(), data={})
     assert empty.status_code == 422 and "Write at least one section" in empty.text
-    bad_period = client.post(f"/reports/narrative?period=cycle:2025-04-02", data=SECTIONS)
+    bad_period = client.post("/reports/narrative?period=cycle:2025-04-02", data=SECTIONS)
     assert bad_period.status_code == 422 and "That period is not one of the reporting periods" in bad_period.text
     assert rows(app) == [] and events_of(app, "report.narrative_saved") == []
 

@@ -32,7 +32,7 @@ def good_rows(session) -> list[str]:
         f"{manager.email},Practitioner,2026-01-05,",
         f"E1002,{mover.display_name},{mover.email},{mover.username},Senior Social Worker,MASH 2,,practitioner,,",
         f"E1003,{leaver.display_name},{leaver.email},{leaver.username},{leaver.job_title},MASH 1,,,,01/01/2020",
-        f"E1004,Tom Fostering,tom.f@example.invalid,tom.f,Team Manager,MASH 1,,team_manager;practitioner,,",
+        "E1004,Tom Fostering,tom.f@example.invalid,tom.f,Team Manager,MASH 1,,team_manager;practitioner,,",
     ]
 
 

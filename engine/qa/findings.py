@@ -66,13 +66,13 @@ def tool_labels_for_schema(schema: dict) -> ToolLabels:
             impacts = _labels(node.get("properties", {}).get("change_for_child", {})) or impacts
             continue
         areas[area] = node.get("title", AREAS.get(area, area))
-        for key, field in node.get("properties", {}).items():
-            if field.get("type") == "string" and set(field.get("enum", ())) == set(ANSWERS):
-                questions.append(Question(area, key, field.get("title", key), _labels(field)))
-            elif field.get("type") == "integer":
-                questions.append(Question(area, key, field.get("title", key), {}, kind="count"))
-            elif field.get("type") == "array":
-                record_types.update(_labels(field.get("items", {}).get("properties", {}).get("record_type", {})))
+        for key, question in node.get("properties", {}).items():
+            if question.get("type") == "string" and set(question.get("enum", ())) == set(ANSWERS):
+                questions.append(Question(area, key, question.get("title", key), _labels(question)))
+            elif question.get("type") == "integer":
+                questions.append(Question(area, key, question.get("title", key), {}, kind="count"))
+            elif question.get("type") == "array":
+                record_types.update(_labels(question.get("items", {}).get("properties", {}).get("record_type", {})))
     return ToolLabels(areas, tuple(questions), record_types, impacts, schema)
 
 

@@ -74,7 +74,6 @@ def thematic_report(session: Session, thematic: ThematicAudit, suppress: Suppres
                     | {row.changed_by_id for row in drawn} - {None}))).all())
     references = dict(session.execute(select(Case.id, Case.reference).where(
         Case.id.in_({row.case_id for row in drawn}))).all())
-    by_id = {row.id: row for row in drawn}
     focused = thematic.tool == focused_tool.TOOL
     return {
         "thematic": thematic, "service": session.get(Service, thematic.service_id).name,
