@@ -381,6 +381,8 @@ def requests_to_time(url: str, workflows: dict) -> list[tuple[str, str, str]]:
         unaudited_team = session.scalar(select(Team.id).where(Team.id.not_in(
             select(Audit.team_id).where(Audit.auditor_id == auditor))).order_by(Team.id).limit(1))
     factory.kw["bind"].dispose()
+    if unaudited_team is None:
+        raise BenchError(f"auditor {auditor} has audited every team: no filter of theirs matches nothing")
     deep_page = max(1, total // 25 // 2)
     return [
         ("dashboard", "qa.lead", "/monitoring"),

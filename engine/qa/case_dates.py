@@ -15,7 +15,7 @@ from datetime import date
 from engine.clock import clock
 from engine.qa.models import Audit
 from engine.runtime.errors import InvalidFormData
-from engine.runtime.forms import child_schema
+from engine.runtime.forms import child_schemas
 from engine.runtime.models import ProcessInstance, ProcessVersion
 from engine.runtime.registry import built_model_for
 from engine.runtime.services import ServiceContext
@@ -61,8 +61,9 @@ def _date_answers(node: dict, value, path: list[str]):
     date, array indexes as path parts as the form errors spell them. Only the form's own fields
     are walked: the task data also holds everything the process gathered before."""
     if isinstance(value, (dict, list)):
+        child = child_schemas(node)
         for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-            field = child_schema(node, str(key))
+            field = child(str(key))
             if field:
                 yield from _date_answers(field, item, [*path, str(key)])
     elif isinstance(value, str) and path and node.get("format") == "date":

@@ -22,6 +22,8 @@ validator requires a branch's `required` only while it applies (JSON Schema does
 itself); `applicable_answers` leaves out what was sent for a read-only property or for a
 branch that does not apply, so a task never stores an answer to a question it did not ask.
 """
+from typing import Callable
+
 from jsonschema import Draft202012Validator, FormatChecker
 
 _FORMAT_CHECKER = FormatChecker()
@@ -167,6 +169,14 @@ def field_schema(schema: dict, path: list[str]) -> dict:
 def child_schema(node: dict, key: str) -> dict:
     """The sub-schema one step below `node`: an array's items (whatever the index), or an
     object's property `key`, its own or a conditional branch's; {} for a field it does not have."""
+    return child_schemas(node)(key)
+
+
+def child_schemas(node: dict) -> Callable[[str], dict]:
+    """`child_schema` of `node` for any key, its properties gathered once: for walking every key
+    of an answer (gathering them costs a copy of the node's properties and branches)."""
     if node.get("type") == "array":
-        return node.get("items", {})
-    return all_properties(node).get(key, {})
+        items = node.get("items", {})
+        return lambda _index: items
+    properties = all_properties(node)
+    return lambda key: properties.get(key, {})

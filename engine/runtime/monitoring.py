@@ -152,14 +152,15 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
     The total is exact up to LIST_COUNTED_UP_TO; beyond it the list says "more than" and pages on
     with Next (`pages` is None, `has_next` tells), so that a list over years of history costs
     what a page costs rather than a count of the whole history each time it is opened."""
-    counted = count_instances_up_to(session, user, filters, today, LIST_COUNTED_UP_TO + 1)
-    exact = counted <= LIST_COUNTED_UP_TO
+    matching = _matching_ids(session, user, filters, today)
+    counted = session.scalar(select(func.count()).select_from(matching.limit(LIST_COUNTED_UP_TO + 1).subquery()))
+    exact = counted <= LIST_COUNTED_UP_TO  # counted no further than one past it: bounded by it, not by the history
     pages = max(1, ceil(counted / PAGE_SIZE)) if exact else None
-    page = min(filters.page, pages) if pages else filters.page
+    page = min(filters.page, pages) if pages is not None else filters.page
     events.record(session, "instances.listed", actor_id=user.id, subject=("process_instances", "list"),
                   payload={"filters": filters.to_query(page=page),
                            "total": counted if exact else f"more than {LIST_COUNTED_UP_TO}"})
-    ids = _page_ids(session, user, filters, today, page, few=exact)
+    ids = session.scalars(_page_ids(matching, filters, page, few=exact)).all()
     has_next, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
     found = {row[0].id: row for row in session.execute(
         select(ProcessInstance, ProcessVersion.version)
@@ -171,9 +172,10 @@ def list_instances(session: Session, user: User, filters: InstanceFilters, today
             "columns": instance_subject().columns}
 
 
-def _page_ids(session: Session, user: User, filters: InstanceFilters, today: date, page: int, *, few: bool) -> list:
+def _page_ids(matching, filters: InstanceFilters, page: int, *, few: bool):
     """The ids of the list's page and of the first row after it (so the caller knows whether
-    another page follows), sorted and cut in the database without touching the stored workflows.
+    another page follows), from the query of the `matching` ids, sorted and cut in the database
+    without touching the stored workflows.
 
     With `few` matches (no more than LIST_COUNTED_UP_TO, as just counted) they are all read first,
     through the filters' own indexes, and sorted (a materialised CTE). With more, the page is read
@@ -182,7 +184,6 @@ def _page_ids(session: Session, user: User, filters: InstanceFilters, today: dat
     probing every instance of the history (100 ms at 100,000) where the filter's own indexes
     find its matches at once (1 ms)."""
     column = sort_columns()[filters.sort]
-    matching = _matching_ids(session, user, filters, today)
     if few:
         matches = matching.add_columns(column.label("sort_key")).cte("matches").prefix_with("MATERIALIZED")
         query, key, tiebreak = select(matches.c.id), matches.c.sort_key, matches.c.id
@@ -196,7 +197,7 @@ def _page_ids(session: Session, user: User, filters: InstanceFilters, today: dat
         # no index here can give, and PostgreSQL would sort every instance in scope again.
         order = order.nulls_last()
     order_by = (order, tiebreak.asc() if ascending else tiebreak.desc())
-    return session.scalars(query.order_by(*order_by).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return query.order_by(*order_by).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
 
 
 # The runtime's own dashboard numbers: each is the size of the instance list behind it, with its
@@ -208,14 +209,6 @@ DASHBOARD_COUNTS = (
 )
 
 
-def count_instances_up_to(session: Session, user: User, filters: InstanceFilters, today: date, up_to: int) -> int:
-    """How many instances `user` may see match `filters`, counting no further than `up_to`: the
-    cost is bounded by `up_to` rather than by the history (the dashboard's exact numbers count
-    open work, with `_count_query`)."""
-    matching = _matching_ids(session, user, filters, today)
-    return session.scalar(select(func.count()).select_from(matching.limit(up_to).subquery()))
-
-
 def _matching_ids(session: Session, user: User, filters: InstanceFilters, today: date):
     """The ids of the instances `user` may see that match `filters`, as a query (unordered)."""
     return _filtered(session, _joined(select(ProcessInstance.id), **_joins(user, filters)), user, filters, today)
@@ -224,7 +217,7 @@ def _matching_ids(session: Session, user: User, filters: InstanceFilters, today:
 def _count_query(session: Session, user: User, filters: InstanceFilters, today: date):
     """The exact count of the list behind `filters`, as a query: each of the dashboard's numbers
     (the open work, which stays small) is this over the filters of the list its link opens, which
-    counts the same rows (up to LIST_COUNTED_UP_TO, `count_instances_up_to`)."""
+    counts the same rows (up to LIST_COUNTED_UP_TO)."""
     return _filtered(session, _joined(select(func.count(ProcessInstance.id)), **_joins(user, filters)), user,
                      filters, today)
 
